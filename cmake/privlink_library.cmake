@@ -1,0 +1,25 @@
+# privlink_library(NAME DEPS...): a static library from every .cc in the calling folder.
+# Globbing keeps layers independent: adding a file never means editing a shared list.
+function(privlink_library name)
+  file(GLOB _srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc ${CMAKE_CURRENT_SOURCE_DIR}/*/*.cc)
+  if(_srcs)
+    add_library(${name} STATIC ${_srcs})
+    target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(${name} PUBLIC ${ARGN})
+  else()
+    add_library(${name} INTERFACE)
+    target_include_directories(${name} INTERFACE ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(${name} INTERFACE ${ARGN})
+  endif()
+endfunction()
+
+# privlink_unit_tests(MODULE LIBS...): one gtest binary per tests/unit/<module>, label `unit`.
+function(privlink_unit_tests module)
+  file(GLOB _srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
+  if(_srcs)
+    add_executable(unit_${module} ${_srcs})
+    target_link_libraries(unit_${module} PRIVATE ${ARGN} privlink_testing GTest::gtest_main GTest::gmock)
+    set_target_properties(unit_${module} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+    gtest_discover_tests(unit_${module} PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
+  endif()
+endfunction()

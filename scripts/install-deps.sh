@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every Debian package privlink needs to build, test and run the demo, and nothing
+# that is already there. Idempotent; the one install step `make demo` and `make check` call.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  build-essential cmake pkg-config
+  libboost-dev libssl-dev nlohmann-json3-dev libsqlite3-dev libspdlog-dev libfmt-dev libcli11-dev
+  libmnl-dev libnftables-dev libnetfilter-conntrack-dev libldns-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # run and test: kernel tools for test fixtures (the product itself never shells out)
+  iproute2 nftables conntrack curl openssl jq dnsutils sqlite3 procps
+  nodejs npm
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# nodejs may come from another repository that ships npm inside it.
+if command -v npm >/dev/null 2>&1; then
+  missing=("${missing[@]/npm}")
+fi
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sed '/^$/d')
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: all Debian packages present"
+fi
