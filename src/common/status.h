@@ -77,8 +77,9 @@ class [[nodiscard]] Status {
   Status withTarget(std::string target) const {
     Status s = *this;
     if (s.rep_) {
-      s.rep_ = std::make_shared<Rep>(*s.rep_);
-      s.rep_->target = std::move(target);
+      auto rep = std::make_shared<Rep>(*s.rep_);
+      rep->target = std::move(target);
+      s.rep_ = std::move(rep);
     }
     return s;
   }
@@ -101,7 +102,6 @@ class [[nodiscard]] Status {
     return kEmpty;
   }
   std::shared_ptr<const Rep> rep_;
-  friend struct StatusRepAccess;
 };
 
 // Result<T>: a value or a non-ok Status.
