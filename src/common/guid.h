@@ -8,6 +8,7 @@
 namespace privlink {
 
 std::string newGuid();
+// True for 8-4-4-4-12 hex text in either case (callers may send upper-case GUIDs).
 bool isGuid(std::string_view text);
 // Cryptographically random bytes, hex- or base64url-encoded (secrets, etags, operation ids).
 std::string randomHex(size_t bytes);

@@ -52,7 +52,9 @@ class ResourceId {
 
   // Parent resource (subnet -> vnet -> resource group -> subscription); nullopt at a subscription.
   std::optional<ResourceId> parent() const;
-  // Appends one child segment.
+  // Appends one child segment. Below a subscription, child("resourceGroups", g) gives the group;
+  // below a subscription or group the type carries its namespace:
+  // child("Microsoft.Network/virtualNetworks", "v").
   ResourceId child(std::string_view type, std::string_view name) const;
 
   std::string toString() const;  // as given, with canonical separators
