@@ -31,3 +31,6 @@ if ((${#missing[@]})); then
 else
   echo "install-deps: all Debian packages present"
 fi
+
+# npm packages of the compat suite (pinned in tests/compat/package-lock.json); npm ci only when stale.
+bash "$(dirname "$0")/../tests/compat/ensure_node_modules.sh"

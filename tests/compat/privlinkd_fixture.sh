@@ -1,0 +1,103 @@
+# Bash functions that run a real privlinkd for a test: start it on a free loopback port in a
+# state directory, wait until it listens, read its admin.json, fetch an access token with the
+# client-credentials grant, and stop it (gracefully or with kill -9). Sourced by
+# tests/compat/run_compat.sh and tests/integration/crash/crash_test.sh.
+#
+# Contract of privlinkd relied on: `privlinkd --state-dir DIR --listen 127.0.0.1:PORT`; the first
+# start writes DIR/admin.json {endpoint, tenantId, subscriptionId, clientId, clientSecret,
+# caCertificate} and the daemon prints "privlinkd listening on https://localhost:PORT".
+#
+# Globals set: PL_PID (daemon pid), PL_BASE (https://localhost:PORT), PL_CA (CA file),
+# PL_TENANT, PL_SUB, PL_CLIENT, PL_SECRET.
+
+# Prints a TCP port on 127.0.0.1 that is free right now.
+pl_free_port() {
+  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();})'
+}
+
+# pl_start BIN STATE_DIR PORT LOG: starts the daemon in the background and waits (30 s at most)
+# until it prints its listening line and admin.json exists. Returns non-zero (with the log tail
+# on stderr) when it does not come up.
+pl_start() {
+  local bin=$1 dir=$2 port=$3 log=$4
+  mkdir -p "$dir"
+  : >"$log"
+  "$bin" --state-dir "$dir" --listen "127.0.0.1:$port" >>"$log" 2>&1 &
+  PL_PID=$!
+  local i
+  for ((i = 0; i < 300; i++)); do
+    if ! kill -0 "$PL_PID" 2>/dev/null; then
+      echo "privlinkd exited during start-up; log:" >&2
+      tail -n 40 "$log" >&2
+      PL_PID=""
+      return 1
+    fi
+    if grep -q "privlinkd listening on" "$log" && [ -s "$dir/admin.json" ]; then
+      pl_read_admin "$dir"
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "privlinkd did not print its listening line within 30 s; log:" >&2
+  tail -n 40 "$log" >&2
+  return 1
+}
+
+# pl_read_admin STATE_DIR: loads admin.json into the PL_* globals and writes the CA certificate to
+# STATE_DIR/../ca.pem when admin.json carries it inline (PEM), or points PL_CA at the file it names.
+pl_read_admin() {
+  local dir=$1 admin=$1/admin.json
+  PL_BASE=$(jq -r '.endpoint' "$admin")
+  PL_BASE=${PL_BASE%/}
+  PL_TENANT=$(jq -r '.tenantId' "$admin")
+  PL_SUB=$(jq -r '.subscriptionId' "$admin")
+  PL_CLIENT=$(jq -r '.clientId' "$admin")
+  PL_SECRET=$(jq -r '.clientSecret' "$admin")
+  local ca
+  ca=$(jq -r '.caCertificate' "$admin")
+  if [[ $ca == -----BEGIN* ]]; then
+    PL_CA=$(dirname "$dir")/ca.pem
+    printf '%s\n' "$ca" >"$PL_CA"
+  elif [[ $ca == /* ]]; then
+    PL_CA=$ca
+  else
+    PL_CA=$dir/$ca
+  fi
+}
+
+# pl_token: prints an access token for the admin service principal, obtained with the
+# client-credentials grant from the token endpoint that the tenant's OpenID configuration names.
+pl_token() {
+  local token_endpoint
+  token_endpoint=$(curl -sS --fail --cacert "$PL_CA" \
+    "$PL_BASE/$PL_TENANT/v2.0/.well-known/openid-configuration" | jq -r '.token_endpoint') || return 1
+  curl -sS --fail --cacert "$PL_CA" -X POST "$token_endpoint" \
+    --data-urlencode grant_type=client_credentials \
+    --data-urlencode "client_id=$PL_CLIENT" \
+    --data-urlencode "client_secret=$PL_SECRET" \
+    --data-urlencode "scope=$PL_BASE/.default" | jq -er '.access_token'
+}
+
+# pl_stop: SIGTERM, then SIGKILL after 10 s. Safe to call when nothing runs.
+pl_stop() {
+  [ -n "${PL_PID:-}" ] || return 0
+  if kill -0 "$PL_PID" 2>/dev/null; then
+    kill -TERM "$PL_PID" 2>/dev/null || true
+    local i
+    for ((i = 0; i < 100; i++)); do
+      kill -0 "$PL_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -0 "$PL_PID" 2>/dev/null && kill -KILL "$PL_PID" 2>/dev/null
+  fi
+  wait "$PL_PID" 2>/dev/null || true
+  PL_PID=""
+}
+
+# pl_kill9: kills the daemon without warning, as a crash would.
+pl_kill9() {
+  [ -n "${PL_PID:-}" ] || return 0
+  kill -KILL "$PL_PID" 2>/dev/null || true
+  wait "$PL_PID" 2>/dev/null || true
+  PL_PID=""
+}
