@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# crash_test.sh PRIVLINKD: durability of acknowledged writes across kill -9.
+#
+# Starts privlinkd on a fresh state directory, runs 8 concurrent writers that PUT resource groups
+# (curl over HTTPS with a real bearer token) and record every PUT acknowledged with 2xx, kills the
+# daemon with SIGKILL while the writers are still sending, restarts it on the same state directory
+# and checks that
+#   - every acknowledged resource group of every round so far is there (GET 200),
+#   - the store's change feed (DIR/privlink.db, table changes) has revisions 1..N with no gap,
+#   - the restarted daemon accepts writes again (the next round acknowledges PUTs).
+# Two rounds. Traffic goes only to 127.0.0.1; every loop is bounded in count and time. Always stops
+# the daemon and the writers (trap). Prints "N passed, M failed".
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+PRIVLINKD=$(realpath "$1")
+# shellcheck source=../../compat/privlinkd_fixture.sh
+source "$HERE/../../compat/privlinkd_fixture.sh"
+
+WRITERS=${CRASH_WRITERS:-8}
+ROUNDS=${CRASH_ROUNDS:-2}
+MAX_PUTS_PER_WRITER=${CRASH_MAX_PUTS:-500}  # bound per writer and round
+ACKS_BEFORE_KILL=${CRASH_ACKS_BEFORE_KILL:-60}
+API=api-version=2025-04-01
+
+WORK=$(mktemp -d /tmp/privlink-crash.XXXXXX)
+STATE=$WORK/state
+LOG=$WORK/privlinkd.log
+WRITER_PIDS=()
+cleanup() {
+  local rc=$?
+  touch "$WORK/stop" 2>/dev/null || true
+  local p
+  for p in "${WRITER_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${WRITER_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  pl_stop
+  if [ "$rc" -ne 0 ] && [ -f "$LOG" ]; then
+    echo "--- privlinkd log (last 60 lines) ---"
+    tail -n 60 "$LOG"
+  fi
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+passed=0
+failed=0
+check() {  # check NAME DETAIL COMMAND...: passes when COMMAND succeeds
+  local name=$1 detail=$2
+  shift 2
+  if "$@"; then
+    passed=$((passed + 1)); echo "PASS $name"
+  else
+    failed=$((failed + 1)); echo "FAIL $name${detail:+: $detail}"
+  fi
+}
+feed_complete() {  # feed_complete COUNT MIN MAX [AT-LEAST]
+  [ "$2" -eq 1 ] && [ "$1" -eq "$3" ] && [ "$1" -ge "${4:-0}" ]
+}
+
+rg_url() { echo "$PL_BASE/subscriptions/$PL_SUB/resourceGroups/$1?$API"; }
+
+# writer ROUND W: PUTs crash-rROUND-wW-I for I = 0.. until told to stop, the bound is reached or
+# the daemon has been unreachable 20 times in a row. Appends acknowledged names to acked.ROUND.W
+# only after the 2xx arrived; counts interrupted requests in lost.ROUND.W.
+writer() {
+  local round=$1 w=$2 i code misses=0
+  local acked=$WORK/acked.$round.$w lost=$WORK/lost.$round.$w
+  : >"$acked"; : >"$lost"
+  for ((i = 0; i < MAX_PUTS_PER_WRITER; i++)); do
+    [ -f "$WORK/stop" ] && break
+    local name=crash-r$round-w$w-$i
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert "$PL_CA" \
+      -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+      --data "{\"location\":\"local\",\"tags\":{\"writer\":\"$w\",\"seq\":\"$i\"}}" \
+      "$(rg_url "$name")" || true)
+    if [[ $code == 2?? ]]; then
+      echo "$name" >>"$acked"
+      misses=0
+    else
+      echo "$name $code" >>"$lost"
+      misses=$((misses + 1))
+      ((misses >= 20)) && break
+      sleep 0.05
+    fi
+  done
+}
+
+acked_count() { cat "$WORK"/acked."$1".* 2>/dev/null | wc -l; }
+
+# Prints "count min max" of the change feed revisions.
+change_feed() {
+  [ -f "$STATE/privlink.db" ] || { echo "0 -1 -1"; return; }
+  sqlite3 -readonly "$STATE/privlink.db" \
+    'SELECT COUNT(*), COALESCE(MIN(revision), 0), COALESCE(MAX(revision), 0) FROM changes;' |
+    tr '|' ' '
+}
+
+# verify_acked: GETs every name acknowledged so far (one curl, reused connections); prints the
+# names that did not answer 200.
+verify_acked() {
+  local cfg=$WORK/get.cfg
+  : >"$cfg"
+  local name
+  while read -r name; do
+    printf 'url = "%s"\noutput = "/dev/null"\n' "$(rg_url "$name")" >>"$cfg"
+  done < <(cat "$WORK"/acked.* 2>/dev/null)
+  [ -s "$cfg" ] || return 0
+  curl -s --max-time 120 --cacert "$PL_CA" -H "Authorization: Bearer $TOKEN" \
+    -w '%{http_code} %{url_effective}\n' -K "$cfg" | awk '$1 != "200" { print }' || true
+}
+
+PORT=$(pl_free_port)
+pl_start "$PRIVLINKD" "$STATE" "$PORT" "$LOG"
+echo "crash: privlinkd pid $PL_PID at $PL_BASE, $WRITERS writers, $ROUNDS rounds"
+
+for ((round = 1; round <= ROUNDS; round++)); do
+  TOKEN=$(pl_token)
+  rm -f "$WORK/stop"
+  WRITER_PIDS=()
+  for ((w = 0; w < WRITERS; w++)); do
+    writer "$round" "$w" &
+    WRITER_PIDS+=($!)
+  done
+  # Kill once enough writes were acknowledged (or after 60 s), while the writers still run.
+  for ((t = 0; t < 600; t++)); do
+    (($(acked_count "$round") >= ACKS_BEFORE_KILL)) && break
+    sleep 0.1
+  done
+  sleep "0.$((RANDOM % 3))$((RANDOM % 10))"
+  acked_before_kill=$(acked_count "$round")
+  pl_kill9
+  touch "$WORK/stop"
+  for p in "${WRITER_PIDS[@]}"; do wait "$p" || true; done
+  WRITER_PIDS=()
+  acked=$(acked_count "$round")
+  lost=$(cat "$WORK"/lost."$round".* | wc -l)
+  echo "crash: round $round killed privlinkd after $acked_before_kill acknowledged PUTs" \
+    "($acked acknowledged in all, $lost interrupted or refused)"
+  check "round $round: writes were acknowledged before the kill" "$acked" [ "$acked" -ge 1 ]
+
+  # Restart on the same state directory and port (the port may need a moment to be free again).
+  started=1
+  for ((try = 0; try < 5; try++)); do
+    if pl_start "$PRIVLINKD" "$STATE" "$PORT" "$LOG.$round"; then started=0; break; fi
+    sleep 1
+  done
+  check "round $round: privlinkd restarts on the same state directory" "" [ "$started" -eq 0 ]
+  [ "$started" -eq 0 ] || break
+  TOKEN=$(pl_token)
+
+  missing=$(verify_acked)
+  total=$(cat "$WORK"/acked.* | wc -l)
+  check "round $round: all $total acknowledged resource groups survive kill -9" \
+    "$(echo "$missing" | wc -l) missing, e.g. $(echo "$missing" | head -3 | tr '\n' ';')" \
+    [ -z "$missing" ]
+
+  read -r count min max < <(change_feed) || true
+  check "round $round: change feed revisions 1..$max have no gap" \
+    "count=$count min=$min max=$max acknowledged=$total" feed_complete "$count" "$min" "$max" "$total"
+done
+
+pl_stop
+read -r count min max < <(change_feed) || true
+check "after a clean stop: change feed revisions 1..$max have no gap" \
+  "count=$count min=$min max=$max" feed_complete "$count" "$min" "$max"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
