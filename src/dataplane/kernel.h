@@ -40,6 +40,10 @@ struct InterfaceAddress {
   std::string link;
   IpAddress address;
   int prefixLength = 32;
+  // Set by listAddresses for host- or link-scope addresses, which the kernel makes itself
+  // (127.0.0.1/8 and ::1 when lo goes up, fe80::/64 on every IPv6 link that goes up). privlink
+  // adds only global-scope addresses; the applier must leave these alone. Ignored when adding.
+  bool kernelCreated = false;
 
   bool operator==(const InterfaceAddress&) const = default;
 };
@@ -53,6 +57,10 @@ struct Route {
   uint32_t table = 254;  // RT_TABLE_MAIN
   RouteType type = RouteType::kUnicast;
   std::optional<IpAddress> preferredSource;
+  // Set by listRoutes for routes the kernel made itself (protocol "kernel": the connected route of
+  // each address, local routes of addresses in table 255, IPv6 fe80::/64). The applier must leave
+  // them alone and must not add them (addRoute would return AlreadyExists). Ignored when adding.
+  bool kernelCreated = false;
 
   bool operator==(const Route&) const = default;
 };
