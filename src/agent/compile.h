@@ -1,0 +1,39 @@
+#pragma once
+// compile(snapshot) -> HostPlan: what the kernel of this host must hold for the network in the
+// snapshot (DESIGN.md §1, §2). Pure: no I/O, no clock, no randomness; the same snapshot always
+// gives the same plan (golden-tested in tests/unit/agent/golden/).
+//
+// Realisation (names from model::HostNaming; T_x = transit address of VNet x):
+//   backbone <p>bb   lo; veth inet0 <-> bb0 in <p>inet; inet0 R.1/32; routes R.2/32 dev inet0,
+//                    default via R.2; ip_forward=1; nft "inet plbb": nothing new from inet0.
+//   internet <p>inet lo; bb0 R.2/32; routes R.1/32 dev bb0, R via R.1. (Present iff any VNet.)
+//   VNet             <p>v-<h>: lo (+168.63.129.16/32 for the DNS responder), ip_forward=1;
+//                    uplink u-<h> <-> v-<h> in the backbone, T/32 on u-<h>, R.1/32 on v-<h>;
+//                    routes R.1/32 dev u-<h>, default via R.1; backbone: T/32 dev v-<h>;
+//                    nft "inet plvnet": SNAT to T out of the uplink, drop new connections in.
+//   subnet           bridge br-<h> in the VNet namespace with the first host address of each
+//                    IPv4 prefix (and its connected route).
+//   NIC              <p>n-<h>: lo, eth0 (veth; n-<h> in the VNet namespace, enslaved to the
+//                    subnet bridge), its addresses, connected route, default via the gateway,
+//                    file resolv.conf "nameserver 168.63.129.16".
+//   peering          only when both sides exist and are Connected: veth p-<hB> in A <-> p-<hA> in
+//                    B, T_A/32 and T_B/32 on them, routes T_peer/32 and the peer's address
+//                    prefixes via T_peer.
+// Resources that cannot be realised (NIC whose subnet is missing, no address, ...) are left out
+// and listed in HostPlan::failures with an error saying what to fix.
+
+#include "agent/host_plan.h"
+#include "common/ip.h"
+#include "model/host_naming.h"
+#include "model/network.h"
+
+namespace privlink::agent {
+
+struct CompileOptions {
+  model::HostNaming naming;
+  IpPrefix transitRange = IpPrefix::parse("100.64.0.0/10").value();
+};
+
+HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& options);
+
+}  // namespace privlink::agent

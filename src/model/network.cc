@@ -1,0 +1,251 @@
+#include "model/network.h"
+
+#include <algorithm>
+
+namespace privlink::model {
+namespace {
+
+using Json = nlohmann::json;
+
+Status malformed(const SourceDocument& doc, const std::string& what) {
+  return Status::InvalidArgument("InvalidResourceDocument",
+                                 "stored document " + doc.key + " (" + doc.type + "): " + what);
+}
+
+// Child `name` of an object, or nullptr when `j` is not an object or lacks it.
+const Json* child(const Json& j, const char* name) {
+  if (!j.is_object()) return nullptr;
+  auto it = j.find(name);
+  return it == j.end() ? nullptr : &*it;
+}
+
+const Json* path(const Json& j, std::initializer_list<const char*> names) {
+  const Json* cur = &j;
+  for (const char* n : names) {
+    cur = child(*cur, n);
+    if (cur == nullptr) return nullptr;
+  }
+  return cur;
+}
+
+std::optional<std::string> stringAt(const Json& j, std::initializer_list<const char*> names) {
+  const Json* v = path(j, names);
+  if (v == nullptr || !v->is_string()) return std::nullopt;
+  return v->get<std::string>();
+}
+
+// Appends the IPv4 prefixes of `texts` (a string or an array of strings) to `out`.
+Status collectPrefixes(const SourceDocument& doc, const Json& texts, const std::string& field,
+                       std::vector<IpPrefix>& out) {
+  auto one = [&](const Json& t) -> Status {
+    if (!t.is_string()) return malformed(doc, field + " must be a string");
+    auto prefix = IpPrefix::parse(t.get<std::string>());
+    if (!prefix.ok()) return malformed(doc, field + ": " + prefix.status().message());
+    if (prefix->family() == IpFamily::kV4 &&
+        std::find(out.begin(), out.end(), *prefix) == out.end()) {
+      out.push_back(*prefix);
+    }
+    return Status::Ok();
+  };
+  if (texts.is_array()) {
+    for (const Json& t : texts) RETURN_IF_ERROR(one(t));
+    return Status::Ok();
+  }
+  return one(texts);
+}
+
+std::string parentKeyOf(const std::string& key, std::string_view marker) {
+  auto pos = key.rfind(marker);
+  return pos == std::string::npos ? std::string() : key.substr(0, pos);
+}
+
+template <typename T>
+Result<T> guarded(const SourceDocument& doc, Result<T> (*fn)(const SourceDocument&)) {
+  try {
+    return fn(doc);
+  } catch (const std::exception& e) {  // nlohmann::json type errors on hostile input
+    return malformed(doc, e.what());
+  }
+}
+
+Result<VNet> parseVNetImpl(const SourceDocument& doc) {
+  VNet vnet;
+  vnet.key = normaliseKey(doc.key);
+  vnet.id = doc.id;
+  const Json* prefixes = path(doc.body, {"properties", "addressSpace", "addressPrefixes"});
+  if (prefixes == nullptr) {
+    return malformed(doc, "properties.addressSpace.addressPrefixes is missing");
+  }
+  RETURN_IF_ERROR(collectPrefixes(doc, *prefixes, "properties.addressSpace.addressPrefixes",
+                                  vnet.addressPrefixes));
+  return vnet;
+}
+
+Result<Subnet> parseSubnetImpl(const SourceDocument& doc) {
+  Subnet subnet;
+  subnet.key = normaliseKey(doc.key);
+  subnet.vnetKey = parentKeyOf(subnet.key, "/subnets/");
+  if (subnet.vnetKey.empty()) return malformed(doc, "key has no /subnets/ segment");
+  subnet.name = subnet.key.substr(subnet.key.rfind('/') + 1);
+  const Json* props = child(doc.body, "properties");
+  if (props == nullptr) return malformed(doc, "properties is missing");
+  bool any = false;
+  if (const Json* p = child(*props, "addressPrefix"); p != nullptr && !p->is_null()) {
+    RETURN_IF_ERROR(collectPrefixes(doc, *p, "properties.addressPrefix", subnet.prefixes));
+    any = true;
+  }
+  if (const Json* p = child(*props, "addressPrefixes"); p != nullptr && !p->is_null()) {
+    RETURN_IF_ERROR(collectPrefixes(doc, *p, "properties.addressPrefixes", subnet.prefixes));
+    any = true;
+  }
+  if (!any) return malformed(doc, "properties.addressPrefix is missing");
+  return subnet;
+}
+
+Result<Nic> parseNicImpl(const SourceDocument& doc) {
+  Nic nic;
+  nic.key = normaliseKey(doc.key);
+  nic.id = doc.id;
+  const Json* configs = path(doc.body, {"properties", "ipConfigurations"});
+  if (configs == nullptr || !configs->is_array()) {
+    return malformed(doc, "properties.ipConfigurations must be an array");
+  }
+  for (size_t i = 0; i < configs->size(); ++i) {
+    const Json& c = (*configs)[i];
+    const std::string field = "properties.ipConfigurations[" + std::to_string(i) + "]";
+    IpConfiguration config;
+    config.name = stringAt(c, {"name"}).value_or("");
+    auto subnetId = stringAt(c, {"properties", "subnet", "id"});
+    if (!subnetId) return malformed(doc, field + ".properties.subnet.id is missing");
+    config.subnetKey = normaliseKey(*subnetId);
+    if (const Json* a = path(c, {"properties", "privateIPAddress"}); a != nullptr && !a->is_null()) {
+      if (!a->is_string()) return malformed(doc, field + ".properties.privateIPAddress");
+      auto address = IpAddress::parse(a->get<std::string>());
+      if (!address) {
+        return malformed(doc, field + ".properties.privateIPAddress '" + a->get<std::string>() +
+                                  "' is not an IP address");
+      }
+      config.address = *address;
+    }
+    if (const Json* p = path(c, {"properties", "primary"}); p != nullptr && p->is_boolean()) {
+      config.primary = p->get<bool>();
+    }
+    nic.ipConfigurations.push_back(std::move(config));
+  }
+  // ARM: with one configuration it is primary even when the flag is absent.
+  if (nic.ipConfigurations.size() == 1) nic.ipConfigurations[0].primary = true;
+  return nic;
+}
+
+Result<Peering> parsePeeringImpl(const SourceDocument& doc) {
+  Peering peering;
+  peering.key = normaliseKey(doc.key);
+  peering.vnetKey = parentKeyOf(peering.key, "/virtualnetworkpeerings/");
+  if (peering.vnetKey.empty()) return malformed(doc, "key has no /virtualNetworkPeerings/ segment");
+  auto remote = stringAt(doc.body, {"properties", "remoteVirtualNetwork", "id"});
+  if (!remote) return malformed(doc, "properties.remoteVirtualNetwork.id is missing");
+  peering.remoteVnetKey = normaliseKey(*remote);
+  peering.state = stringAt(doc.body, {"properties", "peeringState"}).value_or("");
+  return peering;
+}
+
+Result<std::pair<std::string, IpAddress>> parseTransitImpl(const SourceDocument& doc) {
+  auto vnetKey = stringAt(doc.body, {"vnetKey"});
+  auto text = stringAt(doc.body, {"address"});
+  if (!vnetKey || !text) return malformed(doc, "vnetKey and address are required");
+  auto address = IpAddress::parse(*text);
+  if (!address || !address->isV4()) return malformed(doc, "address is not an IPv4 address");
+  return std::make_pair(normaliseKey(*vnetKey), *address);
+}
+
+}  // namespace
+
+bool Peering::connected() const {
+  std::string lower;
+  for (char c : state) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  return lower == "connected";
+}
+
+std::string normaliseKey(std::string_view id) {
+  std::string out;
+  out.reserve(id.size());
+  for (char c : id) {
+    if (c == '/' && !out.empty() && out.back() == '/') continue;
+    out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+Result<VNet> parseVNet(const SourceDocument& doc) { return guarded(doc, &parseVNetImpl); }
+Result<Subnet> parseSubnet(const SourceDocument& doc) { return guarded(doc, &parseSubnetImpl); }
+Result<Nic> parseNic(const SourceDocument& doc) { return guarded(doc, &parseNicImpl); }
+Result<Peering> parsePeering(const SourceDocument& doc) {
+  return guarded(doc, &parsePeeringImpl);
+}
+Result<std::pair<std::string, IpAddress>> parseTransit(const SourceDocument& doc) {
+  return guarded(doc, &parseTransitImpl);
+}
+
+NetworkSnapshot parseNetwork(const std::vector<SourceDocument>& docs, int64_t revision) {
+  NetworkSnapshot snap;
+  snap.revision = revision;
+  std::vector<Subnet> subnets;
+  std::vector<Peering> peerings;
+  for (const SourceDocument& doc : docs) {
+    const std::string type = normaliseKey(doc.type);
+    const std::string key = normaliseKey(doc.key);
+    if (type == kVirtualNetworkType) {
+      auto vnet = parseVNet(doc);
+      if (vnet.ok()) {
+        snap.vnets.emplace(key, std::move(vnet).value());
+      } else {
+        snap.failures.emplace(key, vnet.status());
+      }
+    } else if (type == kSubnetType) {
+      auto subnet = parseSubnet(doc);
+      if (subnet.ok()) {
+        subnets.push_back(std::move(subnet).value());
+      } else {
+        snap.failures.emplace(key, subnet.status());
+      }
+    } else if (type == kNetworkInterfaceType) {
+      auto nic = parseNic(doc);
+      if (nic.ok()) {
+        snap.nics.emplace(key, std::move(nic).value());
+      } else {
+        snap.failures.emplace(key, nic.status());
+      }
+    } else if (type == kPeeringType) {
+      auto peering = parsePeering(doc);
+      if (peering.ok()) {
+        peerings.push_back(std::move(peering).value());
+      } else {
+        snap.failures.emplace(key, peering.status());
+      }
+    } else if (type == kTransitAddressType) {
+      auto transit = parseTransit(doc);
+      if (transit.ok()) {
+        snap.transit.insert(std::move(transit).value());
+      } else {
+        snap.failures.emplace(key, transit.status());
+      }
+    }
+  }
+  std::sort(subnets.begin(), subnets.end(),
+            [](const Subnet& a, const Subnet& b) { return a.key < b.key; });
+  for (Subnet& subnet : subnets) {
+    auto it = snap.vnets.find(subnet.vnetKey);
+    if (it != snap.vnets.end()) it->second.subnets.push_back(std::move(subnet));
+  }
+  for (Peering& peering : peerings) {
+    if (snap.vnets.count(peering.vnetKey)) snap.peerings.emplace(peering.key, std::move(peering));
+  }
+  // Transit records of VNets that no longer exist are not part of the network.
+  for (auto it = snap.transit.begin(); it != snap.transit.end();) {
+    it = snap.vnets.count(it->first) ? std::next(it) : snap.transit.erase(it);
+  }
+  return snap;
+}
+
+}  // namespace privlink::model
