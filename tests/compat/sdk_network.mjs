@@ -134,7 +134,9 @@ await test("identity: a wrong client secret is refused", async () => {
     disableInstanceDiscovery: true,
   });
   await assert.rejects(bad.getToken(`${BASE}/.default`), (err) => {
-    assert.match(err.name, /AuthenticationError|CredentialUnavailableError/);
+    // 400/401 invalid_client surfaces as AuthenticationError or AuthenticationRequiredError.
+    assert.match(err.name, /^Authentication(Required)?Error$/, `${err.name}: ${err.message}`);
+    assert.match(err.message, /invalid_client|unauthorized_client|invalid_grant/, err.message);
     return true;
   });
 });
