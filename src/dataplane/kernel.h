@@ -25,20 +25,22 @@
 
 namespace privlink::dataplane {
 
+// Members all have default initializers so that designated initializers may omit any of them
+// without -Wmissing-field-initializers noise.
 struct LinkInfo {
-  std::string name;
-  std::string kind;    // "veth", "bridge", "loopback", ... ("" when the kernel says none)
-  std::string master;  // bridge it is enslaved to, "" if none
+  std::string name{};
+  std::string kind{};   // "veth", "bridge", "loopback", ... ("" when the kernel says none)
+  std::string master{};  // bridge it is enslaved to, "" if none
   bool up = false;
   int mtu = 0;
-  std::string macAddress;  // "aa:bb:cc:dd:ee:ff"
+  std::string macAddress{};  // "aa:bb:cc:dd:ee:ff"
 
   bool operator==(const LinkInfo&) const = default;
 };
 
 struct InterfaceAddress {
-  std::string link;
-  IpAddress address;
+  std::string link{};
+  IpAddress address{};
   int prefixLength = 32;
   // Set by listAddresses for host- or link-scope addresses, which the kernel makes itself
   // (127.0.0.1/8 and ::1 when lo goes up, fe80::/64 on every IPv6 link that goes up). privlink
@@ -51,12 +53,12 @@ struct InterfaceAddress {
 enum class RouteType { kUnicast, kLocal, kBlackhole };
 
 struct Route {
-  IpPrefix destination;
-  std::optional<IpAddress> gateway;
-  std::string device;  // "" when the route has none (blackhole)
+  IpPrefix destination{};
+  std::optional<IpAddress> gateway{};
+  std::string device{};  // "" when the route has none (blackhole)
   uint32_t table = 254;  // RT_TABLE_MAIN
   RouteType type = RouteType::kUnicast;
-  std::optional<IpAddress> preferredSource;
+  std::optional<IpAddress> preferredSource{};
   // Set by listRoutes for routes the kernel made itself (protocol "kernel": the connected route of
   // each address, local routes of addresses in table 255, IPv6 fe80::/64). The applier must leave
   // them alone and must not add them (addRoute would return AlreadyExists). Ignored when adding.
@@ -75,10 +77,10 @@ struct RoutingRule {
 
 // Conntrack entries to delete: every field that is set must match the original direction.
 struct ConntrackFilter {
-  std::optional<IpAddress> originalSource;
-  std::optional<IpAddress> originalDestination;
-  std::optional<IpAddress> replySource;
-  std::optional<uint16_t> zone;
+  std::optional<IpAddress> originalSource{};
+  std::optional<IpAddress> originalDestination{};
+  std::optional<IpAddress> replySource{};
+  std::optional<uint16_t> zone{};
 };
 
 class Kernel {

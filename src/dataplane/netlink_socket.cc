@@ -65,7 +65,8 @@ Status NetlinkSocket::exchange(NetlinkMessage& message, std::string_view what,
     ASSIGN_OR_RETURN(std::vector<NetlinkMessageView> messages,
                      splitMessages(std::span<const uint8_t>(buffer.data(), size_t(n))));
     for (const NetlinkMessageView& reply : messages) {
-      if (reply.sequence != sequence || reply.portId != 0) continue;  // stale or not from kernel
+      // Kernel replies carry our sequence number and our port id; skip anything else (stale).
+      if (reply.sequence != sequence || reply.portId != portId_) continue;
       if (reply.flags & NLM_F_DUMP_INTR) *interrupted = true;
       if (reply.type == NLMSG_DONE) {
         int err = doneError(reply);

@@ -216,7 +216,8 @@ NetlinkMessage routeRequest(bool add, const Route& route, int outputIndex) {
   rtmsg r{};
   r.rtm_family = familyOf(dst.network());
   r.rtm_dst_len = static_cast<uint8_t>(dst.length());
-  r.rtm_table = route.table < 256 ? static_cast<uint8_t>(route.table) : RT_TABLE_UNSPEC;
+  r.rtm_table = route.table < 256 ? static_cast<uint8_t>(route.table)
+                                  : static_cast<uint8_t>(RT_TABLE_UNSPEC);
   switch (route.type) {
     case RouteType::kUnicast:
       r.rtm_type = RTN_UNICAST;
@@ -303,7 +304,8 @@ NetlinkMessage ruleRequest(bool add, const RoutingRule& rule) {
   NetlinkMessage m(add ? RTM_NEWRULE : RTM_DELRULE, add ? kCreate : NLM_F_ACK);
   fib_rule_hdr h{};
   h.family = AF_INET;
-  h.table = rule.table < 256 ? static_cast<uint8_t>(rule.table) : RT_TABLE_UNSPEC;
+  h.table = rule.table < 256 ? static_cast<uint8_t>(rule.table)
+                             : static_cast<uint8_t>(RT_TABLE_UNSPEC);
   h.action = FR_ACT_TO_TBL;
   m.header(h);
   m.attrU32(FRA_PRIORITY, rule.priority);
