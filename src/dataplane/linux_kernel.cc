@@ -14,6 +14,7 @@
 #include "dataplane/conntrack.h"
 #include "dataplane/kernel.h"
 #include "dataplane/kernel_error.h"
+#include "dataplane/kernel_names.h"
 #include "dataplane/netlink_socket.h"
 #include "dataplane/netns.h"
 #include "dataplane/nft_context.h"
@@ -24,92 +25,7 @@ namespace {
 
 constexpr const char* kEtcNetnsDir = "/etc/netns";
 
-std::string where(const std::string& ns) { return ns.empty() ? "the host namespace" : ns; }
-
-// Sysctl keys are paths below /proc/sys: "net/ipv4/ip_forward".
-Status validateSysctlKey(const std::string& key) {
-  bool valid = !key.empty() && key.front() != '/' && key.back() != '/';
-  std::string component;
-  std::istringstream parts(key);
-  while (valid && std::getline(parts, component, '/')) {
-    valid = !component.empty() && component != "." && component != "..";
-    for (char c : component) {
-      valid = valid && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                        (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.');
-    }
-  }
-  if (valid) return Status::Ok();
-  return Status::InvalidArgument("InvalidSysctlKey",
-                                 "sysctl key '" + key +
-                                     "' is invalid; write it as a path below /proc/sys, e.g. "
-                                     "net/ipv4/ip_forward");
-}
-
-// File names under /etc/netns/<ns>/ and nft table names: one path component, no surprises.
-Status validatePlainName(const std::string& name, const char* what) {
-  bool valid = !name.empty() && name.size() <= 255 && name != "." && name != "..";
-  for (char c : name) {
-    valid = valid && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '_' || c == '-' || c == '.');
-  }
-  if (valid) return Status::Ok();
-  return Status::InvalidArgument("InvalidName", std::string(what) + " '" + name +
-                                                    "' is invalid; use letters, digits, '-', '_' "
-                                                    "and '.'");
-}
-
-const char* typeName(RouteType type) {
-  switch (type) {
-    case RouteType::kUnicast:
-      return "unicast";
-    case RouteType::kLocal:
-      return "local";
-    case RouteType::kBlackhole:
-      return "blackhole";
-  }
-  return "?";
-}
-
-std::string describe(const Route& route) {
-  std::string out = std::string(typeName(route.type)) + " " + route.destination.toString();
-  if (route.gateway) out += " via " + route.gateway->toString();
-  if (!route.device.empty()) out += " dev " + route.device;
-  if (route.preferredSource) out += " src " + route.preferredSource->toString();
-  out += " table " + std::to_string(route.table);
-  return out;
-}
-
-std::string describe(const RoutingRule& rule) {
-  return "fwmark " + std::to_string(rule.fwmark) + " lookup " + std::to_string(rule.table) +
-         " priority " + std::to_string(rule.priority);
-}
-
-Status validateAddress(const InterfaceAddress& address) {
-  RETURN_IF_ERROR(validateLinkName(address.link));
-  int max = address.address.isV4() ? 32 : 128;
-  if (address.prefixLength < 0 || address.prefixLength > max) {
-    return Status::InvalidArgument("InvalidPrefixLength",
-                                   "prefix length " + std::to_string(address.prefixLength) +
-                                       " is out of range for " + address.address.toString());
-  }
-  return Status::Ok();
-}
-
-Status validateRoute(const Route& route) {
-  if (!route.device.empty()) RETURN_IF_ERROR(validateLinkName(route.device));
-  IpFamily family = route.destination.family();
-  for (const auto& other : {route.gateway, route.preferredSource}) {
-    if (other && other->family() != family) {
-      return Status::InvalidArgument("InvalidRoute", "route " + describe(route) +
-                                                         " mixes IPv4 and IPv6 addresses");
-    }
-  }
-  if (route.type == RouteType::kUnicast && !route.gateway && route.device.empty()) {
-    return Status::InvalidArgument("InvalidRoute", "unicast route " + describe(route) +
-                                                       " needs a gateway or a device");
-  }
-  return Status::Ok();
-}
+std::string where(const std::string& ns) { return describeNamespace(ns); }
 
 class LinuxKernel final : public Kernel {
  public:
@@ -346,14 +262,7 @@ class LinuxKernel final : public Kernel {
 
   Result<std::string> nftListTable(const std::string& ns, const std::string& family,
                                    const std::string& table) override {
-    static const char* kFamilies[] = {"ip", "ip6", "inet", "arp", "bridge", "netdev"};
-    bool knownFamily = false;
-    for (const char* f : kFamilies) knownFamily = knownFamily || family == f;
-    if (!knownFamily) {
-      return Status::InvalidArgument("InvalidNftFamily",
-                                     "nft family '" + family +
-                                         "' is invalid; use ip, ip6, inet, arp, bridge or netdev");
-    }
+    RETURN_IF_ERROR(validateNftFamily(family));
     RETURN_IF_ERROR(validatePlainName(table, "nft table name"));
     return inNamespace(ns, [&]() -> Result<std::string> {
       ASSIGN_OR_RETURN(NftContext nft, NftContext::create());
@@ -485,12 +394,11 @@ class LinuxKernel final : public Kernel {
   }
 
   Status modifyAddress(const std::string& ns, const InterfaceAddress& address, bool add) {
-    RETURN_IF_ERROR(validateAddress(address));
+    RETURN_IF_ERROR(validateInterfaceAddress(address));
     ASSIGN_OR_RETURN(NetlinkSocket * socket, routeSocket(ns));
     ASSIGN_OR_RETURN(int index, linkIndex(*socket, ns, address.link));
-    std::string what = std::string(add ? "RTM_NEWADDR " : "RTM_DELADDR ") +
-                       address.address.toString() + "/" + std::to_string(address.prefixLength) +
-                       " dev " + address.link + " in " + where(ns);
+    std::string what = std::string(add ? "RTM_NEWADDR " : "RTM_DELADDR ") + describe(address) +
+                       " in " + where(ns);
     return socket->request(addressRequest(add, index, address.address, address.prefixLength),
                            what);
   }
