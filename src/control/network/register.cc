@@ -1,9 +1,15 @@
 #include "control/network/register.h"
 
+#include "control/network/network_kinds.h"
+
 namespace privlink::control {
 
 void registerNetworkKinds(ResourceService& service) {
-  // Kinds are added here as they are written (control/network/*_kind.cc).
+  service.registerKind(makeVirtualNetworkKind(service));
+  service.registerKind(makeSubnetKind());
+  service.registerKind(makeVirtualNetworkPeeringKind());
+  service.registerKind(makeNetworkInterfaceKind());
+  service.registerKind(makeLoadBalancerKind());
 }
 
 }  // namespace privlink::control
