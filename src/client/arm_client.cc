@@ -8,7 +8,6 @@
 
 namespace privlink::client {
 
-using nlohmann::json;
 using std::chrono::milliseconds;
 
 std::string ArmResponse::header(std::string_view name) const {
@@ -31,7 +30,7 @@ ArmClient::ArmClient(HttpTransport& transport, TokenSource& tokens, std::string 
 }
 
 Result<ArmResponse> ArmClient::request(std::string_view method, std::string_view pathOrUrl,
-                                       const json* body) {
+                                       const Json* body) {
   HttpRequest req;
   req.method = std::string(method);
   req.url = resolveUrl(endpoint_, pathOrUrl);
@@ -57,15 +56,15 @@ Result<ArmResponse> ArmClient::request(std::string_view method, std::string_view
   bool blank = res.body.find_first_not_of(" \t\r\n") == std::string::npos;
   if (!blank) {
     try {
-      out.json = json::parse(res.body);
-    } catch (const json::exception& e) {
+      out.json = Json::parse(res.body);
+    } catch (const Json::exception& e) {
       return Status::Internal(what + " returned a body that is not JSON: " + e.what());
     }
   }
   return out;
 }
 
-Result<json> ArmClient::get(std::string_view pathOrUrl) {
+Result<Json> ArmClient::get(std::string_view pathOrUrl) {
   ASSIGN_OR_RETURN(ArmResponse res, request("GET", pathOrUrl));
   return std::move(res.json);
 }
@@ -94,11 +93,11 @@ Status ArmClient::timedOut(std::string_view what) const {
 }
 
 namespace {
-Status operationError(const json& body, std::string_view state, std::string_view what) {
+Status operationError(const Json& body, std::string_view state, std::string_view what) {
   std::string code = std::string(state) == "Canceled" ? "OperationCanceled" : "OperationFailed";
   std::string message = std::string(what) + " ended in state " + std::string(state);
   if (body.is_object() && body.contains("error") && body["error"].is_object()) {
-    const json& e = body["error"];
+    const Json& e = body["error"];
     if (e.contains("code") && e["code"].is_string()) code = e["code"].get<std::string>();
     if (e.contains("message") && e["message"].is_string()) {
       message = e["message"].get<std::string>();
@@ -107,12 +106,12 @@ Status operationError(const json& body, std::string_view state, std::string_view
   return Status::Conflict(code, message);
 }
 
-std::string stringField(const json& j, const char* name) {
+std::string stringField(const Json& j, const char* name) {
   if (j.is_object() && j.contains(name) && j[name].is_string()) return j[name].get<std::string>();
   return {};
 }
 
-std::string provisioningState(const json& resource) {
+std::string provisioningState(const Json& resource) {
   if (resource.is_object() && resource.contains("properties")) {
     return stringField(resource["properties"], "provisioningState");
   }
@@ -181,13 +180,13 @@ Status ArmClient::waitForOperation(const ArmResponse& initial, std::string_view 
   return Status::Ok();
 }
 
-Result<json> ArmClient::putAndWait(std::string_view path, const json& body) {
+Result<Json> ArmClient::putAndWait(std::string_view path, const Json& body) {
   ASSIGN_OR_RETURN(ArmResponse initial, request("PUT", path, &body));
   RETURN_IF_ERROR(waitForOperation(initial, path, /*isDelete=*/false));
-  ASSIGN_OR_RETURN(json resource, get(path));
+  ASSIGN_OR_RETURN(Json resource, get(path));
   std::string state = provisioningState(resource);
   if (iequals(state, "Failed") || iequals(state, "Canceled")) {
-    return operationError(json::object(), state, "PUT " + std::string(path));
+    return operationError(Json::object(), state, "PUT " + std::string(path));
   }
   return resource;
 }
@@ -197,8 +196,8 @@ Status ArmClient::deleteAndWait(std::string_view path) {
   return waitForOperation(initial, path, /*isDelete=*/true);
 }
 
-Result<std::vector<json>> ArmClient::list(std::string_view path) {
-  std::vector<json> items;
+Result<std::vector<Json>> ArmClient::list(std::string_view path) {
+  std::vector<Json> items;
   std::string next(path);
   std::set<std::string> seen;
   for (int page = 0; !next.empty(); ++page) {

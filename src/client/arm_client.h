@@ -30,10 +30,13 @@ inline constexpr std::string_view kResourcesApiVersion = "2021-04-01";
 inline constexpr std::string_view kSubscriptionsApiVersion = "2022-12-01";
 inline constexpr std::string_view kPrivateDnsApiVersion = "2024-06-01";
 
+// Keeps the key order the server sent, so output shows resources as returned.
+using Json = nlohmann::ordered_json;
+
 struct ArmResponse {
   int status = 0;
   HttpHeaders headers;
-  nlohmann::json json;  // null when the body is empty
+  Json json;  // null when the body is empty
 
   std::string header(std::string_view name) const;
 };
@@ -62,15 +65,15 @@ class ArmClient {
   // any other status becomes an error Status built from the ARM error body ("code: message").
   // A 401 is retried once with a fresh token.
   Result<ArmResponse> request(std::string_view method, std::string_view pathOrUrl,
-                              const nlohmann::json* body = nullptr);
+                              const Json* body = nullptr);
 
-  Result<nlohmann::json> get(std::string_view pathOrUrl);
+  Result<Json> get(std::string_view pathOrUrl);
   // PUT and wait for the operation; returns the final GET of the resource.
-  Result<nlohmann::json> putAndWait(std::string_view path, const nlohmann::json& body);
+  Result<Json> putAndWait(std::string_view path, const Json& body);
   // DELETE and wait for the operation.
   Status deleteAndWait(std::string_view path);
   // GET a collection, following nextLink, and return every element of `value`.
-  Result<std::vector<nlohmann::json>> list(std::string_view path);
+  Result<std::vector<Json>> list(std::string_view path);
 
   // Waits for the operation started by `initial` (a response to PUT or DELETE on
   // `resourcePath`). Exposed for --no-wait style callers that wait later.

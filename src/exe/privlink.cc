@@ -1,6 +1,13 @@
-// privlink: the command-line client. Owned by src/cli.
-#include <cstdio>
+// privlink: the command-line client for privlinkd (src/cli).
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/cli_context.h"
+
 int main(int argc, char** argv) {
-  std::fprintf(stderr, "privlink: not built yet\n");
-  return 1;
+  privlink::cli::CliContext ctx(std::cout, std::cerr, privlink::cli::httpsTransportFactory(),
+                                privlink::client::defaultConfigDir());
+  std::vector<std::string> args(argv + 1, argv + argc);
+  return privlink::cli::runCli(args, ctx);
 }
