@@ -1,6 +1,5 @@
 #include "agent/compile.h"
 
-#include <set>
 #include <sstream>
 
 #include "model/naming.h"
@@ -187,8 +186,8 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
                                            " is too small; use /29 or larger"));
           continue;
         }
+        // The kernel adds (and owns) the connected route of the address.
         b.addAddress(ns, bridge, gatewayOf(prefix), prefix.length(), subnetOwners);
-        b.addRoute(ns, prefix, std::nullopt, bridge, subnetOwners, gatewayOf(prefix));
       }
       subnets[subnet.key] = SubnetRef{&vnet, &subnet};
     }
@@ -255,13 +254,8 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
     b.addNamespace(ns, owners);
     b.addVeth(vnetNs, model::HostNaming::nicLinkName(key), ns, eth0, owners,
               model::HostNaming::bridgeName(subnet.key));
-    std::set<IpPrefix> connected;
     for (const auto& [address, prefix] : addresses) {
       b.addAddress(ns, eth0, address, prefix.length(), owners);
-      // The kernel adds the connected route with the first address of the prefix as source.
-      if (connected.insert(prefix).second) {
-        b.addRoute(ns, prefix, std::nullopt, eth0, owners, address);
-      }
     }
     b.addRoute(ns, defaultPrefix(), gatewayOf(addresses.front().second), eth0, owners);
     b.addFile(ns, "resolv.conf", kResolvConf, owners);

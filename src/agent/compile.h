@@ -12,9 +12,9 @@
 //                    routes R.1/32 dev u-<h>, default via R.1; backbone: T/32 dev v-<h>;
 //                    nft "inet plvnet": SNAT to T out of the uplink, drop new connections in.
 //   subnet           bridge br-<h> in the VNet namespace with the first host address of each
-//                    IPv4 prefix (and its connected route).
+//                    IPv4 prefix (the kernel adds the connected routes; plans never hold them).
 //   NIC              <p>n-<h>: lo, eth0 (veth; n-<h> in the VNet namespace, enslaved to the
-//                    subnet bridge), its addresses, connected route, default via the gateway,
+//                    subnet bridge), its addresses, default route via the gateway,
 //                    file resolv.conf "nameserver 168.63.129.16".
 //   peering          only when both sides exist and are Connected: veth p-<hB> in A <-> p-<hA> in
 //                    B, T_A/32 and T_B/32 on them, routes T_peer/32 and the peer's address

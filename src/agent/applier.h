@@ -1,0 +1,54 @@
+#pragma once
+// Applier: makes the kernel match a HostPlan, changing only the difference (DESIGN.md §3, crash
+// safety). Each apply() lists what exists in the namespaces privlink owns (HostNaming::
+// ownsNamespace; see host_plan.h for what inside them is owned), then runs ordered steps:
+//   deletions, innermost first: nft tables, routes, addresses, links, namespaces (files first);
+//   creations: namespaces, links, masters, addresses, links up, routes, sysctls, nft, files.
+// Anything that already matches is not touched, so established connections survive a restart.
+// AlreadyExists on a create and NotFound on a delete count as success (another pass, or the
+// kernel, got there first). Any other error becomes a failure of the plan item's owners (store
+// keys), with the step named: "creating bridge br-1a2b3c4d in plv-…: <kernel error>"; the
+// remaining steps still run and the next apply() retries.
+// Not thread-safe (one agent thread owns it, like the Kernel).
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "agent/host_plan.h"
+#include "common/status.h"
+#include "dataplane/kernel.h"
+#include "model/host_naming.h"
+
+namespace privlink::agent {
+
+struct ApplyResult {
+  // Mutating kernel calls made (successful or not). 0 means the kernel already matched the plan.
+  int changes = 0;
+  // One line per mutating call, in order: "create bridge br-… in plv-…" (logs and tests).
+  std::vector<std::string> steps;
+  // Failures by store key; the first failure of a key wins (later ones usually follow from it).
+  std::map<std::string, Status> failures;
+  // Failures of objects no store key owns (orphans that could not be deleted), for logs.
+  std::vector<Status> unowned;
+};
+
+class Applier {
+ public:
+  Applier(dataplane::Kernel& kernel, model::HostNaming naming);
+
+  ApplyResult apply(const HostPlan& plan);
+
+ private:
+  dataplane::Kernel& kernel_;
+  model::HostNaming naming_;
+  // Namespace files this process wrote (the Kernel cannot read them back); after a restart they
+  // are written once more.
+  std::map<std::string, std::string> written_files_;
+};
+
+// Deletes every namespace `naming` owns (and its /etc/netns files), whatever the store says:
+// `privlinkd --cleanup`. Returns the first error; continues past errors.
+Status removeOwnedNamespaces(dataplane::Kernel& kernel, const model::HostNaming& naming);
+
+}  // namespace privlink::agent
