@@ -1,0 +1,176 @@
+#include "agent/agent.h"
+
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "model/network.h"
+#include "model/transit.h"
+
+namespace privlink::agent {
+namespace {
+
+constexpr std::chrono::milliseconds kStopPoll{100};
+
+std::vector<model::SourceDocument> toSource(const std::vector<store::Document>& docs) {
+  std::vector<model::SourceDocument> out;
+  out.reserve(docs.size());
+  for (const store::Document& d : docs) out.push_back({d.key, d.id, d.type, d.body});
+  return out;
+}
+
+}  // namespace
+
+Agent::Agent(store::Store& store, control::ProvisioningTracker& tracker,
+             std::unique_ptr<dataplane::Kernel> kernel, AgentOptions options)
+    : store_(store),
+      tracker_(tracker),
+      kernel_(std::move(kernel)),
+      options_(std::move(options)),
+      compile_options_{model::HostNaming(options_.namePrefix), options_.transitRange},
+      applier_(*kernel_, model::HostNaming(options_.namePrefix)) {}
+
+Agent::~Agent() { stop(); }
+
+void Agent::start() {
+  if (thread_.joinable()) return;
+  tracker_.addRealiser(options_.realiserName, 0);
+  stopping_ = false;
+  thread_ = std::thread([this] { loop(); });
+}
+
+void Agent::stop() {
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void Agent::loop() {
+  while (!stopping_) {
+    auto pass = runOnce();
+    int64_t revision = 0;
+    auto wait = options_.resyncInterval;
+    if (!pass.ok()) {
+      spdlog::warn("agent: pass failed: {}", pass.status().toString());
+      wait = options_.retryInterval;
+    } else {
+      revision = pass->revision;
+      if (!pass->failures.empty()) wait = options_.retryInterval;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    while (!stopping_ && std::chrono::steady_clock::now() < deadline) {
+      if (pass.ok() && store_.waitForChange(revision, kStopPoll) > revision) break;
+      if (!pass.ok()) std::this_thread::sleep_for(kStopPoll);
+    }
+  }
+}
+
+Result<PassResult> Agent::runOnce() {
+  Status transit = ensureTransitAddresses();
+  if (!transit.ok()) {
+    // Not fatal: VNets without an address report it; the next pass retries.
+    spdlog::warn("agent: allocating transit addresses: {}", transit.toString());
+  }
+  ASSIGN_OR_RETURN(model::NetworkSnapshot snapshot, readSnapshot());
+  HostPlan plan = compile(snapshot, compile_options_);
+
+  PassResult result;
+  result.revision = snapshot.revision;
+  result.apply = applier_.apply(plan);
+  result.failures = snapshot.failures;
+  for (const auto& [key, status] : plan.failures) result.failures.emplace(key, status);
+  for (const auto& [key, status] : result.apply.failures) result.failures.emplace(key, status);
+
+  for (const std::string& stepText : result.apply.steps) spdlog::debug("agent: {}", stepText);
+  for (const Status& s : result.apply.unowned) spdlog::warn("agent: {}", s.toString());
+  for (const auto& [key, status] : result.failures) {
+    spdlog::warn("agent: {}: {}", key, status.toString());
+  }
+  if (result.apply.changes > 0) {
+    spdlog::info("agent: revision {} applied with {} kernel changes, {} failures",
+                 result.revision, result.apply.changes, result.failures.size());
+  }
+  tracker_.report(options_.realiserName, result.revision, result.failures);
+  return result;
+}
+
+Result<model::NetworkSnapshot> Agent::readSnapshot() {
+  std::vector<model::SourceDocument> docs;
+  int64_t revision = 0;
+  RETURN_IF_ERROR(store_.read([&](store::ReadView& view) -> Status {
+    revision = view.revision();
+    for (std::string_view type : {model::kVirtualNetworkType, model::kSubnetType,
+                                  model::kPeeringType, model::kNetworkInterfaceType,
+                                  model::kTransitAddressType}) {
+      ASSIGN_OR_RETURN(std::vector<store::Document> found, view.listType(type));
+      auto source = toSource(found);
+      docs.insert(docs.end(), std::make_move_iterator(source.begin()),
+                  std::make_move_iterator(source.end()));
+    }
+    return Status::Ok();
+  }));
+  return model::parseNetwork(docs, revision);
+}
+
+Status Agent::ensureTransitAddresses() {
+  // Decides from a list of VNets and transit records what to put and erase; empty when current.
+  struct Changes {
+    std::map<std::string, IpAddress> put;  // vnet key -> address
+    std::vector<std::string> erase;        // transit record keys
+  };
+  auto plan = [&](store::ReadView& view) -> Result<Changes> {
+    ASSIGN_OR_RETURN(std::vector<store::Document> vnets,
+                     view.listType(model::kVirtualNetworkType));
+    ASSIGN_OR_RETURN(std::vector<store::Document> records,
+                     view.listType(model::kTransitAddressType));
+    std::vector<std::string> keys;
+    for (const auto& d : vnets) keys.push_back(model::normaliseKey(d.key));
+    const std::set<std::string> live(keys.begin(), keys.end());
+    std::map<std::string, IpAddress> existing;
+    Changes changes;
+    for (const auto& d : records) {
+      auto parsed = model::parseTransit({d.key, d.id, d.type, d.body});
+      const std::string expectedKey =
+          model::normaliseKey(std::string(model::kTransitKeyPrefix) +
+                              (parsed.ok() ? parsed->first : std::string()));
+      if (!parsed.ok() || !live.count(parsed->first) || expectedKey != d.key) {
+        changes.erase.push_back(d.key);
+        continue;
+      }
+      existing[parsed->first] = parsed->second;
+    }
+    for (const auto& [key, address] : model::allocateTransit(keys, existing, options_.transitRange)) {
+      if (!address) continue;  // pool exhausted: the VNet reports it has no transit address
+      auto it = existing.find(key);
+      if (it == existing.end() || it->second != *address) changes.put[key] = *address;
+    }
+    return changes;
+  };
+
+  bool needed = false;
+  RETURN_IF_ERROR(store_.read([&](store::ReadView& view) -> Status {
+    ASSIGN_OR_RETURN(Changes changes, plan(view));
+    needed = !changes.put.empty() || !changes.erase.empty();
+    return Status::Ok();
+  }));
+  if (!needed) return Status::Ok();
+  return store_.write([&](store::Transaction& tx) -> Status {
+    ASSIGN_OR_RETURN(Changes changes, plan(tx));  // again: the world may have moved
+    for (const std::string& key : changes.erase) {
+      Status erased = tx.erase(key);
+      if (!erased.ok() && erased.code() != StatusCode::kNotFound) return erased;
+    }
+    for (const auto& [vnetKey, address] : changes.put) {
+      nlohmann::json body = {{"vnetKey", vnetKey}, {"address", address.toString()}};
+      auto put = tx.put(std::string(model::kTransitKeyPrefix) + vnetKey,
+                        model::kTransitAddressType, std::move(body));
+      if (!put.ok()) return put.status();
+    }
+    return Status::Ok();
+  });
+}
+
+Status Agent::cleanupAll(dataplane::Kernel& kernel, const std::string& namePrefix) {
+  return removeOwnedNamespaces(kernel, model::HostNaming(namePrefix));
+}
+
+}  // namespace privlink::agent

@@ -1,0 +1,95 @@
+#pragma once
+// Agent: the realiser that turns the store into kernel state on this host (DESIGN.md §3; a role
+// of privlinkd, on by default).
+//
+// A background thread loops: make sure every VNet has a transit address (model/transit.h; a
+// write transaction of the agent's own, only when one is missing or stale), read the network at
+// revision R in one read transaction, compile() it, apply the plan (Applier), then
+// ProvisioningTracker::report(realiserName, R, failures) and wait for the next change after R.
+// Bursts coalesce: the next pass reads the newest revision. The loop is level-triggered: it also
+// resyncs every resyncInterval, and retries after retryInterval when a pass had failures.
+// failures holds, by store key: documents that could not be parsed (InvalidResourceDocument),
+// resources that cannot be realised (InvalidResourceReference), and kernel steps that failed
+// (InternalServerError, message naming the step).
+//
+// On start (and every pass) it converges whatever the kernel holds: creates what is missing,
+// deletes owned objects nothing wants (resources deleted while privlinkd was down), and touches
+// nothing that matches, so established connections survive kill -9 and a restart.
+//
+// Thread-safety: start()/stop() from one thread. runOnce() is for tests and tools and must not
+// run while the thread is started. The destructor stops the thread; it never removes kernel
+// state (that is cleanupAll()).
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "agent/applier.h"
+#include "agent/compile.h"
+#include "common/ip.h"
+#include "common/status.h"
+#include "control/provisioning.h"
+#include "dataplane/kernel.h"
+#include "store/store.h"
+
+namespace privlink::agent {
+
+struct AgentOptions {
+  // Prefix of every namespace the agent owns ("pl": plv-…, pln-…, plbb, plinet). Tests use a
+  // unique one ("t<pid>") so they never collide with each other or a running privlinkd.
+  std::string namePrefix = "pl";
+  // Name under which the agent reports to the ProvisioningTracker.
+  std::string realiserName = "agent";
+  IpPrefix transitRange = IpPrefix::parse("100.64.0.0/10").value();
+  std::chrono::milliseconds retryInterval{1000};
+  std::chrono::milliseconds resyncInterval{30000};
+};
+
+struct PassResult {
+  int64_t revision = 0;                    // store revision the pass realised
+  ApplyResult apply;                       // what the applier did
+  std::map<std::string, Status> failures;  // everything reported to the tracker
+};
+
+class Agent {
+ public:
+  Agent(store::Store& store, control::ProvisioningTracker& tracker,
+        std::unique_ptr<dataplane::Kernel> kernel, AgentOptions options = {});
+  ~Agent();
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  // Registers the realiser (nothing succeeds until its first report) and starts the thread.
+  void start();
+  // Stops and joins the thread (returns after at most one pass plus ~100 ms).
+  void stop();
+
+  // One synchronous pass (transit, snapshot, compile, apply, report). Fails only when the store
+  // cannot be read; kernel problems are failures inside the result.
+  Result<PassResult> runOnce();
+
+  // Removes every kernel object privlink created under `namePrefix`, whatever the store says
+  // (`privlinkd --cleanup`). Continues past errors and returns the first.
+  static Status cleanupAll(dataplane::Kernel& kernel, const std::string& namePrefix = "pl");
+
+ private:
+  void loop();
+  Status ensureTransitAddresses();
+  Result<model::NetworkSnapshot> readSnapshot();
+
+  store::Store& store_;
+  control::ProvisioningTracker& tracker_;
+  std::unique_ptr<dataplane::Kernel> kernel_;
+  AgentOptions options_;
+  CompileOptions compile_options_;
+  Applier applier_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+}  // namespace privlink::agent
