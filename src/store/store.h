@@ -94,6 +94,11 @@ class Store {
 struct SqliteOptions {
   std::string path;  // file path; ":memory:" for tests
 };
+// ":memory:" gives an anonymous store (a private temporary file, deleted on close, not durable)
+// with the same transaction and snapshot semantics as a file store. put() normalises ARM ids with
+// ResourceId (and "/privlink/..." ids by lower-casing); get()/erase() normalise keys the same way,
+// and an id that is neither fails with InvalidResourceId. A database whose schema is newer than
+// this build is refused with an Internal status that says so.
 // Opens (creating or migrating the schema as needed) a SQLite store.
 Result<std::unique_ptr<Store>> openSqliteStore(const SqliteOptions& options);
 
