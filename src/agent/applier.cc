@@ -227,7 +227,8 @@ class Run {
       if (existing_.count(ns.name)) continue;
       if (step("create namespace " + ns.name, ns.owners, true,
                [&] { return kernel_.createNamespace(ns.name); })) {
-        existing_[ns.name];
+        // A new namespace holds only lo, down.
+        existing_[ns.name].links["lo"] = LinkInfo{"lo", "loopback", "", false, 0, ""};
       } else {
         broken_.insert(ns.name);
       }
@@ -265,13 +266,17 @@ class Run {
         actual.up = true;
       }
     }
-    for (const auto& [key, route] : plan_.routes) {
-      NamespaceState* state = live(route.ns);
-      if (state == nullptr || state->routes.count(key)) continue;
-      if (!route.route.device.empty() && !state->links.count(route.route.device)) continue;
-      if (step("add route " + key, route.owners, true,
-               [&] { return kernel_.addRoute(route.ns, route.route); })) {
-        state->routes[key] = route.route;
+    // Routes to a link first: a route via a gateway needs the route that reaches the gateway.
+    for (bool viaGateway : {false, true}) {
+      for (const auto& [key, route] : plan_.routes) {
+        if (route.route.gateway.has_value() != viaGateway) continue;
+        NamespaceState* state = live(route.ns);
+        if (state == nullptr || state->routes.count(key)) continue;
+        if (!route.route.device.empty() && !state->links.count(route.route.device)) continue;
+        if (step("add route " + key, route.owners, true,
+                 [&] { return kernel_.addRoute(route.ns, route.route); })) {
+          state->routes[key] = route.route;
+        }
       }
     }
     for (const auto& [key, sysctl] : plan_.sysctls) {
