@@ -7,7 +7,10 @@
 // an absolute nextLink, PATCH for tags, subscriptions and tenants.
 // Thread-safe; handle() is a pure function of its inputs plus the store.
 
+#include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "api/http_types.h"
 #include "control/caller.h"
@@ -25,9 +28,41 @@ class ArmRouter {
  public:
   ArmRouter(control::ResourceService& service, ArmRouterOptions options);
   // `request.target` is the raw path+query. The caller was authenticated by the frontend.
+  // Every response carries x-ms-request-id, x-ms-correlation-request-id (the client's
+  // x-ms-correlation-request-id, else its x-ms-client-request-id, else a new GUID), the echoed
+  // x-ms-client-request-id, and Content-Type: application/json; charset=utf-8.
   HttpResponse handle(const HttpRequest& request, const control::Caller& caller);
 
+  // One parsed request target: `//` collapsed, trailing `/` dropped, each segment
+  // percent-decoded; query keys and values percent-decoded.
+  struct Target {
+    std::vector<std::string> segments;
+    std::map<std::string, std::string, CaseInsensitiveLess> query;
+    std::string path() const;         // "/" + decoded segments joined by "/"
+    std::string encodedPath() const;  // the same, percent-encoded again (for absolute URLs)
+  };
+
  private:
+  HttpResponse dispatch(const HttpRequest& request, const control::Caller& caller);
+  HttpResponse subscriptionRoute(const HttpRequest& request, const control::Caller& caller,
+                                 const Target& target, const std::string& apiVersion);
+  HttpResponse providerRoute(const HttpRequest& request, const control::Caller& caller,
+                             const Target& target, size_t providersIndex,
+                             const std::string& apiVersion);
+  HttpResponse resourceRoute(const HttpRequest& request, const control::Caller& caller,
+                             const Target& target, const std::string& apiVersion);
+  HttpResponse collectionRoute(const HttpRequest& request, const Target& target,
+                               const std::string& type, const std::string& scopePath,
+                               std::optional<std::string> parentPath,
+                               const std::string& apiVersion);
+  HttpResponse operationRoute(const HttpRequest& request, const Target& target,
+                              const std::string& apiVersion);
+  HttpResponse pageResponse(const Target& target, const std::string& apiVersion,
+                            Result<control::Page> page, std::optional<size_t> top);
+  std::string operationUrl(const std::string& subscription, const std::string& ns,
+                           const std::string& location, const std::string& opId,
+                           bool results, const std::string& apiVersion) const;
+
   control::ResourceService& service_;
   ArmRouterOptions options_;
 };

@@ -61,6 +61,11 @@ class ResourceKind {
     return Status::Ok();
   }
 
+  // Checks the resource's own (last) name before anything else happens on PUT. The default is
+  // Microsoft.Network's rule (validateResourceName in resource_service.h); kinds with other naming
+  // rules (e.g. DNS zones) override it. Fails with 400 InvalidResourceName.
+  virtual Status validateName(std::string_view name) const;
+
   // Adds computed read-only properties when the resource is rendered for a GET or list (e.g. a
   // VNet's subnets[] from the subnet documents, a subnet's ipConfigurations[]).
   virtual void render(store::ReadView& view, const ResourceId& id, nlohmann::json& body) const {}

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -36,12 +37,14 @@ struct Preconditions {
 struct PutOutcome {
   nlohmann::json resource;  // rendered, with provisioningState
   bool created = false;
-  std::string operationId;  // for Azure-AsyncOperation
+  std::string operationId;  // for Azure-AsyncOperation; empty for synchronous resource groups
+  std::string location;     // of the resource or its top-level ancestor (operation URLs)
 };
 
 struct DeleteOutcome {
   bool existed = false;     // false -> 204
   std::string operationId;  // when existed
+  std::string location;     // when existed
 };
 
 struct ListRequest {
@@ -62,7 +65,31 @@ struct OperationStatus {
   std::optional<Status> error;
   std::string resourceId;
   bool isDelete = false;
+  std::string operationId;
+  std::string location;
+  std::string startTime;  // RFC 3339 UTC
 };
+
+// Operations are store documents "/privlink/operations/<opId>" (type "privlink/operation") with
+// body {resourceId, resourceKey, isDelete, location, startTime}, written in the same transaction
+// as the change they track. Their own document revision is the last revision of that transaction,
+// so ProvisioningTracker::stateOf(resourceKey, <that revision>) answers them after a restart.
+inline constexpr std::string_view kOperationKeyPrefix = "/privlink/operations/";
+inline constexpr std::string_view kOperationType = "privlink/operation";
+// Tenants: "/privlink/tenants/<id>" (type "privlink/tenant"), body {tenantId, displayName?...}.
+inline constexpr std::string_view kTenantKeyPrefix = "/privlink/tenants/";
+inline constexpr std::string_view kTenantType = "privlink/tenant";
+// Subscriptions: "/subscriptions/<id>", type "microsoft.resources/subscriptions", body
+// {subscriptionId, tenantId, displayName, state} (written by the server's bootstrap).
+inline constexpr std::string_view kSubscriptionDocType = "microsoft.resources/subscriptions";
+inline constexpr std::string_view kResourceGroupDocType = "microsoft.resources/resourcegroups";
+
+// Microsoft.Network naming: 1-80 characters; letters, digits, '_', '.', '-'; starts with a letter
+// or digit; ends with a letter, digit or '_'. InvalidResourceName (400) otherwise.
+Status validateResourceName(std::string_view name);
+// Resource group naming: 1-90 characters; letters, digits, '_', '.', '-', '(', ')' (and non-ASCII
+// letters); does not end with '.'. InvalidResourceGroup (400) otherwise.
+Status validateResourceGroupName(std::string_view name);
 
 class ResourceService {
  public:
@@ -80,6 +107,8 @@ class ResourceService {
                                const Preconditions& pre = {});
   Result<Page> list(const ListRequest& request);
   Result<OperationStatus> operation(const std::string& operationId);
+  // GET /tenants: every tenant document rendered as {id:"/tenants/T", tenantId:T, ...}.
+  Result<std::vector<nlohmann::json>> listTenants();
 
   // For kinds: put/remove another resource inside the caller's transaction (nested semantics,
   // same validation as a top-level request; no separate operation is recorded).
@@ -97,6 +126,27 @@ class ResourceService {
   ProvisioningTracker& tracker_;
   ControlConfig config_;
   std::vector<std::unique_ptr<ResourceKind>> kinds_;
+
+  struct Stored {
+    store::Document doc;
+    bool created = false;
+  };
+  Result<Stored> putIn(store::Transaction& txn, const Caller& caller, const ResourceId& id,
+                       nlohmann::json body, const Preconditions& pre);
+  Result<PutOutcome> putGroup(const ResourceId& id, nlohmann::json body, const Preconditions& pre);
+  Result<DeleteOutcome> removeGroup(const Caller& caller, const ResourceId& id,
+                                    const Preconditions& pre);
+  // Removes one stored resource: its kind's remove(), then its child documents deepest first
+  // (each through its own kind), then the document itself.
+  Status removeIn(KindContext& ctx, const ResourceId& id, const store::Document& doc);
+  Status checkScope(store::ReadView& view, const ResourceId& id) const;
+  Status checkParent(store::ReadView& view, const ResourceId& id) const;
+  std::string locationOf(store::ReadView& view, const store::Document& doc) const;
+  Result<std::string> recordOperation(store::Transaction& txn, const ResourceId& id,
+                                      const std::string& key, bool isDelete,
+                                      const std::string& location);
+  ResourceKind* findKind(std::string_view type) const;
+  ResourceKind* requireKind(const ResourceId& id, Status* error) const;
 };
 
 }  // namespace privlink::control
