@@ -168,10 +168,11 @@ class Run {
         if (name == "lo") continue;
         auto want = plan_.links.find(linkKey(ns, name));
         bool keep = want != plan_.links.end() && link.kind == kindOf(want->second.kind);
-        if (keep && want->second.kind == LinkKind::kVeth) {
+        if (keep && want->second.kind == LinkKind::kVeth && !broken_.count(want->second.peerNs)) {
           // Half a pair (its peer is gone) cannot be completed: delete it and make a new pair.
-          NamespaceState* peer = live(want->second.peerNs);
-          keep = peer != nullptr && peer->links.count(want->second.peerName);
+          // (When the peer's namespace could not be listed we cannot tell, so leave it.)
+          auto peer = existing_.find(want->second.peerNs);
+          keep = peer != existing_.end() && peer->second.links.count(want->second.peerName);
         }
         if (keep) continue;
         std::vector<std::string> owners;
@@ -227,8 +228,11 @@ class Run {
       if (existing_.count(ns.name)) continue;
       if (step("create namespace " + ns.name, ns.owners, true,
                [&] { return kernel_.createNamespace(ns.name); })) {
-        // A new namespace holds only lo, down.
+        // A new namespace holds only lo, down; files written for an earlier one may be gone.
         existing_[ns.name].links["lo"] = LinkInfo{"lo", "loopback", "", false, 0, ""};
+        for (auto it = written_files_.begin(); it != written_files_.end();) {
+          it = it->first.rfind(ns.name + "/", 0) == 0 ? written_files_.erase(it) : std::next(it);
+        }
       } else {
         broken_.insert(ns.name);
       }
