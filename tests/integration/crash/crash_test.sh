@@ -19,7 +19,7 @@ source "$HERE/../../compat/privlinkd_fixture.sh"
 WRITERS=${CRASH_WRITERS:-8}
 ROUNDS=${CRASH_ROUNDS:-2}
 MAX_PUTS_PER_WRITER=${CRASH_MAX_PUTS:-500}  # bound per writer and round
-ACKS_BEFORE_KILL=${CRASH_ACKS_BEFORE_KILL:-60}
+ACKS_BEFORE_KILL=${CRASH_ACKS_BEFORE_KILL:-150}
 API=api-version=2025-04-01
 
 WORK=$(mktemp -d /tmp/privlink-crash.XXXXXX)
