@@ -352,6 +352,20 @@ class VirtualNetworkKind : public ResourceKind {
       RETURN_IF_ERROR(ctx.service.removeWithin(ctx, child));
     }
     for (auto& [childId, body] : wanted) {
+      if (c.type == model::kVirtualNetworkPeering) {
+        // Clients echo a GET body back (az network vnet update); an existing peering whose
+        // remote VNet is gone cannot be re-validated and is left as it is (Disconnected).
+        ASSIGN_OR_RETURN(std::optional<store::Document> current, ctx.txn.get(childId.key()));
+        if (current) {
+          Result<std::optional<ResourceId>> remote =
+              net::optRef(net::propertiesOf(current->body), "remoteVirtualNetwork", "remote");
+          if (remote.ok() && *remote) {
+            ASSIGN_OR_RETURN(std::optional<store::Document> remoteDoc,
+                             ctx.txn.get((*remote)->key()));
+            if (!remoteDoc) continue;
+          }
+        }
+      }
       Result<Json> stored = ctx.service.putWithin(ctx, childId, std::move(body));
       if (!stored.ok()) return stored.status();
     }
