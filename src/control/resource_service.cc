@@ -178,6 +178,22 @@ Status resourceNotFound(const ResourceId& id) {
                                                   where + " was not found.");
 }
 
+// Keys of the resources whose kind put() is running on this thread (store writes are serialised,
+// and a kind's put runs inside one): a kind may create children of the resource it is creating
+// (a VNet's inline subnets) through putWithin() before the engine has stored the parent.
+thread_local std::vector<std::string> tPutsInProgress;
+
+struct PutInProgress {
+  explicit PutInProgress(std::string key) { tPutsInProgress.push_back(std::move(key)); }
+  ~PutInProgress() { tPutsInProgress.pop_back(); }
+  PutInProgress(const PutInProgress&) = delete;
+  PutInProgress& operator=(const PutInProgress&) = delete;
+};
+
+bool putInProgress(const std::string& key) {
+  return std::find(tPutsInProgress.begin(), tPutsInProgress.end(), key) != tPutsInProgress.end();
+}
+
 Status invalidBody(const char* what) {
   return Status::InvalidArgument(
       "InvalidRequestContent",
@@ -293,6 +309,7 @@ Status ResourceService::checkScope(store::ReadView& view, const ResourceId& id) 
 Status ResourceService::checkParent(store::ReadView& view, const ResourceId& id) const {
   std::optional<ResourceId> parent = id.parent();
   if (!parent || parent->isSubscription() || parent->isResourceGroup()) return Status::Ok();
+  if (putInProgress(parent->key())) return Status::Ok();
   ASSIGN_OR_RETURN(auto doc, view.get(parent->key()));
   if (!doc) {
     return Status::NotFound("ParentResourceNotFound",
@@ -436,8 +453,12 @@ Result<ResourceService::Stored> ResourceService::putIn(store::Transaction& txn,
   }
 
   KindContext ctx{txn, caller, config_, *this};
-  ASSIGN_OR_RETURN(json stored,
-                   kind->put(ctx, id, std::move(body), existing ? &*existing : nullptr));
+  Result<json> kindResult = [&] {
+    PutInProgress guard(id.key());
+    return kind->put(ctx, id, std::move(body), existing ? &*existing : nullptr);
+  }();
+  if (!kindResult.ok()) return kindResult.status();
+  json stored = std::move(kindResult).value();
   if (!stored.is_object()) {
     return Status::Internal("The " + std::string(kind->type()) +
                             " handler returned a non-object body.");
