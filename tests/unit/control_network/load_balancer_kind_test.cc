@@ -126,6 +126,35 @@ TEST_F(LoadBalancerKindTest, StaticFrontendUsesTheSharedAllocator) {
             "Static");
 }
 
+TEST_F(LoadBalancerKindTest, FrontendsShareOneVnetInTheLoadBalancersLocation) {
+  putOk(vnet("v2"), vnetBody({"10.8.0.0/16"}));
+  putOk(subnet("v2", "x"), subnetBody("10.8.1.0/24"));
+  json other = frontend("fe2");
+  other["properties"]["subnet"]["id"] = subnet("v2", "x").toString();
+  EXPECT_EQ(putErr(lb("lb1"), lbBody(json::array(), json::array({frontend("fe"), other})))
+                .armCode(),
+            "LoadBalancerFrontendIPConfigurationsInDifferentVnets");
+  json elsewhere = lbBody();
+  elsewhere["location"] = "otherregion";
+  EXPECT_EQ(putErr(lb("lb1"), elsewhere).armCode(), "InvalidResourceReference");
+  // A NIC in another VNet cannot join the pool.
+  putOk(lb("lb1"), lbBody());
+  json n = nicBody(json::array({ipConfig("ipconfig1", subnet("v2", "x"), std::nullopt,
+                                         json::array({{{"id", part("backendAddressPools",
+                                                                   "pool")}}}))}));
+  EXPECT_EQ(putErr(nic("n1"), n).armCode(), "NetworkInterfaceAndLoadBalancerInDifferentVnets");
+}
+
+TEST_F(LoadBalancerKindTest, UnsupportedCollectionsAreRefused) {
+  json nat = lbBody();
+  nat["properties"]["inboundNatRules"] = json::array({{{"name", "ssh"}}});
+  EXPECT_EQ(putErr(lb("lb1"), nat).armCode(), "PropertyNotSupported");
+  json ipPool = lbBody();
+  ipPool["properties"]["backendAddressPools"][0]["properties"] = {
+      {"loadBalancerBackendAddresses", json::array({{{"name", "a"}}})}};
+  EXPECT_EQ(putErr(lb("lb1"), ipPool).armCode(), "PropertyNotSupported");
+}
+
 TEST_F(LoadBalancerKindTest, ProbeValidation) {
   auto withProbe = [&](json probe) {
     return lbBody(json::array(), json(), json::array({{{"name", "p"}, {"properties", probe}}}));

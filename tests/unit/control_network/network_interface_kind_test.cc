@@ -147,6 +147,20 @@ TEST_F(NetworkInterfaceKindTest, ValidationErrors) {
   EXPECT_EQ(putErr(nic("n1"), dup).armCode(), "InvalidRequestFormat");
 }
 
+TEST_F(NetworkInterfaceKindTest, DnsSettingsAreValidated) {
+  json body = nicOn(subnet("v1", "s1"));
+  body["properties"]["dnsSettings"] = {{"dnsServers", {"10.0.0.53", "168.63.129.16"}}};
+  json n = putOk(nic("n1"), body);
+  EXPECT_EQ(n["properties"]["dnsSettings"]["dnsServers"],
+            json::array({"10.0.0.53", "168.63.129.16"}));
+  EXPECT_EQ(n["properties"]["dnsSettings"]["appliedDnsServers"],
+            n["properties"]["dnsSettings"]["dnsServers"]);
+  body["properties"]["dnsSettings"] = {{"dnsServers", {"ns1.example"}}};
+  Status s = putErr(nic("n1"), body);
+  EXPECT_EQ(s.armCode(), "InvalidRequestFormat");
+  EXPECT_EQ(s.target(), "properties.dnsSettings.dnsServers");
+}
+
 TEST_F(NetworkInterfaceKindTest, NicOfAPrivateEndpointIsReadOnly) {
   putOk(nic("pe.nic"), nicOn(subnet("v1", "s1")));
   // Simulate the private endpoint kind: a PE document and a NIC that names it.

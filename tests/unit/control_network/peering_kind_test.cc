@@ -108,6 +108,23 @@ TEST_F(PeeringKindTest, RemoteCannotChangeAndNoSecondPeeringToTheSameVnet) {
             "VnetPeeringToRemoteVnetAlreadyExists");
 }
 
+TEST_F(PeeringKindTest, InlinePeeringsInAVnetPut) {
+  json body = vnetBody({"10.1.0.0/16"}, {{"virtualNetworkPeerings", json::array({
+      {{"name", "ab"}, {"properties", {{"remoteVirtualNetwork", {{"id", vnet("b").toString()}}}}}}})}});
+  json a = putOk(vnet("a"), body);
+  ASSERT_EQ(a["properties"]["virtualNetworkPeerings"].size(), 1u);
+  EXPECT_EQ(a["properties"]["virtualNetworkPeerings"][0]["properties"]["peeringState"],
+            "Initiated");
+  // An echoed GET body keeps a peering whose remote VNet is gone.
+  ASSERT_TRUE(del(vnet("b")).ok());
+  json again = putOk(vnet("a"), getOk(vnet("a")));
+  EXPECT_EQ(again["properties"]["virtualNetworkPeerings"][0]["properties"]["peeringState"],
+            "Disconnected");
+  // An explicit empty array deletes it.
+  putOk(vnet("a"), vnetBody({"10.1.0.0/16"}, {{"virtualNetworkPeerings", json::array()}}));
+  EXPECT_FALSE(exists(peering("a", "ab")));
+}
+
 TEST_F(PeeringKindTest, UseRemoteGatewaysIsRefused) {
   Status s = putErr(peering("a", "ab"), peeringTo(vnet("b"), {{"useRemoteGateways", true}}));
   EXPECT_EQ(s.armCode(), "RemoteVnetHasNoGateways");
