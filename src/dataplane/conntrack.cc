@@ -52,9 +52,9 @@ int collect(enum nf_conntrack_msg_type, struct nf_conntrack* ct, void* data) {
   auto origDst = addressOf(ct, family, ATTR_ORIG_IPV4_DST, ATTR_ORIG_IPV6_DST);
   auto replSrc = addressOf(ct, family, ATTR_REPL_IPV4_SRC, ATTR_REPL_IPV6_SRC);
   if (!origSrc || !origDst || !replSrc) return NFCT_CB_CONTINUE;
-  ConntrackTuple tuple{*origSrc, *origDst, *replSrc,
-                       nfct_attr_is_set(ct, ATTR_ZONE) ? nfct_get_attr_u16(ct, ATTR_ZONE)
-                                                       : uint16_t{0}};
+  ConntrackTuple tuple{
+      *origSrc, *origDst, *replSrc,
+      nfct_attr_is_set(ct, ATTR_ZONE) ? nfct_get_attr_u16(ct, ATTR_ZONE) : uint16_t{0}};
   if (conntrackMatches(*state->filter, tuple)) {
     Entry copy(nfct_clone(ct));
     if (!copy) {

@@ -29,7 +29,7 @@ namespace privlink::dataplane {
 // without -Wmissing-field-initializers noise.
 struct LinkInfo {
   std::string name{};
-  std::string kind{};   // "veth", "bridge", "loopback", ... ("" when the kernel says none)
+  std::string kind{};    // "veth", "bridge", "loopback", ... ("" when the kernel says none)
   std::string master{};  // bridge it is enslaved to, "" if none
   bool up = false;
   int mtu = 0;
@@ -87,12 +87,23 @@ class Kernel {
  public:
   virtual ~Kernel() = default;
 
-  // Namespaces.
+  // Namespaces. Names: 1..64 of [A-Za-z0-9_.-]. A new namespace holds only `lo`, down (bring it
+  // up with setLinkUp if anything in the namespace talks to itself or needs local routes).
+  // deleteNamespace first deletes the namespace's veths, so their peers in other namespaces are
+  // gone when it returns (the kernel frees the rest of a namespace asynchronously), then unmounts
+  // it; nft tables, routes and conntrack entries go with it. /etc/netns files stay
+  // (removeNamespaceFiles).
   virtual Result<std::vector<std::string>> listNamespaces() = 0;
   virtual Status createNamespace(const std::string& ns) = 0;
   virtual Status deleteNamespace(const std::string& ns) = 0;
 
-  // Links.
+  // Links. Names are at most 15 characters (InvalidArgument otherwise). Order constraints: a
+  // bridge must exist before setLinkMaster; a link must exist before addresses and routes on it;
+  // an IPv4 route through a device needs the device up, and one via a gateway needs the gateway
+  // on a connected subnet (address added + link up), else Internal ENETDOWN / ENETUNREACH.
+  // Taking a link down or deleting it removes the routes through it, and taking it down also
+  // removes its IPv6 addresses (Linux default; IPv4 addresses stay). Deleting either end of a
+  // veth deletes both.
   virtual Result<std::vector<LinkInfo>> listLinks(const std::string& ns) = 0;
   // A veth pair: `name` in `ns`, `peerName` in `peerNs` (which may equal ns). Both start down.
   virtual Status createVethPair(const std::string& ns, const std::string& name,
@@ -104,28 +115,37 @@ class Kernel {
   virtual Status setLinkUp(const std::string& ns, const std::string& link, bool up) = 0;
   virtual Status deleteLink(const std::string& ns, const std::string& link) = 0;
 
-  // Addresses.
+  // Addresses (IPv4 and IPv6). IPv6 addresses are added without duplicate address detection, so
+  // they are usable at once. Adding the same address twice to a link is AlreadyExists.
   virtual Result<std::vector<InterfaceAddress>> listAddresses(const std::string& ns) = 0;
   virtual Status addAddress(const std::string& ns, const InterfaceAddress& address) = 0;
   virtual Status deleteAddress(const std::string& ns, const InterfaceAddress& address) = 0;
 
-  // Routes (IPv4 and IPv6) of one table.
+  // Routes (IPv4 and IPv6) of one table. listRoutes returns unicast, local and blackhole routes
+  // only (no broadcast/multicast/cache/multipath entries), kernel-made ones marked kernelCreated.
+  // One route per destination and table: adding a second with another gateway is AlreadyExists.
+  // deleteRoute matches destination, table and type, plus gateway/device when given.
   virtual Result<std::vector<Route>> listRoutes(const std::string& ns, uint32_t table) = 0;
   virtual Status addRoute(const std::string& ns, const Route& route) = 0;
   virtual Status deleteRoute(const std::string& ns, const Route& route) = 0;
 
-  // Policy routing rules (IPv4).
+  // Policy routing rules (IPv4), "fwmark M lookup T priority P" (mask 0xffffffff). listRules
+  // returns only rules of that shape, so the kernel's default local/main/default rules are never
+  // listed (and never deleted by a converging applier). Use a non-zero priority.
   virtual Result<std::vector<RoutingRule>> listRules(const std::string& ns) = 0;
   virtual Status addRule(const std::string& ns, const RoutingRule& rule) = 0;
   virtual Status deleteRule(const std::string& ns, const RoutingRule& rule) = 0;
 
-  // Sysctls under /proc/sys, e.g. "net/ipv4/ip_forward", read and written inside `ns`.
+  // Sysctls under /proc/sys/net (the per-namespace part), e.g. "net/ipv4/ip_forward", read and
+  // written inside `ns`; other keys are refused (InvalidArgument). Values come back without the
+  // trailing newline.
   virtual Result<std::string> getSysctl(const std::string& ns, const std::string& key) = 0;
   virtual Status setSysctl(const std::string& ns, const std::string& key,
                            const std::string& value) = 0;
 
   // nftables. `commands` is one batch in nft syntax, applied atomically (all or nothing) inside
-  // `ns` through libnftables.
+  // `ns` through libnftables. Errors carry nft's own message; NotFound when nft reports "No such
+  // file or directory" (e.g. deleting a missing table), AlreadyExists for "File exists".
   virtual Status nftApply(const std::string& ns, const std::string& commands) = 0;
   // "family name" of every table in `ns`, e.g. "inet plvnet".
   virtual Result<std::vector<std::string>> nftListTables(const std::string& ns) = 0;
@@ -133,7 +153,7 @@ class Kernel {
   virtual Result<std::string> nftListTable(const std::string& ns, const std::string& family,
                                            const std::string& table) = 0;
 
-  // Conntrack: deletes matching entries in `ns`; returns how many.
+  // Conntrack: deletes matching entries (IPv4 and IPv6) in `ns`; returns how many (0 is ok).
   virtual Result<int> conntrackDelete(const std::string& ns, const ConntrackFilter& filter) = 0;
 
   // Per-namespace files under /etc/netns/<ns>/ (bind-mounted over /etc by `privlink nic exec`).

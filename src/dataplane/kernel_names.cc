@@ -28,7 +28,9 @@ const char* typeName(RouteType type) {
 }  // namespace
 
 Status validateSysctlKey(const std::string& key) {
-  bool valid = !key.empty() && key.front() != '/' && key.back() != '/';
+  // Only net/ is per namespace: a kernel/ or vm/ key written "inside" a namespace would change
+  // the whole host.
+  bool valid = key.rfind("net/", 0) == 0 && key.back() != '/';
   std::string component;
   std::istringstream parts(key);
   while (valid && std::getline(parts, component, '/')) {
@@ -36,10 +38,11 @@ Status validateSysctlKey(const std::string& key) {
     for (char c : component) valid = valid && plainChar(c);
   }
   if (valid) return Status::Ok();
-  return Status::InvalidArgument("InvalidSysctlKey",
-                                 "sysctl key '" + key +
-                                     "' is invalid; write it as a path below /proc/sys, e.g. "
-                                     "net/ipv4/ip_forward");
+  return Status::InvalidArgument(
+      "InvalidSysctlKey",
+      "sysctl key '" + key +
+          "' is invalid; write it as a path below /proc/sys/net (only net/ is per "
+          "namespace), e.g. net/ipv4/ip_forward");
 }
 
 Status validatePlainName(const std::string& name, const char* what) {
@@ -55,9 +58,10 @@ Status validateNftFamily(const std::string& family) {
   for (const char* known : {"ip", "ip6", "inet", "arp", "bridge", "netdev"}) {
     if (family == known) return Status::Ok();
   }
-  return Status::InvalidArgument(
-      "InvalidNftFamily", "nft family '" + family + "' is invalid; use ip, ip6, inet, arp, bridge "
-                                                    "or netdev");
+  return Status::InvalidArgument("InvalidNftFamily",
+                                 "nft family '" + family +
+                                     "' is invalid; use ip, ip6, inet, arp, bridge "
+                                     "or netdev");
 }
 
 Status validateInterfaceAddress(const InterfaceAddress& address) {
@@ -76,13 +80,13 @@ Status validateRoute(const Route& route) {
   IpFamily family = route.destination.family();
   for (const auto& other : {route.gateway, route.preferredSource}) {
     if (other && other->family() != family) {
-      return Status::InvalidArgument("InvalidRoute", "route " + describe(route) +
-                                                         " mixes IPv4 and IPv6 addresses");
+      return Status::InvalidArgument("InvalidRoute",
+                                     "route " + describe(route) + " mixes IPv4 and IPv6 addresses");
     }
   }
   if (route.type == RouteType::kUnicast && !route.gateway && route.device.empty()) {
-    return Status::InvalidArgument("InvalidRoute", "unicast route " + describe(route) +
-                                                       " needs a gateway or a device");
+    return Status::InvalidArgument(
+        "InvalidRoute", "unicast route " + describe(route) + " needs a gateway or a device");
   }
   return Status::Ok();
 }

@@ -11,8 +11,8 @@
 
 namespace privlink::dataplane {
 
-// A path below /proc/sys such as "net/ipv4/ip_forward": components of [A-Za-z0-9_.-], no "."
-// or "..", no leading or trailing '/'. InvalidArgument otherwise.
+// A path below /proc/sys/net such as "net/ipv4/ip_forward" (only net/ is per namespace):
+// components of [A-Za-z0-9_.-], no "." or "..". InvalidArgument otherwise.
 Status validateSysctlKey(const std::string& key);
 // One path component of [A-Za-z0-9_.-] (file names under /etc/netns/<ns>/, nft table names).
 // `what` names the thing in the error ("nft table name").

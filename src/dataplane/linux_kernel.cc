@@ -72,8 +72,8 @@ class LinuxKernel final : public Kernel {
     RETURN_IF_ERROR(validateLinkName(name));
     RETURN_IF_ERROR(validateLinkName(peerName));
     ASSIGN_OR_RETURN(NetlinkSocket * socket, routeSocket(ns));
-    std::string what = "RTM_NEWLINK veth " + name + " (peer " + peerName + " in " +
-                       where(peerNs) + ") in " + where(ns);
+    std::string what = "RTM_NEWLINK veth " + name + " (peer " + peerName + " in " + where(peerNs) +
+                       ") in " + where(ns);
     if (peerNs == ns) return socket->request(newVethRequest(name, peerName, -1), what);
     ASSIGN_OR_RETURN(NetnsHandle peer,
                      peerNs.empty() ? NetnsHandle::current() : NetnsHandle::open(peerNs));
@@ -83,7 +83,8 @@ class LinuxKernel final : public Kernel {
   Status createBridge(const std::string& ns, const std::string& name) override {
     RETURN_IF_ERROR(validateLinkName(name));
     ASSIGN_OR_RETURN(NetlinkSocket * socket, routeSocket(ns));
-    return socket->request(newBridgeRequest(name), "RTM_NEWLINK bridge " + name + " in " + where(ns));
+    return socket->request(newBridgeRequest(name),
+                           "RTM_NEWLINK bridge " + name + " in " + where(ns));
   }
 
   Status setLinkMaster(const std::string& ns, const std::string& link,
@@ -103,9 +104,8 @@ class LinuxKernel final : public Kernel {
   Status setLinkUp(const std::string& ns, const std::string& link, bool up) override {
     RETURN_IF_ERROR(validateLinkName(link));
     ASSIGN_OR_RETURN(NetlinkSocket * socket, routeSocket(ns));
-    return socket->request(setLinkUpRequest(link, up), "RTM_SETLINK " + link +
-                                                           (up ? " up" : " down") + " in " +
-                                                           where(ns));
+    return socket->request(setLinkUpRequest(link, up),
+                           "RTM_SETLINK " + link + (up ? " up" : " down") + " in " + where(ns));
   }
 
   Status deleteLink(const std::string& ns, const std::string& link) override {
@@ -159,8 +159,7 @@ class LinuxKernel final : public Kernel {
           if (!r || r->route.table != table) return Status::Ok();
           if (r->outputIndex != 0) {
             auto it = names.find(r->outputIndex);
-            r->route.device =
-                it != names.end() ? it->second : "#" + std::to_string(r->outputIndex);
+            r->route.device = it != names.end() ? it->second : "#" + std::to_string(r->outputIndex);
           }
           routes.push_back(std::move(r->route));
           return Status::Ok();
@@ -352,8 +351,7 @@ class LinuxKernel final : public Kernel {
     if (it != sockets_.end()) sockets_.erase(it);
     ASSIGN_OR_RETURN(NamespaceGuard guard, NamespaceGuard::enter(handle));
     ASSIGN_OR_RETURN(NetlinkSocket socket, NetlinkSocket::open(NETLINK_ROUTE));
-    it = sockets_
-             .emplace(ns, CachedSocket{handle.device(), handle.inode(), std::move(socket)})
+    it = sockets_.emplace(ns, CachedSocket{handle.device(), handle.inode(), std::move(socket)})
              .first;
     return &it->second.socket;
   }
@@ -388,8 +386,9 @@ class LinuxKernel final : public Kernel {
                                      index = record.index;
                                      return Status::Ok();
                                    }));
-    if (index <= 0) return Status::Internal("RTM_GETLINK " + link + " in " + where(ns) +
-                                            ": the kernel sent no link");
+    if (index <= 0)
+      return Status::Internal("RTM_GETLINK " + link + " in " + where(ns) +
+                              ": the kernel sent no link");
     return index;
   }
 
@@ -397,10 +396,9 @@ class LinuxKernel final : public Kernel {
     RETURN_IF_ERROR(validateInterfaceAddress(address));
     ASSIGN_OR_RETURN(NetlinkSocket * socket, routeSocket(ns));
     ASSIGN_OR_RETURN(int index, linkIndex(*socket, ns, address.link));
-    std::string what = std::string(add ? "RTM_NEWADDR " : "RTM_DELADDR ") + describe(address) +
-                       " in " + where(ns);
-    return socket->request(addressRequest(add, index, address.address, address.prefixLength),
-                           what);
+    std::string what =
+        std::string(add ? "RTM_NEWADDR " : "RTM_DELADDR ") + describe(address) + " in " + where(ns);
+    return socket->request(addressRequest(add, index, address.address, address.prefixLength), what);
   }
 
   Status modifyRoute(const std::string& ns, const Route& route, bool add) {
@@ -410,8 +408,8 @@ class LinuxKernel final : public Kernel {
     if (!route.device.empty()) {
       ASSIGN_OR_RETURN(index, linkIndex(*socket, ns, route.device));
     }
-    std::string what = std::string(add ? "RTM_NEWROUTE " : "RTM_DELROUTE ") + describe(route) +
-                       " in " + where(ns);
+    std::string what =
+        std::string(add ? "RTM_NEWROUTE " : "RTM_DELROUTE ") + describe(route) + " in " + where(ns);
     return socket->request(routeRequest(add, route, index), what);
   }
 

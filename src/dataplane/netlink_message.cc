@@ -9,9 +9,7 @@ namespace {
 
 constexpr size_t align4(size_t n) { return (n + 3) & ~size_t{3}; }
 
-Status malformed(std::string what) {
-  return Status::Internal("malformed netlink reply: " + what);
-}
+Status malformed(std::string what) { return Status::Internal("malformed netlink reply: " + what); }
 
 }  // namespace
 
@@ -112,8 +110,7 @@ Result<NetlinkAttributes> NetlinkAttributes::parse(std::span<const uint8_t> data
     std::memcpy(&a, data.data() + offset, sizeof a);
     if (a.nla_len < NLA_HDRLEN || a.nla_len > left) {
       return malformed("attribute " + std::to_string(a.nla_type & NLA_TYPE_MASK) + " length " +
-                       std::to_string(a.nla_len) + " with " + std::to_string(left) +
-                       " bytes left");
+                       std::to_string(a.nla_len) + " with " + std::to_string(left) + " bytes left");
     }
     attrs.entries_.push_back(Entry{static_cast<uint16_t>(a.nla_type & NLA_TYPE_MASK),
                                    data.subspan(offset + NLA_HDRLEN, a.nla_len - NLA_HDRLEN)});
@@ -186,8 +183,7 @@ Result<std::optional<NetlinkAttributes>> NetlinkAttributes::nested(uint16_t type
 Result<std::optional<NetlinkError>> parseNetlinkError(const NetlinkMessageView& message) {
   if (message.type != NLMSG_ERROR) return std::optional<NetlinkError>();
   if (message.payload.size() < sizeof(nlmsgerr)) {
-    return malformed("NLMSG_ERROR payload of " + std::to_string(message.payload.size()) +
-                     " bytes");
+    return malformed("NLMSG_ERROR payload of " + std::to_string(message.payload.size()) + " bytes");
   }
   nlmsgerr err;
   std::memcpy(&err, message.payload.data(), sizeof err);

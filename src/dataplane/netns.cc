@@ -94,7 +94,8 @@ NamespaceGuard::~NamespaceGuard() {
   if (!original_.valid()) return;  // moved from
   if (::setns(original_.get(), CLONE_NEWNET) != 0) {
     // Continuing would apply the next change to the wrong namespace (possibly the host's).
-    std::fprintf(stderr, "privlink: cannot return to the original network namespace: %s; aborting\n",
+    std::fprintf(stderr,
+                 "privlink: cannot return to the original network namespace: %s; aborting\n",
                  strerror(errno));
     std::abort();
   }

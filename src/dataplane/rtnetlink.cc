@@ -15,9 +15,7 @@
 namespace privlink::dataplane {
 namespace {
 
-Status malformed(std::string what) {
-  return Status::Internal("malformed netlink reply: " + what);
-}
+Status malformed(std::string what) { return Status::Internal("malformed netlink reply: " + what); }
 
 constexpr uint16_t kCreate = NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
 
@@ -156,8 +154,7 @@ NetlinkMessage dumpAddressesRequest() {
   return m;
 }
 
-NetlinkMessage addressRequest(bool add, int linkIndex, const IpAddress& address,
-                              int prefixLength) {
+NetlinkMessage addressRequest(bool add, int linkIndex, const IpAddress& address, int prefixLength) {
   NetlinkMessage m(add ? RTM_NEWADDR : RTM_DELADDR, add ? kCreate : NLM_F_ACK);
   ifaddrmsg ifa{};
   ifa.ifa_family = familyOf(address);
@@ -216,8 +213,8 @@ NetlinkMessage routeRequest(bool add, const Route& route, int outputIndex) {
   rtmsg r{};
   r.rtm_family = familyOf(dst.network());
   r.rtm_dst_len = static_cast<uint8_t>(dst.length());
-  r.rtm_table = route.table < 256 ? static_cast<uint8_t>(route.table)
-                                  : static_cast<uint8_t>(RT_TABLE_UNSPEC);
+  r.rtm_table =
+      route.table < 256 ? static_cast<uint8_t>(route.table) : static_cast<uint8_t>(RT_TABLE_UNSPEC);
   switch (route.type) {
     case RouteType::kUnicast:
       r.rtm_type = RTN_UNICAST;
@@ -304,8 +301,8 @@ NetlinkMessage ruleRequest(bool add, const RoutingRule& rule) {
   NetlinkMessage m(add ? RTM_NEWRULE : RTM_DELRULE, add ? kCreate : NLM_F_ACK);
   fib_rule_hdr h{};
   h.family = AF_INET;
-  h.table = rule.table < 256 ? static_cast<uint8_t>(rule.table)
-                             : static_cast<uint8_t>(RT_TABLE_UNSPEC);
+  h.table =
+      rule.table < 256 ? static_cast<uint8_t>(rule.table) : static_cast<uint8_t>(RT_TABLE_UNSPEC);
   h.action = FR_ACT_TO_TBL;
   m.header(h);
   m.attrU32(FRA_PRIORITY, rule.priority);
@@ -325,8 +322,8 @@ Result<std::optional<RoutingRule>> parseRule(const NetlinkMessageView& message) 
       h->tos != 0 || (h->flags & FIB_RULE_INVERT)) {
     return none;
   }
-  ASSIGN_OR_RETURN(NetlinkAttributes attrs,
-                   NetlinkAttributes::parse(attributesAfter(message.payload, sizeof(fib_rule_hdr))));
+  ASSIGN_OR_RETURN(NetlinkAttributes attrs, NetlinkAttributes::parse(attributesAfter(
+                                                message.payload, sizeof(fib_rule_hdr))));
   auto mark = attrs.u32(FRA_FWMARK);
   if (!mark) return none;
   if (attrs.u32(FRA_FWMASK).value_or(0xffffffffu) != 0xffffffffu) return none;

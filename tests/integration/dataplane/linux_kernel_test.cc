@@ -4,6 +4,7 @@
 // nft tables and ip_forward are unchanged. Traffic is a TCP connection made in-process by entering
 // the namespaces with NamespaceGuard (ping is not installed).
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -14,8 +15,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "dataplane/kernel.h"
 #include "dataplane/netns.h"
@@ -298,7 +297,19 @@ TEST_F(LinuxKernelTest, AddressesRoutesAndRulesRoundTrip) {
   expectOk(kernel_->deleteAddress(nsA_, {"va", ip("10.99.0.2"), 24}));
   EXPECT_EQ(kernel_->deleteAddress(nsA_, {"va", ip("10.99.0.2"), 24}).code(),
             StatusCode::kNotFound);
-  EXPECT_FALSE(contains(*kernel_->listAddresses(nsA_), InterfaceAddress{"va", ip("10.99.0.2"), 24}));
+  EXPECT_FALSE(
+      contains(*kernel_->listAddresses(nsA_), InterfaceAddress{"va", ip("10.99.0.2"), 24}));
+  // Down: the routes through va go, and so do its IPv6 addresses (IPv4 ones stay).
+  expectOk(kernel_->addAddress(nsA_, {"va", ip("10.99.0.3"), 24}));
+  expectOk(kernel_->addRoute(nsA_, viaB));
+  expectOk(kernel_->setLinkUp(nsA_, "va", false));
+  routes = kernel_->listRoutes(nsA_, 254);
+  ASSERT_TRUE(routes.ok());
+  for (const Route& r : *routes) EXPECT_NE(r.device, "va");
+  addresses = kernel_->listAddresses(nsA_);
+  ASSERT_TRUE(addresses.ok());
+  EXPECT_TRUE(contains(*addresses, InterfaceAddress{"va", ip("10.99.0.3"), 24}));
+  EXPECT_FALSE(contains(*addresses, InterfaceAddress{"va", ip("fd00:99::2"), 64}));
   // Nothing of this leaked into the host namespace's main table.
   auto hostRoutes = kernel_->listRoutes("", 254);
   ASSERT_TRUE(hostRoutes.ok());
@@ -319,9 +330,9 @@ TEST_F(LinuxKernelTest, SysctlsAreReadAndWrittenPerNamespace) {
 TEST_F(LinuxKernelTest, NatTrafficFlowsAndConntrackDeleteRemovesTheFlow) {
   buildTopology();
   // A reaches the "service" 10.98.0.5:80 through B, which DNATs it to a listener on br0.
-  expectOk(kernel_->addRoute(nsA_, Route{.destination = prefix("10.98.0.0/24"),
-                                         .gateway = ip("10.99.0.1"),
-                                         .device = "va"}));
+  expectOk(kernel_->addRoute(
+      nsA_,
+      Route{.destination = prefix("10.98.0.0/24"), .gateway = ip("10.99.0.1"), .device = "va"}));
   expectOk(kernel_->setSysctl(nsB_, "net/ipv4/ip_forward", "1"));
 
   UniqueFd listener = tcpSocketIn(nsB_);
@@ -335,11 +346,12 @@ TEST_F(LinuxKernelTest, NatTrafficFlowsAndConntrackDeleteRemovesTheFlow) {
   ::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&bound), &boundLength);
   uint16_t port = ntohs(bound.sin_port);
 
-  std::string rules = "table ip pltestnat {\n"
-                      "  chain prerouting {\n"
-                      "    type nat hook prerouting priority dstnat; policy accept;\n"
-                      "    ip daddr 10.98.0.5 tcp dport 80 dnat to 10.99.0.1:" +
-                      std::to_string(port) + "\n  }\n}\n";
+  std::string rules =
+      "table ip pltestnat {\n"
+      "  chain prerouting {\n"
+      "    type nat hook prerouting priority dstnat; policy accept;\n"
+      "    ip daddr 10.98.0.5 tcp dport 80 dnat to 10.99.0.1:" +
+      std::to_string(port) + "\n  }\n}\n";
   expectOk(kernel_->nftApply(nsB_, rules));
   auto tables = kernel_->nftListTables(nsB_);
   ASSERT_TRUE(tables.ok()) << tables.status().toString();
