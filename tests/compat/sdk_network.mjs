@@ -8,114 +8,22 @@
 // "N passed, M failed"; exits non-zero when a test failed.
 
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import net from "node:net";
-import tls from "node:tls";
 
-// --- No traffic except to this machine -------------------------------------------------------
-// Every outgoing TCP/TLS connection is recorded; a connection to any other host is refused
-// before it is made, and the "only loopback" test fails.
-const connectedHosts = new Set();
-const refusedHosts = new Set();
-function guardConnect(original) {
-  return function guarded(...args) {
-    let host = "localhost";
-    const first = args[0];
-    if (first && typeof first === "object") host = first.host ?? first.servername ?? "localhost";
-    else if (typeof args[1] === "string") host = args[1];
-    if (!["localhost", "127.0.0.1", "::1"].includes(host)) {
-      refusedHosts.add(host);
-      throw new Error(`compat test: refused connection to ${host} (only loopback is allowed)`);
-    }
-    connectedHosts.add(host);
-    return original.apply(this, args);
-  };
-}
-tls.connect = guardConnect(tls.connect);
-net.connect = guardConnect(net.connect);
-net.createConnection = guardConnect(net.createConnection);
+import {
+  BASE, LOCATION, SUB, checkLoopbackOnly, clientOptions, collect, credential,
+  expectRestError, finish, makeCredential, poll, sameId, suffix, test, usableIn,
+} from "./lib/harness.mjs";
+import { ResourceManagementClient } from "@azure/arm-resources";
+import { NetworkManagementClient } from "@azure/arm-network";
 
-const { ClientSecretCredential } = await import("@azure/identity");
-const { ResourceManagementClient } = await import("@azure/arm-resources");
-const { NetworkManagementClient } = await import("@azure/arm-network");
-
-const admin = JSON.parse(fs.readFileSync(process.env.PRIVLINK_ADMIN, "utf8"));
-const BASE = admin.endpoint.replace(/\/+$/, "");
-const SUB = admin.subscriptionId;
-const LOCATION = process.env.PRIVLINK_LOCATION || "local";
-const suffix = Math.random().toString(36).slice(2, 8);
 const RG = `compat-rg-${suffix}`;
 const EXTRA_RGS = [1, 2, 3, 4, 5].map((i) => `compat-page-${suffix}-${i}`);
 const VNET = "vnet1";
 const rgId = `/subscriptions/${SUB}/resourceGroups/${RG}`;
 const vnetId = `${rgId}/providers/Microsoft.Network/virtualNetworks/${VNET}`;
 
-const credential = new ClientSecretCredential(admin.tenantId, admin.clientId, admin.clientSecret, {
-  authorityHost: BASE,
-  disableInstanceDiscovery: true,
-});
-const clientOptions = {
-  endpoint: BASE,
-  credentialScopes: [`${BASE}/.default`],
-  updateIntervalInMs: 200,
-};
 const resources = new ResourceManagementClient(credential, SUB, clientOptions);
 const network = new NetworkManagementClient(credential, SUB, clientOptions);
-const poll = { updateIntervalInMs: 200 };
-
-// --- A tiny sequential runner ----------------------------------------------------------------
-let passed = 0;
-let failed = 0;
-async function test(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`PASS ${name}`);
-  } catch (err) {
-    failed++;
-    console.log(`FAIL ${name}`);
-    console.log(`     ${String(err?.stack ?? err).split("\n").slice(0, 6).join("\n     ")}`);
-    if (err?.request) console.log(`     request: ${err.request.method} ${err.request.url}`);
-    if (err?.response) {
-      console.log(`     response: ${err.response.status} ${String(err.response.bodyAsText).slice(0, 400)}`);
-    }
-  }
-}
-
-async function collect(iterable) {
-  const out = [];
-  for await (const item of iterable) out.push(item);
-  return out;
-}
-
-// Asserts that promise rejects with a RestError of the given status and ARM code(s).
-async function expectRestError(promise, statusCode, codes) {
-  const wanted = Array.isArray(codes) ? codes : [codes];
-  try {
-    await promise;
-  } catch (err) {
-    assert.equal(err.name, "RestError", `expected RestError, got ${err.name}: ${err.message}`);
-    assert.equal(err.statusCode, statusCode, `status of ${err.message}`);
-    assert.ok(wanted.includes(err.code), `code ${err.code} not one of ${wanted.join(", ")}`);
-    return err;
-  }
-  assert.fail(`expected RestError ${statusCode} ${wanted.join("|")}, but the call succeeded`);
-}
-
-function ipv4ToInt(ip) {
-  const parts = ip.split(".").map(Number);
-  assert.equal(parts.length, 4, `not an IPv4 address: ${ip}`);
-  return parts.reduce((acc, p) => acc * 256 + p, 0);
-}
-// True when ip is a usable host address of prefix (Azure reserves the first four and the last).
-function usableIn(ip, prefix) {
-  const [base, len] = prefix.split("/");
-  const size = 2 ** (32 - Number(len));
-  const offset = ipv4ToInt(ip) - ipv4ToInt(base);
-  return offset >= 4 && offset < size - 1;
-}
-
-const sameId = (a, b) => assert.equal(String(a).toLowerCase(), String(b).toLowerCase());
 
 // --- Tests -----------------------------------------------------------------------------------
 let createdVnet;
@@ -129,10 +37,7 @@ await test("identity: client-credentials token from privlinkd's issuer", async (
 });
 
 await test("identity: a wrong client secret is refused", async () => {
-  const bad = new ClientSecretCredential(admin.tenantId, admin.clientId, "not-the-secret", {
-    authorityHost: BASE,
-    disableInstanceDiscovery: true,
-  });
+  const bad = makeCredential("not-the-secret");
   await assert.rejects(bad.getToken(`${BASE}/.default`), (err) => {
     // 400/401 invalid_client surfaces as AuthenticationError or AuthenticationRequiredError.
     assert.match(err.name, /^Authentication(Required)?Error$/, `${err.name}: ${err.message}`);
@@ -335,21 +240,13 @@ await test("delete: resource groups, then 404 ResourceGroupNotFound", async () =
 });
 
 await test("network: every connection went to this machine only", async () => {
-  assert.deepEqual([...refusedHosts], [], "the SDK tried to reach other hosts");
-  assert.ok(connectedHosts.size > 0, "no connection was recorded");
+  checkLoopbackOnly();
 });
 
 // Best-effort clean-up when a test failed half-way, so the daemon's kernel state goes too.
-if (failed > 0) {
-  for (const op of [
-    () => network.networkInterfaces.beginDeleteAndWait(RG, "nic-dyn", poll),
-    () => network.networkInterfaces.beginDeleteAndWait(RG, "nic-static", poll),
-    () => network.virtualNetworks.beginDeleteAndWait(RG, VNET, poll),
-    ...[RG, ...EXTRA_RGS].map((n) => () => resources.resourceGroups.beginDeleteAndWait(n, poll)),
-  ]) {
-    await op().catch(() => {});
-  }
-}
-
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+await finish([
+  () => network.networkInterfaces.beginDeleteAndWait(RG, "nic-dyn", poll),
+  () => network.networkInterfaces.beginDeleteAndWait(RG, "nic-static", poll),
+  () => network.virtualNetworks.beginDeleteAndWait(RG, VNET, poll),
+  ...[RG, ...EXTRA_RGS].map((n) => () => resources.resourceGroups.beginDeleteAndWait(n, poll)),
+]);
