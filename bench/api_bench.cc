@@ -198,10 +198,9 @@ class Daemon {
     char tmpl[] = "/tmp/privlink-bench.XXXXXX";
     if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
-    port_ = freePort();
     log_ = dir_ / "privlinkd.log";
     std::string stateDir = (dir_ / "state").string();
-    std::string listen = "127.0.0.1:" + std::to_string(port_);
+    std::string listen = "127.0.0.1:0";  // the daemon picks a free port and names it in admin.json
     pid_ = fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
@@ -220,12 +219,7 @@ class Daemon {
         pid_ = -1;
         throw std::runtime_error("privlinkd exited during start-up; see " + log_.string());
       }
-      std::ifstream log(log_);
-      std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
-      if (text.find("privlinkd listening on") != std::string::npos &&
-          std::filesystem::exists(adminPath()) && std::filesystem::file_size(adminPath()) > 0) {
-        return;
-      }
+      if (listening()) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     throw std::runtime_error("privlinkd did not come up within 30 s; see " + log_.string());
@@ -251,13 +245,22 @@ class Daemon {
   std::filesystem::path adminPath() const { return dir_ / "state" / "admin.json"; }
 
  private:
-  static int freePort() {
-    asio::io_context ioc;
-    tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-    return acceptor.local_endpoint().port();
+  // True once the log has the "privlinkd listening on URL" line and admin.json names that URL.
+  bool listening() const {
+    std::ifstream log(log_);
+    std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+    const std::string marker = "privlinkd listening on ";
+    size_t at = text.find(marker);
+    if (at == std::string::npos) return false;
+    size_t begin = at + marker.size();
+    std::string url = text.substr(begin, text.find_first_of(" \n", begin) - begin);
+    try {
+      return readAdmin(adminPath()).endpoint == url;
+    } catch (const std::exception&) {
+      return false;  // not written yet
+    }
   }
   std::filesystem::path dir_, log_;
-  int port_ = 0;
   pid_t pid_ = -1;
 };
 

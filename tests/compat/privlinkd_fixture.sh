@@ -3,37 +3,37 @@
 # client-credentials grant, and stop it (gracefully or with kill -9). Sourced by
 # tests/compat/run_compat.sh and tests/integration/crash/crash_test.sh.
 #
-# Contract of privlinkd relied on: `privlinkd --state-dir DIR --listen 127.0.0.1:PORT`; the first
-# start writes DIR/admin.json {endpoint, tenantId, subscriptionId, clientId, clientSecret,
-# caCertificate} and the daemon prints "privlinkd listening on https://localhost:PORT".
+# Contract of privlinkd relied on: `privlinkd --state-dir DIR --listen 127.0.0.1:PORT` (port 0: any
+# free port); each start writes DIR/admin.json {endpoint, tenantId, subscriptionId, clientId,
+# clientSecret, caCertificate} and the daemon prints "privlinkd listening on https://localhost:PORT".
 #
-# Globals set: PL_PID (daemon pid), PL_BASE (https://localhost:PORT), PL_CA (CA file),
+# Globals set: PL_PID (daemon pid), PL_BASE (https://localhost:PORT), PL_PORT, PL_CA (CA file),
 # PL_TENANT, PL_SUB, PL_CLIENT, PL_SECRET.
 
-# Prints a TCP port on 127.0.0.1 that is free right now.
-pl_free_port() {
-  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();})'
-}
-
-# pl_start BIN STATE_DIR PORT LOG: starts the daemon in the background and waits (30 s at most)
-# until it prints its listening line and admin.json exists. Returns non-zero (with the log tail
-# on stderr) when it does not come up.
+# pl_start BIN STATE_DIR LOG [PORT]: starts the daemon in the background on 127.0.0.1:PORT (default
+# 0: a free port the daemon picks) and waits (30 s at most) until it prints its listening line and
+# admin.json names the same endpoint. Sets PL_PORT. Returns non-zero (with the log tail on stderr)
+# when it does not come up.
 pl_start() {
-  local bin=$1 dir=$2 port=$3 log=$4
+  local bin=$1 dir=$2 log=$3 port=${4:-0}
   mkdir -p "$dir"
   : >"$log"
   "$bin" --state-dir "$dir" --listen "127.0.0.1:$port" >>"$log" 2>&1 &
   PL_PID=$!
-  local i
+  local i base
   for ((i = 0; i < 300; i++)); do
     if ! kill -0 "$PL_PID" 2>/dev/null; then
       echo "privlinkd exited during start-up; log:" >&2
       tail -n 40 "$log" >&2
+      wait "$PL_PID" 2>/dev/null || true
       PL_PID=""
       return 1
     fi
-    if grep -q "privlinkd listening on" "$log" && [ -s "$dir/admin.json" ]; then
+    base=$(sed -n 's|.*privlinkd listening on \(https://[^ ]*\).*|\1|p' "$log" | tail -n 1)
+    if [ -n "$base" ] && [ -s "$dir/admin.json" ] &&
+      [ "$(jq -r '.endpoint' "$dir/admin.json" 2>/dev/null | sed 's|/*$||')" = "${base%/}" ]; then
       pl_read_admin "$dir"
+      PL_PORT=${PL_BASE##*:}
       return 0
     fi
     sleep 0.1

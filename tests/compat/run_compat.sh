@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run_compat.sh PRIVLINKD SCRIPT.mjs: starts a real privlinkd in a temporary state directory on a
-# free loopback port, runs the node test script against it with the daemon's CA trusted
+# loopback port it picks, runs the node test script against it with the daemon's CA trusted
 # (NODE_EXTRA_CA_CERTS) and PRIVLINK_ADMIN pointing at its admin.json, and always stops the daemon.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -25,8 +25,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-PORT=$(pl_free_port)
-pl_start "$PRIVLINKD" "$WORK/state" "$PORT" "$WORK/privlinkd.log"
+pl_start "$PRIVLINKD" "$WORK/state" "$WORK/privlinkd.log"
 echo "compat: privlinkd pid $PL_PID at $PL_BASE"
 cd "$HERE"
 NODE_EXTRA_CA_CERTS=$PL_CA PRIVLINK_ADMIN=$WORK/state/admin.json node "$SCRIPT"
