@@ -195,6 +195,7 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
 
   // NICs.
   for (const auto& [key, nic] : snapshot.nics) {
+    if (!nic.privateEndpointKey.empty()) continue;  // a private endpoint's NIC: no workload
     if (nic.ipConfigurations.empty()) {
       b.fail(key, notRealisable("network interface " + nic.id + " has no IP configuration"));
       continue;

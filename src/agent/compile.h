@@ -15,7 +15,8 @@
 //                    IPv4 prefix (the kernel adds the connected routes; plans never hold them).
 //   NIC              <p>n-<h>: lo, eth0 (veth; n-<h> in the VNet namespace, enslaved to the
 //                    subnet bridge), its addresses, default route via the gateway,
-//                    file resolv.conf "nameserver 168.63.129.16".
+//                    file resolv.conf "nameserver 168.63.129.16". Not for the read-only NIC of
+//                    a private endpoint (properties.privateEndpoint set).
 //   peering          only when both sides exist and are Connected: veth p-<hB> in A <-> p-<hA> in
 //                    B, T_A/32 and T_B/32 on them, routes T_peer/32 and the peer's address
 //                    prefixes via T_peer.

@@ -132,6 +132,9 @@ Result<Nic> parseNicImpl(const SourceDocument& doc) {
     }
     nic.ipConfigurations.push_back(std::move(config));
   }
+  if (auto pe = stringAt(doc.body, {"properties", "privateEndpoint", "id"})) {
+    nic.privateEndpointKey = normaliseKey(*pe);
+  }
   // ARM: with one configuration it is primary even when the flag is absent.
   if (nic.ipConfigurations.size() == 1) nic.ipConfigurations[0].primary = true;
   return nic;

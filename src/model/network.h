@@ -73,6 +73,9 @@ struct Nic {
   std::string key;
   std::string id;
   std::vector<IpConfiguration> ipConfigurations;
+  // Set for the read-only NIC of a private endpoint (properties.privateEndpoint.id): realised by
+  // the endpoint's translation, never as a workload namespace.
+  std::string privateEndpointKey;
 };
 
 struct Peering {

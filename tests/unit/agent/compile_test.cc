@@ -148,6 +148,23 @@ TEST(CompileGolden, UnrealisableResourcesBecomeFailures) {
   expectGolden("failures", plan);
 }
 
+TEST(Compile, PrivateEndpointNicsGetNoWorkloadNamespace) {
+  auto peNic = nicDocument(nicId("rg1", "pe.nic.1"), subnetId(kVnet1, "default"), "10.0.1.9");
+  peNic.body["properties"]["privateEndpoint"] = {
+      {"id", "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg1/providers/"
+             "Microsoft.Network/privateEndpoints/pe1"}};
+  HostPlan withPe = compileDocs(withTransit({
+      vnetDocument(kVnet1, {"10.0.0.0/16"}),
+      subnetDocument(subnetId(kVnet1, "default"), "10.0.1.0/24"),
+      peNic,
+  }));
+  HostPlan without = compileDocs(withTransit({
+      vnetDocument(kVnet1, {"10.0.0.0/16"}),
+      subnetDocument(subnetId(kVnet1, "default"), "10.0.1.0/24"),
+  }));
+  EXPECT_EQ(withPe.render(), without.render());
+}
+
 TEST(Compile, IsDeterministicAndHonoursThePrefix) {
   std::vector<SourceDocument> docs = withTransit({
       vnetDocument(kVnet1, {"10.0.0.0/16"}),
