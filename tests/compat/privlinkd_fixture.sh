@@ -10,12 +10,17 @@
 # Globals set: PL_PID (daemon pid), PL_BASE (https://localhost:PORT), PL_PORT, PL_CA (CA file),
 # PL_TENANT, PL_SUB, PL_CLIENT, PL_SECRET.
 
-# pl_start BIN STATE_DIR LOG [PORT]: starts the daemon in the background on 127.0.0.1:PORT (default
-# 0: a free port the daemon picks) and waits (30 s at most) until it prints its listening line and
-# admin.json names the same endpoint. Sets PL_PORT. Returns non-zero (with the log tail on stderr)
-# when it does not come up.
+# Prints a TCP port on 127.0.0.1 that is free right now (pl_start with port 0 avoids the race).
+pl_free_port() {
+  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();})'
+}
+
+# pl_start BIN STATE_DIR PORT LOG: starts the daemon in the background on 127.0.0.1:PORT (0: a free
+# port the daemon picks) and waits (30 s at most) until it prints its listening line and admin.json
+# names the same endpoint. Sets PL_PORT to the port it listens on. Returns non-zero (with the log
+# tail on stderr) when it does not come up.
 pl_start() {
-  local bin=$1 dir=$2 log=$3 port=${4:-0}
+  local bin=$1 dir=$2 port=$3 log=$4
   mkdir -p "$dir"
   : >"$log"
   "$bin" --state-dir "$dir" --listen "127.0.0.1:$port" >>"$log" 2>&1 &

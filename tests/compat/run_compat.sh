@@ -25,7 +25,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-pl_start "$PRIVLINKD" "$WORK/state" "$WORK/privlinkd.log"
+pl_start "$PRIVLINKD" "$WORK/state" 0 "$WORK/privlinkd.log"
 echo "compat: privlinkd pid $PL_PID at $PL_BASE"
 cd "$HERE"
 NODE_EXTRA_CA_CERTS=$PL_CA PRIVLINK_ADMIN=$WORK/state/admin.json node "$SCRIPT"

@@ -110,7 +110,7 @@ verify_acked() {
     -w '%{http_code} %{url_effective}\n' -K "$cfg" | awk '$1 != "200" { print }' || true
 }
 
-pl_start "$PRIVLINKD" "$STATE" "$LOG"
+pl_start "$PRIVLINKD" "$STATE" 0 "$LOG"
 PORT=$PL_PORT
 echo "crash: privlinkd pid $PL_PID at $PL_BASE, $WRITERS writers, $ROUNDS rounds"
 
@@ -142,7 +142,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
   # Restart on the same state directory and port (the port may need a moment to be free again).
   started=1
   for ((try = 0; try < 5; try++)); do
-    if pl_start "$PRIVLINKD" "$STATE" "$LOG.$round" "$PORT"; then started=0; break; fi
+    if pl_start "$PRIVLINKD" "$STATE" "$PORT" "$LOG.$round"; then started=0; break; fi
     sleep 1
   done
   check "round $round: privlinkd restarts on the same state directory" "" [ "$started" -eq 0 ]
