@@ -3,9 +3,11 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -38,6 +40,13 @@ Status prepareRunDir() {
     madeMountPoint = true;
   }
   return Status::Ok();
+}
+
+// True if `path` exists but is not a mounted namespace (nsfs): an empty placeholder file.
+bool isStalePlaceholder(const std::string& path) {
+  struct statfs fs {};
+  if (::statfs(path.c_str(), &fs) != 0) return false;
+  return fs.f_type != NSFS_MAGIC;
 }
 
 }  // namespace
@@ -106,6 +115,12 @@ Status createPersistentNamespace(const std::string& ns) {
   RETURN_IF_ERROR(prepareRunDir());
   std::string path = namespacePath(ns);
   UniqueFd placeholder(::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0));
+  if (!placeholder.valid() && errno == EEXIST && isStalePlaceholder(path)) {
+    // A crash between creating the file and mounting the namespace on it left a plain file
+    // that would make every later operation fail; it holds nothing, so replace it.
+    ::unlink(path.c_str());
+    placeholder.reset(::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0));
+  }
   if (!placeholder.valid()) {
     return kernelError(errno, "create network namespace " + ns + " (" + path + ")");
   }

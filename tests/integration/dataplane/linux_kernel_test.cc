@@ -185,6 +185,19 @@ TEST_F(LinuxKernelTest, NamespacesAreCreatedListedAndDeletedLikeIproute2) {
   EXPECT_EQ(kernel_->createNamespace("bad/name").code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(LinuxKernelTest, CreateReplacesAPlaceholderLeftByACrash) {
+  // What a crash between "create the file" and "mount the namespace on it" leaves behind.
+  std::filesystem::create_directories("/run/netns");
+  { std::ofstream placeholder("/run/netns/" + nsA_); }
+  auto listed = kernel_->listNamespaces();
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(contains(*listed, nsA_));
+  expectOk(kernel_->createNamespace(nsA_));
+  EXPECT_EQ(linkNames(*kernel_, nsA_), std::vector<std::string>{"lo"});
+  // A real namespace is never mistaken for a placeholder.
+  EXPECT_EQ(kernel_->createNamespace(nsA_).code(), StatusCode::kAlreadyExists);
+}
+
 TEST_F(LinuxKernelTest, LinksBridgeAndMasterAreListedWithKindMtuAndMac) {
   buildTopology();
   EXPECT_EQ(kernel_->createVethPair(nsA_, "va", nsB_, "vb").code(), StatusCode::kAlreadyExists);
