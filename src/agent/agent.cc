@@ -1,8 +1,8 @@
 #include "agent/agent.h"
 
-#include <set>
-
 #include <spdlog/spdlog.h>
+
+#include <set>
 
 #include "model/network.h"
 #include "model/transit.h"
@@ -86,8 +86,8 @@ Result<PassResult> Agent::runOnce() {
     spdlog::warn("agent: {}: {}", key, status.toString());
   }
   if (result.apply.changes > 0) {
-    spdlog::info("agent: revision {} applied with {} kernel changes, {} failures",
-                 result.revision, result.apply.changes, result.failures.size());
+    spdlog::info("agent: revision {} applied with {} kernel changes, {} failures", result.revision,
+                 result.apply.changes, result.failures.size());
   }
   tracker_.report(options_.realiserName, result.revision, result.failures);
   return result;
@@ -98,9 +98,9 @@ Result<model::NetworkSnapshot> Agent::readSnapshot() {
   int64_t revision = 0;
   RETURN_IF_ERROR(store_.read([&](store::ReadView& view) -> Status {
     revision = view.revision();
-    for (std::string_view type : {model::kVirtualNetworkType, model::kSubnetType,
-                                  model::kPeeringType, model::kNetworkInterfaceType,
-                                  model::kTransitAddressType}) {
+    for (std::string_view type :
+         {model::kVirtualNetworkType, model::kSubnetType, model::kPeeringType,
+          model::kNetworkInterfaceType, model::kTransitAddressType}) {
       ASSIGN_OR_RETURN(std::vector<store::Document> found, view.listType(type));
       auto source = toSource(found);
       docs.insert(docs.end(), std::make_move_iterator(source.begin()),
@@ -118,8 +118,7 @@ Status Agent::ensureTransitAddresses() {
     std::vector<std::string> erase;        // transit record keys
   };
   auto plan = [&](store::ReadView& view) -> Result<Changes> {
-    ASSIGN_OR_RETURN(std::vector<store::Document> vnets,
-                     view.listType(model::kVirtualNetworkType));
+    ASSIGN_OR_RETURN(std::vector<store::Document> vnets, view.listType(model::kVirtualNetworkType));
     ASSIGN_OR_RETURN(std::vector<store::Document> records,
                      view.listType(model::kTransitAddressType));
     std::vector<std::string> keys;
@@ -129,16 +128,16 @@ Status Agent::ensureTransitAddresses() {
     Changes changes;
     for (const auto& d : records) {
       auto parsed = model::parseTransit({d.key, d.id, d.type, d.body});
-      const std::string expectedKey =
-          model::normaliseKey(std::string(model::kTransitKeyPrefix) +
-                              (parsed.ok() ? parsed->first : std::string()));
+      const std::string expectedKey = model::normaliseKey(
+          std::string(model::kTransitKeyPrefix) + (parsed.ok() ? parsed->first : std::string()));
       if (!parsed.ok() || !live.count(parsed->first) || expectedKey != d.key) {
         changes.erase.push_back(d.key);
         continue;
       }
       existing[parsed->first] = parsed->second;
     }
-    for (const auto& [key, address] : model::allocateTransit(keys, existing, options_.transitRange)) {
+    for (const auto& [key, address] :
+         model::allocateTransit(keys, existing, options_.transitRange)) {
       if (!address) continue;  // pool exhausted: the VNet reports it has no transit address
       auto it = existing.find(key);
       if (it == existing.end() || it->second != *address) changes.put[key] = *address;
@@ -161,8 +160,8 @@ Status Agent::ensureTransitAddresses() {
     }
     for (const auto& [vnetKey, address] : changes.put) {
       nlohmann::json body = {{"vnetKey", vnetKey}, {"address", address.toString()}};
-      auto put = tx.put(std::string(model::kTransitKeyPrefix) + vnetKey,
-                        model::kTransitAddressType, std::move(body));
+      auto put = tx.put(std::string(model::kTransitKeyPrefix) + vnetKey, model::kTransitAddressType,
+                        std::move(body));
       if (!put.ok()) return put.status();
     }
     return Status::Ok();

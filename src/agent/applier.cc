@@ -12,10 +12,10 @@ using dataplane::Route;
 
 // What one owned namespace holds, as listed at the start of apply() and updated as steps succeed.
 struct NamespaceState {
-  std::map<std::string, LinkInfo> links;                 // by name
-  std::map<std::string, InterfaceAddress> addresses;     // by addressKey, owned ones only
-  std::map<std::string, Route> routes;                   // by routeKey, owned ones only
-  std::set<std::string> tables;                          // "family name", owned ones only
+  std::map<std::string, LinkInfo> links;              // by name
+  std::map<std::string, InterfaceAddress> addresses;  // by addressKey, owned ones only
+  std::map<std::string, Route> routes;                // by routeKey, owned ones only
+  std::set<std::string> tables;                       // "family name", owned ones only
 };
 
 bool ownedAddress(const InterfaceAddress& a) {
@@ -23,15 +23,20 @@ bool ownedAddress(const InterfaceAddress& a) {
   return (a.address.v4Value() >> 24) != 127;
 }
 
-bool ownedRoute(const Route& r) { return !r.kernelCreated && r.destination.family() == IpFamily::kV4; }
+bool ownedRoute(const Route& r) {
+  return !r.kernelCreated && r.destination.family() == IpFamily::kV4;
+}
 
 bool ownedTable(const std::string& name) { return name.rfind("pl", 0) == 0; }
 
 std::string kindOf(LinkKind kind) {
   switch (kind) {
-    case LinkKind::kLoopback: return "loopback";
-    case LinkKind::kBridge: return "bridge";
-    case LinkKind::kVeth: return "veth";
+    case LinkKind::kLoopback:
+      return "loopback";
+    case LinkKind::kBridge:
+      return "bridge";
+    case LinkKind::kVeth:
+      return "veth";
   }
   return "";
 }
@@ -66,8 +71,8 @@ class Run {
 
  private:
   // Runs one mutating step; on a real failure records it against `owners` and returns false.
-  bool step(const std::string& description, const std::vector<std::string>& owners,
-            bool creating, const std::function<Status()>& fn) {
+  bool step(const std::string& description, const std::vector<std::string>& owners, bool creating,
+            const std::function<Status()>& fn) {
     ++result_.changes;
     result_.steps.push_back(description);
     Status s = fn();
@@ -91,8 +96,8 @@ class Run {
     if (!namespaces.ok()) {
       // Without a listing nothing can be diffed: every planned resource fails this pass.
       for (const auto& [key, ns] : plan_.namespaces) {
-        fail(ns.owners, Status::Internal("listing network namespaces: " +
-                                         namespaces.status().message()));
+        fail(ns.owners,
+             Status::Internal("listing network namespaces: " + namespaces.status().message()));
       }
       return false;
     }
@@ -153,7 +158,8 @@ class Run {
       }
       for (const auto& [key, route] : std::map<std::string, Route>(state.routes)) {
         if (plan_.routes.count(key)) continue;
-        if (step("delete route " + key, {}, false, [&] { return kernel_.deleteRoute(ns, route); })) {
+        if (step("delete route " + key, {}, false,
+                 [&] { return kernel_.deleteRoute(ns, route); })) {
           state.routes.erase(key);
         }
       }
@@ -200,8 +206,8 @@ class Run {
     for (auto& [otherNs, state] : existing_) {
       for (auto it = state.links.begin(); it != state.links.end();) {
         auto want = plan_.links.find(linkKey(otherNs, it->first));
-        bool isPeer = want != plan_.links.end() && want->second.peerNs == ns &&
-                      want->second.peerName == name;
+        bool isPeer =
+            want != plan_.links.end() && want->second.peerNs == ns && want->second.peerName == name;
         it = isPeer ? state.links.erase(it) : std::next(it);
       }
     }
@@ -243,9 +249,9 @@ class Run {
       if (state == nullptr || !state->links.count(link.name)) continue;
       LinkInfo& actual = state->links[link.name];
       if (actual.master == link.master) continue;
-      std::string what = link.master.empty() ? "release link " + link.name + " from its bridge"
-                                             : "enslave link " + link.name + " to bridge " +
-                                                   link.master;
+      std::string what = link.master.empty()
+                             ? "release link " + link.name + " from its bridge"
+                             : "enslave link " + link.name + " to bridge " + link.master;
       if (step(what + " in " + link.ns, link.owners, true,
                [&] { return kernel_.setLinkMaster(link.ns, link.name, link.master); })) {
         actual.master = link.master;
@@ -332,7 +338,7 @@ class Run {
           break;
         case LinkKind::kVeth: {
           NamespaceState* peer = live(link.peerNs);
-          if (peer == nullptr) break;  // the peer namespace failed; reported there
+          if (peer == nullptr) break;                   // the peer namespace failed; reported there
           if (peer->links.count(link.peerName)) break;  // half pairs were deleted above
           if (step("create veth " + link.name + " in " + link.ns + " (peer " + link.peerName +
                        " in " + link.peerNs + ")",

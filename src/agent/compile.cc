@@ -63,8 +63,8 @@ class PlanBuilder {
   void addNftTable(const std::string& ns, const std::string& family, const std::string& name,
                    const std::string& body, const Owners& owners) {
     const std::string fingerprint = model::shortHash(family + " " + name + "\n" + body);
-    std::string text = "table " + family + " " + name + " {\n  comment \"privlink " +
-                       fingerprint + "\"\n" + body + "}\n";
+    std::string text = "table " + family + " " + name + " {\n  comment \"privlink " + fingerprint +
+                       "\"\n" + body + "}\n";
     plan_.nftTables[nftTableKey(ns, family, name)] =
         PlannedNftTable{ns, family, name, std::move(text), fingerprint, owners};
   }
@@ -72,7 +72,9 @@ class PlanBuilder {
                const Owners& owners) {
     plan_.files[fileKey(ns, name)] = PlannedFile{ns, name, content, owners};
   }
-  void fail(const std::string& key, Status status) { plan_.failures.emplace(key, std::move(status)); }
+  void fail(const std::string& key, Status status) {
+    plan_.failures.emplace(key, std::move(status));
+  }
 
  private:
   HostPlan& plan_;
@@ -209,8 +211,8 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
     }
     auto ref = subnets.find(primary->subnetKey);
     if (ref == subnets.end()) {
-      b.fail(key, notRealisable("subnet " + primary->subnetKey + " of network interface " +
-                                nic.id + " does not exist; create it or pick another subnet"));
+      b.fail(key, notRealisable("subnet " + primary->subnetKey + " of network interface " + nic.id +
+                                " does not exist; create it or pick another subnet"));
       continue;
     }
     const model::Subnet& subnet = *ref->second.subnet;

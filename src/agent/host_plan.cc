@@ -6,9 +6,12 @@ namespace privlink::agent {
 
 const char* linkKindName(LinkKind kind) {
   switch (kind) {
-    case LinkKind::kLoopback: return "loopback";
-    case LinkKind::kBridge: return "bridge";
-    case LinkKind::kVeth: return "veth";
+    case LinkKind::kLoopback:
+      return "loopback";
+    case LinkKind::kBridge:
+      return "bridge";
+    case LinkKind::kVeth:
+      return "veth";
   }
   return "?";
 }
@@ -23,8 +26,8 @@ std::string addressKey(const std::string& ns, const dataplane::InterfaceAddress&
 }
 
 std::string routeKey(const std::string& ns, const dataplane::Route& route) {
-  std::string key = ns + " table " + std::to_string(route.table) + " " +
-                    route.destination.toString();
+  std::string key =
+      ns + " table " + std::to_string(route.table) + " " + route.destination.toString();
   if (route.type == dataplane::RouteType::kLocal) key += " local";
   if (route.type == dataplane::RouteType::kBlackhole) key += " blackhole";
   if (route.gateway) key += " via " + route.gateway->toString();
@@ -34,8 +37,7 @@ std::string routeKey(const std::string& ns, const dataplane::Route& route) {
 
 std::string sysctlKey(const std::string& ns, const std::string& key) { return ns + " " + key; }
 
-std::string nftTableKey(const std::string& ns, const std::string& family,
-                        const std::string& name) {
+std::string nftTableKey(const std::string& ns, const std::string& family, const std::string& name) {
   return ns + " " + family + " " + name;
 }
 
@@ -58,7 +60,8 @@ std::string HostPlan::render() const {
     if (route.route.preferredSource) out << " src " << route.route.preferredSource->toString();
     out << "\n";
   }
-  for (const auto& [key, sysctl] : sysctls) out << "sysctl " << key << " = " << sysctl.value << "\n";
+  for (const auto& [key, sysctl] : sysctls)
+    out << "sysctl " << key << " = " << sysctl.value << "\n";
   for (const auto& [key, table] : nftTables) {
     out << "nft " << key << "\n";
     std::istringstream lines(table.text);
@@ -69,7 +72,8 @@ std::string HostPlan::render() const {
     std::istringstream lines(file.content);
     for (std::string line; std::getline(lines, line);) out << "  | " << line << "\n";
   }
-  for (const auto& [key, status] : failures) out << "failure " << key << ": " << status.toString() << "\n";
+  for (const auto& [key, status] : failures)
+    out << "failure " << key << ": " << status.toString() << "\n";
   return out.str();
 }
 

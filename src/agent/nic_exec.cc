@@ -18,8 +18,8 @@ namespace {
 // Writes "privlink nic exec: <what>: <strerror>" to stderr with write(2) (safe after fork).
 void report(const char* what, int err) {
   char buffer[512];
-  int n = std::snprintf(buffer, sizeof buffer, "privlink nic exec: %s: %s\n", what,
-                        std::strerror(err));
+  int n =
+      std::snprintf(buffer, sizeof buffer, "privlink nic exec: %s: %s\n", what, std::strerror(err));
   if (n > 0) (void)!::write(STDERR_FILENO, buffer, static_cast<size_t>(n));
 }
 
@@ -60,7 +60,8 @@ int execInNamespace(const std::string& ns, const std::vector<std::string>& argv)
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
 
-  struct sigaction ignore {}, oldInt {}, oldQuit {};
+  struct sigaction ignore {
+  }, oldInt{}, oldQuit{};
   ignore.sa_handler = SIG_IGN;
   sigemptyset(&ignore.sa_mask);
   ::sigaction(SIGINT, &ignore, &oldInt);

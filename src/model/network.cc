@@ -118,7 +118,8 @@ Result<Nic> parseNicImpl(const SourceDocument& doc) {
     auto subnetId = stringAt(c, {"properties", "subnet", "id"});
     if (!subnetId) return malformed(doc, field + ".properties.subnet.id is missing");
     config.subnetKey = normaliseKey(*subnetId);
-    if (const Json* a = path(c, {"properties", "privateIPAddress"}); a != nullptr && !a->is_null()) {
+    if (const Json* a = path(c, {"properties", "privateIPAddress"});
+        a != nullptr && !a->is_null()) {
       if (!a->is_string()) return malformed(doc, field + ".properties.privateIPAddress");
       auto address = IpAddress::parse(a->get<std::string>());
       if (!address) {
@@ -165,7 +166,8 @@ Result<std::pair<std::string, IpAddress>> parseTransitImpl(const SourceDocument&
 
 bool Peering::connected() const {
   std::string lower;
-  for (char c : state) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (char c : state)
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   return lower == "connected";
 }
 
@@ -183,9 +185,7 @@ std::string normaliseKey(std::string_view id) {
 Result<VNet> parseVNet(const SourceDocument& doc) { return guarded(doc, &parseVNetImpl); }
 Result<Subnet> parseSubnet(const SourceDocument& doc) { return guarded(doc, &parseSubnetImpl); }
 Result<Nic> parseNic(const SourceDocument& doc) { return guarded(doc, &parseNicImpl); }
-Result<Peering> parsePeering(const SourceDocument& doc) {
-  return guarded(doc, &parsePeeringImpl);
-}
+Result<Peering> parsePeering(const SourceDocument& doc) { return guarded(doc, &parsePeeringImpl); }
 Result<std::pair<std::string, IpAddress>> parseTransit(const SourceDocument& doc) {
   return guarded(doc, &parseTransitImpl);
 }

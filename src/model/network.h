@@ -19,12 +19,11 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/ip.h"
 #include "common/status.h"
@@ -88,9 +87,9 @@ struct Peering {
 
 struct NetworkSnapshot {
   int64_t revision = 0;
-  std::map<std::string, VNet> vnets;        // by key
-  std::map<std::string, Nic> nics;          // by key
-  std::map<std::string, Peering> peerings;  // by key
+  std::map<std::string, VNet> vnets;         // by key
+  std::map<std::string, Nic> nics;           // by key
+  std::map<std::string, Peering> peerings;   // by key
   std::map<std::string, IpAddress> transit;  // vnet key -> T_vnet
   // Documents that could not be parsed, by key, with an error that says what is wrong.
   std::map<std::string, Status> failures;

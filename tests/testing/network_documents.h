@@ -3,17 +3,17 @@
 // (as model/network.h parses them), for agent tests that fill a store or a snapshot directly.
 // Owned by the agent helper; header-only.
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "model/network.h"
 
 namespace privlink::testing {
 
-inline std::string vnetId(const std::string& group, const std::string& name,
-                          const std::string& subscription = "00000000-0000-0000-0000-000000000001") {
+inline std::string vnetId(
+    const std::string& group, const std::string& name,
+    const std::string& subscription = "00000000-0000-0000-0000-000000000001") {
   return "/subscriptions/" + subscription + "/resourceGroups/" + group +
          "/providers/Microsoft.Network/virtualNetworks/" + name;
 }
@@ -41,13 +41,12 @@ inline model::SourceDocument subnetDocument(const std::string& id, const std::st
 }
 inline model::SourceDocument nicDocument(const std::string& id, const std::string& subnet,
                                          const std::string& address) {
-  nlohmann::json config = {
-      {"name", "ipconfig1"},
-      {"properties",
-       {{"privateIPAddress", address},
-        {"privateIPAllocationMethod", "Static"},
-        {"primary", true},
-        {"subnet", {{"id", subnet}}}}}};
+  nlohmann::json config = {{"name", "ipconfig1"},
+                           {"properties",
+                            {{"privateIPAddress", address},
+                             {"privateIPAllocationMethod", "Static"},
+                             {"primary", true},
+                             {"subnet", {{"id", subnet}}}}}};
   nlohmann::json body = {{"location", "westeurope"},
                          {"properties", {{"ipConfigurations", nlohmann::json::array({config})}}}};
   return {model::normaliseKey(id), id, std::string(model::kNetworkInterfaceType), body};

@@ -4,6 +4,8 @@
 // the namespaces in-process (NamespaceGuard on this thread; ping is not installed). TearDown
 // removes every namespace of the prefix (Agent::cleanupAll) even when a test fails, and checks
 // that the host namespace's links, nft tables and ip_forward did not change.
+#include "agent/agent.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -18,7 +20,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "agent/agent.h"
 #include "agent/nic_exec.h"
 #include "control/provisioning.h"
 #include "dataplane/kernel.h"
@@ -134,8 +135,8 @@ bool tcpWorks(const std::string& clientNs, const std::string& serverNs,
               const std::string& listenAddress = "") {
   static uint16_t port = kPort;
   ++port;
-  UniqueFd listener = listenIn(serverNs, listenAddress.empty() ? serverAddress : listenAddress,
-                               port);
+  UniqueFd listener =
+      listenIn(serverNs, listenAddress.empty() ? serverAddress : listenAddress, port);
   if (!listener.valid()) return false;
   UniqueFd client = connectFrom(clientNs, serverAddress, port);
   if (!client.valid()) return false;
@@ -267,15 +268,15 @@ class AgentTest : public ::testing::Test {
     return id;
   }
   // Returns the NIC's namespace.
-  std::string nic(const std::string& group, const std::string& name, const std::string& subnetIdText,
-                  const std::string& address) {
+  std::string nic(const std::string& group, const std::string& name,
+                  const std::string& subnetIdText, const std::string& address) {
     const std::string id = nicId(group, name);
     put(nicDocument(id, subnetIdText, address));
     written_.push_back(model::normaliseKey(id));
     return naming_.nicNamespace(model::normaliseKey(id));
   }
-  void peering(const std::string& vnetIdText, const std::string& name,
-               const std::string& remote, const std::string& state) {
+  void peering(const std::string& vnetIdText, const std::string& name, const std::string& remote,
+               const std::string& state) {
     const std::string id = peeringId(vnetIdText, name);
     put(peeringDocument(id, remote, state));
     written_.push_back(model::normaliseKey(id));
@@ -350,8 +351,8 @@ TEST_F(AgentTest, SameAddressSpaceSideBySideWithoutLeaks) {
   // Nor does b1 reach VNet a through the backbone (a's transit address): new connections into
   // a VNet's uplink are dropped.
   EXPECT_FALSE(tcpWorks(b1, a2, transitOf(va), nullptr, "0.0.0.0"));
-  EXPECT_FALSE(tcpWorks(b1, naming_.vnetNamespace(model::normaliseKey(va)), transitOf(va),
-                        nullptr, "0.0.0.0"));
+  EXPECT_FALSE(tcpWorks(b1, naming_.vnetNamespace(model::normaliseKey(va)), transitOf(va), nullptr,
+                        "0.0.0.0"));
 }
 
 TEST_F(AgentTest, PeeringConnectsOnlyWhenBothSidesAreConnected) {
@@ -394,8 +395,8 @@ TEST_F(AgentTest, OutboundToTheInternetNamespaceIsSourceNatedAndOneWay) {
   EXPECT_NE(source.rfind("100.", 0), std::string::npos);
   // Nothing from the internet namespace opens a connection into the VNet.
   EXPECT_FALSE(tcpWorks(inet, n1, transitOf(v), nullptr, "0.0.0.0"));
-  EXPECT_FALSE(tcpWorks(inet, naming_.vnetNamespace(model::normaliseKey(v)), transitOf(v),
-                        nullptr, "0.0.0.0"));
+  EXPECT_FALSE(tcpWorks(inet, naming_.vnetNamespace(model::normaliseKey(v)), transitOf(v), nullptr,
+                        "0.0.0.0"));
 }
 
 TEST_F(AgentTest, EstablishedConnectionSurvivesAgentRestartAndDeletionsWhileDownAreCleaned) {
@@ -417,8 +418,8 @@ TEST_F(AgentTest, EstablishedConnectionSurvivesAgentRestartAndDeletionsWhileDown
   // meanwhile; a new agent with a new kernel handle converges.
   agent_.reset();
   erase(nicId("rg", "n3"));
-  written_.erase(std::find(written_.begin(), written_.end(),
-                           model::normaliseKey(nicId("rg", "n3"))));
+  written_.erase(
+      std::find(written_.begin(), written_.end(), model::normaliseKey(nicId("rg", "n3"))));
   Agent restarted(*store_, tracker_, dataplane::makeLinuxKernel(), options());
   auto pass = restarted.runOnce();
   ASSERT_TRUE(pass.ok()) << pass.status().toString();
@@ -427,9 +428,10 @@ TEST_F(AgentTest, EstablishedConnectionSurvivesAgentRestartAndDeletionsWhileDown
   // cannot read back, were rewritten).
   for (const std::string& step : pass->apply.steps) {
     const bool file = step.rfind("write /etc/netns/", 0) == 0;
-    const bool n3Object = step.find(model::HostNaming::nicLinkName(
-                              model::normaliseKey(nicId("rg", "n3")))) != std::string::npos ||
-                          step.find(n3) != std::string::npos;
+    const bool n3Object =
+        step.find(model::HostNaming::nicLinkName(model::normaliseKey(nicId("rg", "n3")))) !=
+            std::string::npos ||
+        step.find(n3) != std::string::npos;
     EXPECT_TRUE(file || n3Object) << "restart touched: " << step;
   }
   EXPECT_FALSE(namespaceExists(n3));

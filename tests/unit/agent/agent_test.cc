@@ -3,9 +3,9 @@
 // parse failures per key, and the background thread following the change feed.
 #include "agent/agent.h"
 
-#include <cerrno>
-
 #include <gtest/gtest.h>
+
+#include <cerrno>
 
 #include "model/naming.h"
 #include "model/transit.h"

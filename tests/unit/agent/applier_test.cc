@@ -3,10 +3,10 @@
 // per-key failures naming the step, and the next pass retries).
 #include "agent/applier.h"
 
+#include <gtest/gtest.h>
+
 #include <cerrno>
 #include <set>
-
-#include <gtest/gtest.h>
 
 #include "agent/compile.h"
 #include "model/naming.h"
@@ -76,9 +76,11 @@ TEST_F(ApplierTest, CreatesEverythingInOrderAndASecondPassChangesNothing) {
   // Ordered phases: namespaces -> links -> masters -> addresses -> up -> routes -> sysctls ->
   // nft -> files. Every step of a phase comes before every step of the next.
   const std::vector<std::vector<std::string>> phases = {
-      {"create namespace"}, {"create bridge", "create veth"}, {"enslave"}, {"add address"},
-      {"set link"},         {"add route"},                    {"set sysctl"},
-      {"load nft table"},   {"write /etc/netns"}};
+      {"create namespace"}, {"create bridge", "create veth"},
+      {"enslave"},          {"add address"},
+      {"set link"},         {"add route"},
+      {"set sysctl"},       {"load nft table"},
+      {"write /etc/netns"}};
   auto phaseOf = [&](const std::string& step) {
     for (size_t p = 0; p < phases.size(); ++p) {
       for (const std::string& prefix : phases[p]) {
@@ -149,9 +151,9 @@ TEST_F(ApplierTest, PermissionDeniedBecomesAFailureOfTheOwnerNamingTheStepAndIsR
   const Status& failure = first.failures.at(key(kSubnet));
   EXPECT_EQ(failure.code(), StatusCode::kInternal);
   const std::string bridge = model::HostNaming::bridgeName(key(kSubnet));
-  EXPECT_NE(failure.message().find("create bridge " + bridge + " in " +
-                                   model::vnetNamespace(key(kVnet))),
-            std::string::npos)
+  EXPECT_NE(
+      failure.message().find("create bridge " + bridge + " in " + model::vnetNamespace(key(kVnet))),
+      std::string::npos)
       << failure.message();
   EXPECT_NE(failure.message().find("EPERM"), std::string::npos) << failure.message();
   // The NICs could not be attached to the missing bridge: they fail too, the VNet does not.
@@ -177,9 +179,9 @@ TEST_F(ApplierTest, BusyRouteFailsOnlyItsOwner) {
 TEST_F(ApplierTest, OrphansAreDeletedInnermostFirst) {
   ASSERT_TRUE(applier_.apply(twoNics()).failures.empty());
   const std::string nic2Ns = model::nicNamespace(key(kNic2));
-  HostPlan fewer = planOf({vnetDocument(kVnet, {"10.0.0.0/16"}),
-                           subnetDocument(kSubnet, "10.0.1.0/24"),
-                           nicDocument(kNic1, kSubnet, "10.0.1.4")});
+  HostPlan fewer =
+      planOf({vnetDocument(kVnet, {"10.0.0.0/16"}), subnetDocument(kSubnet, "10.0.1.0/24"),
+              nicDocument(kNic1, kSubnet, "10.0.1.4")});
   ApplyResult r = applier_.apply(fewer);
   EXPECT_TRUE(r.failures.empty());
   EXPECT_FALSE(kernel_.hasNamespace(nic2Ns));

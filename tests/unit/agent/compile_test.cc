@@ -4,11 +4,11 @@
 
 #include "agent/compile.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "model/transit.h"
 #include "testing/network_documents.h"
@@ -60,24 +60,23 @@ TEST(CompileGolden, EmptySnapshotPlansNothing) {
 }
 
 TEST(CompileGolden, OneNic) {
-  expectGolden("one_nic", compileDocs(withTransit({
-                              vnetDocument(kVnet1, {"10.0.0.0/16"}),
-                              subnetDocument(subnetId(kVnet1, "default"), "10.0.1.0/24"),
-                              nicDocument(nicId("rg1", "nic1"), subnetId(kVnet1, "default"),
-                                          "10.0.1.4"),
-                          })));
+  expectGolden("one_nic",
+               compileDocs(withTransit({
+                   vnetDocument(kVnet1, {"10.0.0.0/16"}),
+                   subnetDocument(subnetId(kVnet1, "default"), "10.0.1.0/24"),
+                   nicDocument(nicId("rg1", "nic1"), subnetId(kVnet1, "default"), "10.0.1.4"),
+               })));
 }
 
 TEST(CompileGolden, TwoSubnetsTwoNics) {
-  expectGolden("two_subnets", compileDocs(withTransit({
-                                  vnetDocument(kVnet1, {"10.0.0.0/16"}),
-                                  subnetDocument(subnetId(kVnet1, "a"), "10.0.1.0/24"),
-                                  subnetDocument(subnetId(kVnet1, "b"), "10.0.2.0/24"),
-                                  nicDocument(nicId("rg1", "nic1"), subnetId(kVnet1, "a"),
-                                              "10.0.1.4"),
-                                  nicDocument(nicId("rg1", "nic2"), subnetId(kVnet1, "b"),
-                                              "10.0.2.4"),
-                              })));
+  expectGolden("two_subnets",
+               compileDocs(withTransit({
+                   vnetDocument(kVnet1, {"10.0.0.0/16"}),
+                   subnetDocument(subnetId(kVnet1, "a"), "10.0.1.0/24"),
+                   subnetDocument(subnetId(kVnet1, "b"), "10.0.2.0/24"),
+                   nicDocument(nicId("rg1", "nic1"), subnetId(kVnet1, "a"), "10.0.1.4"),
+                   nicDocument(nicId("rg1", "nic2"), subnetId(kVnet1, "b"), "10.0.2.4"),
+               })));
 }
 
 TEST(CompileGolden, ConnectedPeering) {
@@ -136,14 +135,16 @@ TEST(CompileGolden, UnrealisableResourcesBecomeFailures) {
   }));
   // Parse failures are the snapshot's; compile failures name what to fix.
   EXPECT_EQ(plan.failures.size(), 3u);
-  EXPECT_NE(plan.failures.at(model::normaliseKey(nicId("rg1", "lost"))).message().find(
-                "does not exist"),
+  EXPECT_NE(
+      plan.failures.at(model::normaliseKey(nicId("rg1", "lost"))).message().find("does not exist"),
+      std::string::npos);
+  EXPECT_NE(plan.failures.at(model::normaliseKey(nicId("rg1", "outside")))
+                .message()
+                .find("outside subnet"),
             std::string::npos);
-  EXPECT_NE(plan.failures.at(model::normaliseKey(nicId("rg1", "outside"))).message().find(
-                "outside subnet"),
-            std::string::npos);
-  EXPECT_NE(plan.failures.at(model::normaliseKey(nicId("rg1", "noaddr"))).message().find(
-                "no privateIPAddress"),
+  EXPECT_NE(plan.failures.at(model::normaliseKey(nicId("rg1", "noaddr")))
+                .message()
+                .find("no privateIPAddress"),
             std::string::npos);
   expectGolden("failures", plan);
 }
@@ -151,8 +152,9 @@ TEST(CompileGolden, UnrealisableResourcesBecomeFailures) {
 TEST(Compile, PrivateEndpointNicsGetNoWorkloadNamespace) {
   auto peNic = nicDocument(nicId("rg1", "pe.nic.1"), subnetId(kVnet1, "default"), "10.0.1.9");
   peNic.body["properties"]["privateEndpoint"] = {
-      {"id", "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg1/providers/"
-             "Microsoft.Network/privateEndpoints/pe1"}};
+      {"id",
+       "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg1/providers/"
+       "Microsoft.Network/privateEndpoints/pe1"}};
   HostPlan withPe = compileDocs(withTransit({
       vnetDocument(kVnet1, {"10.0.0.0/16"}),
       subnetDocument(subnetId(kVnet1, "default"), "10.0.1.0/24"),

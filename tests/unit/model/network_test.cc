@@ -12,7 +12,8 @@ using namespace privlink::testing;
 const std::string kVnet = vnetId("rg", "v");
 
 TEST(NormaliseKey, LowerCasesAndCollapsesSlashes) {
-  EXPECT_EQ(normaliseKey("/Subscriptions/X//resourceGroups/RG/"), "/subscriptions/x/resourcegroups/rg");
+  EXPECT_EQ(normaliseKey("/Subscriptions/X//resourceGroups/RG/"),
+            "/subscriptions/x/resourcegroups/rg");
 }
 
 TEST(ParseNetwork, AttachesSubnetsAndKeepsIpv4Only) {
@@ -40,7 +41,8 @@ TEST(ParseNetwork, OrphanSubnetsAndPeeringsAreIgnored) {
 }
 
 TEST(ParseNetwork, NicFields) {
-  auto snap = parseNetwork({nicDocument(nicId("rg", "NIC"), subnetId(kVnet, "Default"), "10.0.1.4")}, 1);
+  auto snap =
+      parseNetwork({nicDocument(nicId("rg", "NIC"), subnetId(kVnet, "Default"), "10.0.1.4")}, 1);
   ASSERT_EQ(snap.nics.size(), 1u);
   const Nic& nic = snap.nics.begin()->second;
   ASSERT_EQ(nic.ipConfigurations.size(), 1u);

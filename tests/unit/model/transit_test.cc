@@ -1,8 +1,8 @@
 #include "model/transit.h"
 
-#include <set>
-
 #include <gtest/gtest.h>
+
+#include <set>
 
 namespace privlink::model {
 namespace {
@@ -42,8 +42,7 @@ TEST(Transit, RecordedAddressesWinOverHashes) {
 }
 
 TEST(Transit, InvalidRecordsAreReplaced) {
-  auto result =
-      allocateTransit({"/a"}, {{"/a", IpAddress::parse("100.64.0.1").value()}}, kRange);
+  auto result = allocateTransit({"/a"}, {{"/a", IpAddress::parse("100.64.0.1").value()}}, kRange);
   ASSERT_TRUE(result["/a"].has_value());
   EXPECT_TRUE(isVnetTransitAddress(kRange, *result["/a"]));
 }
