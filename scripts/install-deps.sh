@@ -12,6 +12,8 @@ PACKAGES=(
   # run and test: kernel tools for test fixtures (the product itself never shells out)
   iproute2 nftables conntrack curl openssl jq dnsutils sqlite3 procps
   nodejs npm
+  # compat suites: the real Azure CLI and Python SDK from Debian (large: ~6 min to install)
+  azure-cli python3-azure
 )
 
 missing=()
