@@ -104,10 +104,10 @@ Result<IpAddress> allocate(KindContext& ctx, const ResourceId& subnet, const std
                                  "Dynamic allocation.");
     }
     if (within->isAzureReserved(*requested)) {
-      return net::badRequest(
-          "InvalidPrivateIPAddress",
-          text + " is reserved in subnet " + subnet.name() + " (" + within->toString() +
-              "); the first usable address is " + within->firstUsable().toString());
+      return net::badRequest("InvalidPrivateIPAddress",
+                             text + " is reserved in subnet " + subnet.name() + " (" +
+                                 within->toString() + "); the first usable address is " +
+                                 within->firstUsable().toString());
     }
     auto taken = addresses.find(text);
     if (taken != addresses.end() && toLower(ownerOf(*taken)) != ownerKey) {
@@ -179,7 +179,8 @@ Result<std::vector<Allocation>> allocations(store::ReadView& view, const Resourc
     alloc.ownerId = ownerOf(it.value());
     if (it.value().is_object()) {
       auto pe = it.value().find("privateEndpoint");
-      if (pe != it.value().end() && pe->is_string()) alloc.privateEndpointId = pe->get<std::string>();
+      if (pe != it.value().end() && pe->is_string())
+        alloc.privateEndpointId = pe->get<std::string>();
     }
     out.push_back(std::move(alloc));
   }

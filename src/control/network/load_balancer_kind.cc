@@ -6,11 +6,11 @@
 #include <set>
 #include <tuple>
 
+#include "common/guid.h"
 #include "control/network/ip_allocation.h"
 #include "control/network/network_common.h"
 #include "control/network/network_kinds.h"
 #include "control/resource_service.h"
-#include "common/guid.h"
 #include "model/resource_types.h"
 
 namespace privlink::control {
@@ -44,9 +44,11 @@ Result<std::vector<Part>> readParts(const Json& in, const char* collection, cons
   for (const Json& item : *items) {
     if (!item.is_object()) {
       return badRequest("InvalidRequestFormat",
-                        target + " must be an array of objects with a name and properties.", target);
+                        target + " must be an array of objects with a name and properties.",
+                        target);
     }
-    ASSIGN_OR_RETURN(std::optional<std::string> name, net::optString(item, "name", target + ".name"));
+    ASSIGN_OR_RETURN(std::optional<std::string> name,
+                     net::optString(item, "name", target + ".name"));
     if (!name) {
       return badRequest("InvalidRequestFormat", "Every entry of " + target + " needs a name.",
                         target + ".name");
@@ -64,7 +66,9 @@ Result<std::vector<Part>> readParts(const Json& in, const char* collection, cons
 }
 
 Json emptyPart(const Part& p, const char* collection) {
-  return {{"name", p.name}, {"id", p.id.toString()}, {"type", partType(collection)},
+  return {{"name", p.name},
+          {"id", p.id.toString()},
+          {"type", partType(collection)},
           {"properties", Json::object()}};
 }
 
@@ -132,16 +136,20 @@ class LoadBalancerKind : public ResourceKind {
     for (const auto& [pool, ids] : members) {
       if (ids.empty()) continue;
       return net::inUse("InUseLoadBalancerCannotBeDeleted",
-                        "Load balancer " + id.name() + " cannot be deleted because its backend "
-                        "address pool " + pool + " is used by " + ids.front() +
+                        "Load balancer " + id.name() +
+                            " cannot be deleted because its backend "
+                            "address pool " +
+                            pool + " is used by " + ids.front() +
                             "; remove the pool from the network interface's "
                             "ipConfigurations[].properties.loadBalancerBackendAddressPools first.");
     }
     ASSIGN_OR_RETURN(auto plsUsers, privateLinkServiceUsers(ctx.txn, id));
     if (!plsUsers.empty()) {
       return net::inUse("InUseLoadBalancerCannotBeDeleted",
-                        "Load balancer " + id.name() + " cannot be deleted because private link "
-                        "service " + plsUsers.front().second + " uses its frontend " +
+                        "Load balancer " + id.name() +
+                            " cannot be deleted because private link "
+                            "service " +
+                            plsUsers.front().second + " uses its frontend " +
                             plsUsers.front().first + "; delete the private link service first.");
     }
     for (const auto& [name, fe] : storedParts(&existing, kFrontends)) {
@@ -179,11 +187,13 @@ class LoadBalancerKind : public ResourceKind {
     std::string tier = "Regional";
     if (sku) {
       ASSIGN_OR_RETURN(skuName, net::optString(*sku, "name", "sku.name"));
-      ASSIGN_OR_RETURN(std::optional<std::string> skuTier, net::optString(*sku, "tier", "sku.tier"));
+      ASSIGN_OR_RETURN(std::optional<std::string> skuTier,
+                       net::optString(*sku, "tier", "sku.tier"));
       if (skuTier && !iequals(*skuTier, "Regional")) {
         return badRequest("LoadBalancerSkuNotSupported",
                           "privlink supports only Regional load balancers; set sku.tier to "
-                          "Regional or leave it out (not '" + *skuTier + "').",
+                          "Regional or leave it out (not '" +
+                              *skuTier + "').",
                           "sku.tier");
       }
     }
@@ -232,7 +242,8 @@ class LoadBalancerKind : public ResourceKind {
       if (keptFrontends.count(feKey)) continue;
       return net::inUse("InUseLoadBalancerFrontendIPConfigurationCannotBeDeleted",
                         "Frontend IP configuration " + feKey + " is used by private link service " +
-                            pls + " and cannot be removed; delete the private link service or "
+                            pls +
+                            " and cannot be removed; delete the private link service or "
                             "point it at another frontend first.",
                         "properties.frontendIPConfigurations");
     }
@@ -267,7 +278,8 @@ class LoadBalancerKind : public ResourceKind {
         return badRequest("PropertyNotSupported",
                           "privlink backend pools are filled by network interfaces, not by IP "
                           "address (loadBalancerBackendAddresses); leave them out and reference "
-                          "the pool " + p.name +
+                          "the pool " +
+                              p.name +
                               " from each NIC ipConfiguration's loadBalancerBackendAddressPools.",
                           target + ".properties.loadBalancerBackendAddresses");
       }
@@ -340,12 +352,14 @@ class LoadBalancerKind : public ResourceKind {
                           target + "." + publicRef);
       }
     }
-    ASSIGN_OR_RETURN(std::optional<ResourceId> subnet, net::optRef(p.props, "subnet", target + ".subnet"));
+    ASSIGN_OR_RETURN(std::optional<ResourceId> subnet,
+                     net::optRef(p.props, "subnet", target + ".subnet"));
     if (!subnet) {
       return badRequest("InvalidRequestFormat",
-                        "Frontend " + p.name + " needs properties.subnet.id: privlink load "
-                        "balancers are internal, so every frontend takes a private IP from a "
-                        "subnet.",
+                        "Frontend " + p.name +
+                            " needs properties.subnet.id: privlink load "
+                            "balancers are internal, so every frontend takes a private IP from a "
+                            "subnet.",
                         target + ".subnet.id");
     }
     ASSIGN_OR_RETURN(store::Document subnetDoc,
@@ -368,30 +382,31 @@ class LoadBalancerKind : public ResourceKind {
                                     target + ".privateIPAddressVersion", {"IPv4", "IPv6"}, "IPv4"));
     if (version != "IPv4") {
       return badRequest("PropertyNotSupported",
-                        "Frontend " + p.name + " asks for an IPv6 address; privlink load "
-                        "balancer frontends are IPv4 only for now. Set privateIPAddressVersion "
-                        "to IPv4.",
+                        "Frontend " + p.name +
+                            " asks for an IPv6 address; privlink load "
+                            "balancer frontends are IPv4 only for now. Set privateIPAddressVersion "
+                            "to IPv4.",
                         target + ".privateIPAddressVersion");
     }
     ASSIGN_OR_RETURN(std::optional<std::string> addressText,
                      net::optString(p.props, "privateIPAddress", target + ".privateIPAddress"));
-    ASSIGN_OR_RETURN(std::string method,
-                     net::enumValue(p.props, "privateIPAllocationMethod",
-                                    target + ".privateIPAllocationMethod", {"Dynamic", "Static"},
-                                    addressText ? "Static" : "Dynamic"));
+    ASSIGN_OR_RETURN(
+        std::string method,
+        net::enumValue(p.props, "privateIPAllocationMethod", target + ".privateIPAllocationMethod",
+                       {"Dynamic", "Static"}, addressText ? "Static" : "Dynamic"));
     std::optional<IpAddress> requested;
     if (method == "Static") {
       if (!addressText) {
         return badRequest("PrivateIPAddressRequiredForStaticAllocation",
-                          "Frontend " + p.name + " uses Static allocation but gives no "
-                          "privateIPAddress; give the address or use Dynamic allocation.",
+                          "Frontend " + p.name +
+                              " uses Static allocation but gives no "
+                              "privateIPAddress; give the address or use Dynamic allocation.",
                           target + ".privateIPAddress");
       }
       ASSIGN_OR_RETURN(IpAddress a, net::parseAddress(*addressText, target + ".privateIPAddress"));
       requested = a;
     }
-    ASSIGN_OR_RETURN(IpAddress address,
-                     ipam::allocate(ctx, *subnet, p.id.toString(), requested));
+    ASSIGN_OR_RETURN(IpAddress address, ipam::allocate(ctx, *subnet, p.id.toString(), requested));
     Json fe = emptyPart(p, kFrontends);
     fe["properties"] = {{"privateIPAddress", address.toString()},
                         {"privateIPAllocationMethod", method},
@@ -430,7 +445,8 @@ class LoadBalancerKind : public ResourceKind {
                      net::optInt(p.props, "numberOfProbes", target + ".numberOfProbes"));
     ASSIGN_OR_RETURN(std::optional<int64_t> threshold,
                      net::optInt(p.props, "probeThreshold", target + ".probeThreshold"));
-    for (auto [value, name] : {std::pair{count, "numberOfProbes"}, std::pair{threshold, "probeThreshold"}}) {
+    for (auto [value, name] :
+         {std::pair{count, "numberOfProbes"}, std::pair{threshold, "probeThreshold"}}) {
       if (value && *value < 1) {
         return badRequest("InvalidRequestFormat",
                           "Probe " + p.name + " has " + name + " " + std::to_string(*value) +
@@ -442,8 +458,9 @@ class LoadBalancerKind : public ResourceKind {
                      net::optString(p.props, "requestPath", target + ".requestPath"));
     if (protocol == "Tcp" && path) {
       return badRequest("InvalidRequestFormat",
-                        "Probe " + p.name + " is a Tcp probe and cannot have a requestPath; remove "
-                        "it or use protocol Http or Https.",
+                        "Probe " + p.name +
+                            " is a Tcp probe and cannot have a requestPath; remove "
+                            "it or use protocol Http or Https.",
                         target + ".requestPath");
     }
     if (protocol != "Tcp" && (!path || path->empty() || (*path)[0] != '/')) {
@@ -494,9 +511,9 @@ class LoadBalancerKind : public ResourceKind {
     const std::string target = "properties.loadBalancingRules[" + p.name + "].properties";
     Json props = Json::object();
 
-    ASSIGN_OR_RETURN(std::optional<ResourceId> feRef,
-                     net::optRef(p.props, "frontendIPConfiguration",
-                                 target + ".frontendIPConfiguration"));
+    ASSIGN_OR_RETURN(
+        std::optional<ResourceId> feRef,
+        net::optRef(p.props, "frontendIPConfiguration", target + ".frontendIPConfiguration"));
     if (!feRef) {
       return badRequest("InvalidRequestFormat",
                         "Load balancing rule " + p.name + " needs frontendIPConfiguration.id.",
@@ -527,8 +544,9 @@ class LoadBalancerKind : public ResourceKind {
     }
     if (!poolRef) {
       return badRequest("InvalidRequestFormat",
-                        "Load balancing rule " + p.name + " needs backendAddressPool.id: the pool "
-                        "whose members receive the traffic.",
+                        "Load balancing rule " + p.name +
+                            " needs backendAddressPool.id: the pool "
+                            "whose members receive the traffic.",
                         target + ".backendAddressPool.id");
     }
     ASSIGN_OR_RETURN(ResourceId pool, resolveOwn(lb, p.name, *poolRef, kPools, pools,
@@ -539,8 +557,8 @@ class LoadBalancerKind : public ResourceKind {
     ASSIGN_OR_RETURN(std::optional<ResourceId> probeRef,
                      net::optRef(p.props, "probe", target + ".probe"));
     if (probeRef) {
-      ASSIGN_OR_RETURN(ResourceId probe, resolveOwn(lb, p.name, *probeRef, kProbes, probes,
-                                                    target + ".probe.id"));
+      ASSIGN_OR_RETURN(ResourceId probe,
+                       resolveOwn(lb, p.name, *probeRef, kProbes, probes, target + ".probe.id"));
       props["probe"] = {{"id", probe.toString()}};
     }
 
@@ -591,8 +609,8 @@ class LoadBalancerKind : public ResourceKind {
     }
     used.emplace_back(fe.key(), protocol, frontendPort, p.name);
 
-    ASSIGN_OR_RETURN(std::optional<int64_t> idle,
-                     net::optInt(p.props, "idleTimeoutInMinutes", target + ".idleTimeoutInMinutes"));
+    ASSIGN_OR_RETURN(std::optional<int64_t> idle, net::optInt(p.props, "idleTimeoutInMinutes",
+                                                              target + ".idleTimeoutInMinutes"));
     if (idle && (*idle < 4 || *idle > 100)) {
       return badRequest("InvalidRequestFormat",
                         "Load balancing rule " + p.name + " has idleTimeoutInMinutes " +
@@ -601,8 +619,7 @@ class LoadBalancerKind : public ResourceKind {
     }
     props["idleTimeoutInMinutes"] = idle.value_or(4);
     for (const char* flag : {"enableFloatingIP", "enableTcpReset", "disableOutboundSnat"}) {
-      ASSIGN_OR_RETURN(std::optional<bool> v,
-                       net::optBool(p.props, flag, target + "." + flag));
+      ASSIGN_OR_RETURN(std::optional<bool> v, net::optBool(p.props, flag, target + "." + flag));
       props[flag] = v.value_or(false);
     }
     ASSIGN_OR_RETURN(props["loadDistribution"],
@@ -635,7 +652,9 @@ class LoadBalancerKind : public ResourceKind {
 
 }  // namespace
 
-std::unique_ptr<ResourceKind> makeLoadBalancerKind() { return std::make_unique<LoadBalancerKind>(); }
+std::unique_ptr<ResourceKind> makeLoadBalancerKind() {
+  return std::make_unique<LoadBalancerKind>();
+}
 
 Result<nlohmann::json> findLoadBalancerPart(store::ReadView& view, const ResourceId& partId,
                                             const ResourceId& referrer) {

@@ -103,7 +103,8 @@ Result<std::optional<ResourceId>> optRef(const Json& obj, std::string_view key,
                                          std::string_view target) {
   const Json* v = member(obj, key);
   if (!v) return std::optional<ResourceId>();
-  if (!v->is_object()) return wrongType(target, "an object of the form {\"id\": \"<resource id>\"}");
+  if (!v->is_object())
+    return wrongType(target, "an object of the form {\"id\": \"<resource id>\"}");
   std::string idTarget = std::string(target) + ".id";
   ASSIGN_OR_RETURN(std::optional<std::string> text, optString(*v, "id", idTarget));
   if (!text || text->empty()) {
@@ -350,7 +351,8 @@ Status saveBackends(store::Transaction& txn, const ResourceId& lb, bool existed,
 
 }  // namespace
 
-Status addPoolMember(store::Transaction& txn, const ResourceId& pool, const std::string& ipConfigId) {
+Status addPoolMember(store::Transaction& txn, const ResourceId& pool,
+                     const std::string& ipConfigId) {
   const ResourceId lb = loadBalancerOf(pool);
   ASSIGN_OR_RETURN(auto state, loadBackends(txn, lb));
   Json& members = state.second["pools"][toLower(pool.name())];
@@ -371,8 +373,8 @@ Status removePoolMember(store::Transaction& txn, const ResourceId& pool,
   return saveBackends(txn, lb, state.first, state.second);
 }
 
-Result<std::map<std::string, std::vector<std::string>>> poolMembers(store::ReadView& view,
-                                                                     const ResourceId& loadBalancer) {
+Result<std::map<std::string, std::vector<std::string>>> poolMembers(
+    store::ReadView& view, const ResourceId& loadBalancer) {
   ASSIGN_OR_RETURN(auto state, loadBackends(view, loadBalancer));
   std::map<std::string, std::vector<std::string>> out;
   const Json& pools = state.second["pools"];

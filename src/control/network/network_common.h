@@ -9,12 +9,11 @@
 
 #include <initializer_list>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/ip.h"
 #include "common/resource_id.h"
@@ -36,8 +35,7 @@ Status inUse(std::string armCode, std::string message, std::string target = {});
 // `obj[key]` as a string / bool / integer / array / object; nullopt when absent or null.
 Result<std::optional<std::string>> optString(const Json& obj, std::string_view key,
                                              std::string_view target);
-Result<std::optional<bool>> optBool(const Json& obj, std::string_view key,
-                                    std::string_view target);
+Result<std::optional<bool>> optBool(const Json& obj, std::string_view key, std::string_view target);
 Result<std::optional<int64_t>> optInt(const Json& obj, std::string_view key,
                                       std::string_view target);
 // Returns nullptr when absent or null.
@@ -103,17 +101,18 @@ Status checkPeerOverlap(store::ReadView& view, const ResourceId& local,
 // document per load balancer (lbBackendsKey), body
 //   {"loadBalancerId": "<id>", "pools": {"<pool name lower>": {"<ipconfig key>": "<ipconfig id>"}}}
 // written in the caller's transaction (store::Transaction).
-Status addPoolMember(store::Transaction& txn, const ResourceId& pool, const std::string& ipConfigId);
+Status addPoolMember(store::Transaction& txn, const ResourceId& pool,
+                     const std::string& ipConfigId);
 Status removePoolMember(store::Transaction& txn, const ResourceId& pool,
                         const std::string& ipConfigId);
 // Members (ipConfiguration ids) of every pool of `loadBalancer`, by lower-case pool name.
 Result<std::map<std::string, std::vector<std::string>>> poolMembers(store::ReadView& view,
-                                                                     const ResourceId& loadBalancer);
+                                                                    const ResourceId& loadBalancer);
 
 // Internal record keys (store.h: "/privlink/..." with type "privlink/...").
 inline constexpr std::string_view kIpamType = "privlink/ipam";
 inline constexpr std::string_view kLbBackendsType = "privlink/lb-backends";
-std::string ipamKey(const ResourceId& subnet);            // "/privlink/ipam" + subnet key
+std::string ipamKey(const ResourceId& subnet);              // "/privlink/ipam" + subnet key
 std::string lbBackendsKey(const ResourceId& loadBalancer);  // "/privlink/lb-backends" + lb key
 
 }  // namespace privlink::control::net

@@ -4,11 +4,11 @@
 
 #include <set>
 
+#include "common/guid.h"
 #include "control/network/ip_allocation.h"
 #include "control/network/network_common.h"
 #include "control/network/network_kinds.h"
 #include "control/resource_service.h"
-#include "common/guid.h"
 #include "model/naming.h"
 #include "model/resource_types.h"
 
@@ -126,8 +126,8 @@ class NetworkInterfaceKind : public ResourceKind {
       ASSIGN_OR_RETURN(std::optional<std::string> pe, owningPrivateEndpoint(ctx.txn, *existing));
       if (pe) {
         return badRequest("NetworkInterfaceOwnedByPrivateEndpoint",
-                          "Network interface " + id.name() + " belongs to private endpoint " +
-                              *pe + " and is read-only; change the private endpoint instead.");
+                          "Network interface " + id.name() + " belongs to private endpoint " + *pe +
+                              " and is read-only; change the private endpoint instead.");
       }
     }
     ASSIGN_OR_RETURN(const Json* propsPtr, net::optObject(desired, "properties", "properties"));
@@ -240,16 +240,17 @@ class NetworkInterfaceKind : public ResourceKind {
       nicVnet = vnet;
       RETURN_IF_ERROR(checkLocation(ctx, id, desired, vnet));
 
-      ASSIGN_OR_RETURN(std::string version,
-                       net::enumValue(w.props, "privateIPAddressVersion",
-                                      target + ".privateIPAddressVersion", {"IPv4", "IPv6"},
-                                      "IPv4"));
+      ASSIGN_OR_RETURN(std::string version, net::enumValue(w.props, "privateIPAddressVersion",
+                                                           target + ".privateIPAddressVersion",
+                                                           {"IPv4", "IPv6"}, "IPv4"));
       if (version != "IPv4") {
-        return badRequest("PropertyNotSupported",
-                          "ipConfiguration " + w.name + " asks for an IPv6 address; privlink "
-                          "network interfaces are IPv4 only for now. Set privateIPAddressVersion "
-                          "to IPv4.",
-                          target + ".privateIPAddressVersion");
+        return badRequest(
+            "PropertyNotSupported",
+            "ipConfiguration " + w.name +
+                " asks for an IPv6 address; privlink "
+                "network interfaces are IPv4 only for now. Set privateIPAddressVersion "
+                "to IPv4.",
+            target + ".privateIPAddressVersion");
       }
       ASSIGN_OR_RETURN(std::optional<std::string> addressText,
                        net::optString(w.props, "privateIPAddress", target + ".privateIPAddress"));
@@ -261,8 +262,9 @@ class NetworkInterfaceKind : public ResourceKind {
       if (method == "Static") {
         if (!addressText) {
           return badRequest("PrivateIPAddressRequiredForStaticAllocation",
-                            "ipConfiguration " + w.name + " uses Static allocation but gives no "
-                            "privateIPAddress; give the address or use Dynamic allocation.",
+                            "ipConfiguration " + w.name +
+                                " uses Static allocation but gives no "
+                                "privateIPAddress; give the address or use Dynamic allocation.",
                             target + ".privateIPAddress");
         }
         ASSIGN_OR_RETURN(IpAddress a,
@@ -270,8 +272,7 @@ class NetworkInterfaceKind : public ResourceKind {
         requested = a;
       }
       // Dynamic keeps the address this ipConfiguration already holds in the subnet.
-      ASSIGN_OR_RETURN(IpAddress address,
-                       ipam::allocate(ctx, *subnet, w.id.toString(), requested));
+      ASSIGN_OR_RETURN(IpAddress address, ipam::allocate(ctx, *subnet, w.id.toString(), requested));
 
       // Backend pools of load balancers in the same VNet.
       Json pools = Json::array();
@@ -281,8 +282,9 @@ class NetworkInterfaceKind : public ResourceKind {
       if (poolRefs) {
         for (const Json& ref : *poolRefs) {
           Json wrapper = {{"pool", ref}};
-          ASSIGN_OR_RETURN(std::optional<ResourceId> pool,
-                           net::optRef(wrapper, "pool", target + ".loadBalancerBackendAddressPools"));
+          ASSIGN_OR_RETURN(
+              std::optional<ResourceId> pool,
+              net::optRef(wrapper, "pool", target + ".loadBalancerBackendAddressPools"));
           if (!pool) continue;
           if (pool->segments().empty() ||
               !iequals(pool->segments().back().type, "backendAddressPools")) {
@@ -294,7 +296,8 @@ class NetworkInterfaceKind : public ResourceKind {
           }
           ASSIGN_OR_RETURN(Json part, findLoadBalancerPart(ctx.txn, *pool, w.id));
           (void)part;
-          ASSIGN_OR_RETURN(std::optional<store::Document> lbDoc, ctx.txn.get(pool->parent()->key()));
+          ASSIGN_OR_RETURN(std::optional<store::Document> lbDoc,
+                           ctx.txn.get(pool->parent()->key()));
           if (lbDoc) {
             std::optional<ResourceId> lbVnet = loadBalancerVnet(lbDoc->body);
             if (lbVnet && lbVnet->key() != vnet.key()) {

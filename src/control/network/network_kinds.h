@@ -14,9 +14,8 @@
 //   that NIC document itself through ctx.txn (allocating its address with ipam::allocate).
 
 #include <memory>
-#include <optional>
-
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "common/resource_id.h"
 #include "common/status.h"

@@ -4,10 +4,10 @@
 // "Disconnected" on the survivor when one side is deleted. The data plane realises a peering
 // only when both sides are Connected.
 
+#include "common/guid.h"
 #include "control/network/network_common.h"
 #include "control/network/network_kinds.h"
 #include "control/resource_service.h"
-#include "common/guid.h"
 #include "model/resource_types.h"
 
 namespace privlink::control {
@@ -53,7 +53,8 @@ class VirtualNetworkPeeringKind : public ResourceKind {
                      net::optRef(net::propertiesOf(existing.body), "remoteVirtualNetwork",
                                  "properties.remoteVirtualNetwork"));
     if (!remote) return Status::Ok();
-    ASSIGN_OR_RETURN(std::optional<store::Document> other, net::peeringBetween(ctx.txn, *remote, local));
+    ASSIGN_OR_RETURN(std::optional<store::Document> other,
+                     net::peeringBetween(ctx.txn, *remote, local));
     if (!other) return Status::Ok();
     return setPeeringState(ctx, std::move(*other), "Disconnected");
   }
@@ -84,24 +85,26 @@ class VirtualNetworkPeeringKind : public ResourceKind {
                      net::optRef(in, "remoteVirtualNetwork", "properties.remoteVirtualNetwork"));
     if (!remoteRef) {
       return badRequest("InvalidRequestFormat",
-                        what + ": properties.remoteVirtualNetwork.id is required; give the id of "
-                               "the virtual network to peer with.",
+                        what +
+                            ": properties.remoteVirtualNetwork.id is required; give the id of "
+                            "the virtual network to peer with.",
                         "properties.remoteVirtualNetwork.id");
     }
     const ResourceId remote = *remoteRef;
     if (remote.key() == local.key()) {
       return badRequest("VnetCannotPeerWithItself",
-                        what + ": a virtual network cannot be peered with itself; give the id of "
-                               "another virtual network.",
+                        what +
+                            ": a virtual network cannot be peered with itself; give the id of "
+                            "another virtual network.",
                         "properties.remoteVirtualNetwork.id");
     }
     ASSIGN_OR_RETURN(store::Document remoteDoc,
                      net::requireReferenced(ctx.txn, remote, model::kVirtualNetwork, id));
     ASSIGN_OR_RETURN(std::optional<store::Document> localDoc, ctx.txn.get(local.key()));
     if (!localDoc) {
-      return Status::NotFound("ParentResourceNotFound",
-                              "Virtual network " + local.toString() +
-                                  " was not found; create it before its peerings.");
+      return Status::NotFound(
+          "ParentResourceNotFound",
+          "Virtual network " + local.toString() + " was not found; create it before its peerings.");
     }
 
     if (existing) {

@@ -59,7 +59,8 @@ class SubnetKind : public ResourceKind {
     std::set<std::string> seenEndpoints;
     for (const ipam::Allocation& a : *used) {
       ipConfigurations.push_back({{"id", a.ownerId}});
-      if (!a.privateEndpointId.empty() && seenEndpoints.insert(toLower(a.privateEndpointId)).second) {
+      if (!a.privateEndpointId.empty() &&
+          seenEndpoints.insert(toLower(a.privateEndpointId)).second) {
         privateEndpoints.push_back({{"id", a.privateEndpointId}});
       }
     }
@@ -142,9 +143,9 @@ class SubnetKind : public ResourceKind {
     // --- inside the VNet's address space
     ASSIGN_OR_RETURN(std::optional<store::Document> vnetDoc, ctx.txn.get(vnetId.key()));
     if (!vnetDoc) {
-      return Status::NotFound("ParentResourceNotFound",
-                              "Virtual network " + vnetId.toString() +
-                                  " was not found; create it before its subnets.");
+      return Status::NotFound(
+          "ParentResourceNotFound",
+          "Virtual network " + vnetId.toString() + " was not found; create it before its subnets.");
     }
     const std::vector<IpPrefix> space = net::storedVnetPrefixes(vnetDoc->body);
     for (const IpPrefix& p : prefixes) {
@@ -174,10 +175,9 @@ class SubnetKind : public ResourceKind {
           Result<ResourceId> sibId = ResourceId::parse(sib.id);
           std::string sibName = sibId.ok() ? sibId->name() : sib.id;
           return badRequest("NetcfgSubnetRangesOverlap",
-                            "Subnet '" + subnetName + "' (" + p.toString() +
-                                ") overlaps subnet '" + sibName + "' (" + other.toString() +
-                                ") in virtual network '" + vnetId.name() +
-                                "'; choose an address range no other subnet uses.",
+                            "Subnet '" + subnetName + "' (" + p.toString() + ") overlaps subnet '" +
+                                sibName + "' (" + other.toString() + ") in virtual network '" +
+                                vnetId.name() + "'; choose an address range no other subnet uses.",
                             "properties.addressPrefix");
         }
       }
@@ -187,7 +187,8 @@ class SubnetKind : public ResourceKind {
     ASSIGN_OR_RETURN(std::vector<ipam::Allocation> used, ipam::allocations(ctx.txn, id));
     for (const ipam::Allocation& a : used) {
       bool fits = false;
-      for (const IpPrefix& p : prefixes) fits = fits || (p.contains(a.address) && !p.isAzureReserved(a.address));
+      for (const IpPrefix& p : prefixes)
+        fits = fits || (p.contains(a.address) && !p.isAzureReserved(a.address));
       if (!fits) {
         return net::inUse("InUseSubnetCannotBeUpdated",
                           "Subnet " + subnetName + " is in use by " + a.ownerId + " (" +
@@ -217,12 +218,12 @@ class SubnetKind : public ResourceKind {
     } else {
       out["addressPrefix"] = prefixes.front().toString();
     }
-    ASSIGN_OR_RETURN(out["privateEndpointNetworkPolicies"],
-                     net::enumValue(in, "privateEndpointNetworkPolicies",
-                                    "properties.privateEndpointNetworkPolicies",
-                                    {"Enabled", "Disabled", "NetworkSecurityGroupEnabled",
-                                     "RouteTableEnabled"},
-                                    "Disabled"));
+    ASSIGN_OR_RETURN(
+        out["privateEndpointNetworkPolicies"],
+        net::enumValue(in, "privateEndpointNetworkPolicies",
+                       "properties.privateEndpointNetworkPolicies",
+                       {"Enabled", "Disabled", "NetworkSecurityGroupEnabled", "RouteTableEnabled"},
+                       "Disabled"));
     ASSIGN_OR_RETURN(out["privateLinkServiceNetworkPolicies"],
                      net::enumValue(in, "privateLinkServiceNetworkPolicies",
                                     "properties.privateLinkServiceNetworkPolicies",
@@ -240,7 +241,8 @@ class SubnetKind : public ResourceKind {
     } else if (existing) {
       // Create-only in Azure: an update that omits it keeps the original choice.
       const Json& old = net::propertiesOf(existing->body);
-      if (old.contains("defaultOutboundAccess")) out["defaultOutboundAccess"] = old["defaultOutboundAccess"];
+      if (old.contains("defaultOutboundAccess"))
+        out["defaultOutboundAccess"] = old["defaultOutboundAccess"];
     }
 
     Json result = Json::object();

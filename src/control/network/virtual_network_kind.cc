@@ -4,11 +4,11 @@
 
 #include <set>
 
+#include "common/guid.h"
 #include "control/network/ip_allocation.h"
 #include "control/network/network_common.h"
 #include "control/network/network_kinds.h"
 #include "control/resource_service.h"
-#include "common/guid.h"
 #include "model/resource_types.h"
 
 namespace privlink::control {
@@ -32,9 +32,9 @@ constexpr ReservedRange kAzureReserved[] = {
 
 // An inline child collection of a VNet (subnets or peerings), written through the child's kind.
 struct InlineChildren {
-  const char* property;      // "subnets"
-  const char* segmentType;   // "subnets" (ResourceId segment)
-  std::string_view type;     // canonical child type
+  const char* property;     // "subnets"
+  const char* segmentType;  // "subnets" (ResourceId segment)
+  std::string_view type;    // canonical child type
 };
 
 class VirtualNetworkKind : public ResourceKind {
@@ -171,8 +171,8 @@ class VirtualNetworkKind : public ResourceKind {
         IpPrefix reserved = *IpPrefix::parse(r.prefix);
         if (reserved.overlaps(*p)) {
           return badRequest("InvalidAddressSpace",
-                            "Address prefix " + p->toString() + " of virtual network " +
-                                id.name() + " overlaps " + reserved.toString() + " (" + r.what +
+                            "Address prefix " + p->toString() + " of virtual network " + id.name() +
+                                " overlaps " + reserved.toString() + " (" + r.what +
                                 "), which Azure reserves; choose a private range such as "
                                 "10.0.0.0/16.",
                             "properties.addressSpace.addressPrefixes");
@@ -208,8 +208,8 @@ class VirtualNetworkKind : public ResourceKind {
     Json dnsServers = Json::array();
     ASSIGN_OR_RETURN(const Json* dhcp, net::optObject(in, "dhcpOptions", "properties.dhcpOptions"));
     if (dhcp) {
-      ASSIGN_OR_RETURN(const Json* servers, net::optArray(*dhcp, "dnsServers",
-                                                          "properties.dhcpOptions.dnsServers"));
+      ASSIGN_OR_RETURN(const Json* servers,
+                       net::optArray(*dhcp, "dnsServers", "properties.dhcpOptions.dnsServers"));
       if (servers) {
         for (const Json& s : *servers) {
           if (!s.is_string()) {
@@ -226,10 +226,10 @@ class VirtualNetworkKind : public ResourceKind {
     }
     out["dhcpOptions"] = {{"dnsServers", std::move(dnsServers)}};
 
-    ASSIGN_OR_RETURN(out["privateEndpointVNetPolicies"],
-                     net::enumValue(in, "privateEndpointVNetPolicies",
-                                    "properties.privateEndpointVNetPolicies",
-                                    {"Disabled", "Basic"}, "Disabled"));
+    ASSIGN_OR_RETURN(
+        out["privateEndpointVNetPolicies"],
+        net::enumValue(in, "privateEndpointVNetPolicies", "properties.privateEndpointVNetPolicies",
+                       {"Disabled", "Basic"}, "Disabled"));
     for (const char* flag : {"enableDdosProtection", "enableVmProtection"}) {
       ASSIGN_OR_RETURN(std::optional<bool> v,
                        net::optBool(in, flag, std::string("properties.") + flag));
@@ -266,10 +266,10 @@ class VirtualNetworkKind : public ResourceKind {
     // Peered VNets must stay disjoint from the (new) address space.
     ASSIGN_OR_RETURN(std::vector<ResourceId> peers, net::peeredVnets(ctx.txn, id));
     for (const ResourceId& peer : peers) {
-      RETURN_IF_ERROR(net::checkPeerOverlap(
-          ctx.txn, id, space, peer,
-          "Cannot update the address space of virtual network " + id.toString() +
-              ", which is peered with " + peer.toString()));
+      RETURN_IF_ERROR(net::checkPeerOverlap(ctx.txn, id, space, peer,
+                                            "Cannot update the address space of virtual network " +
+                                                id.toString() + ", which is peered with " +
+                                                peer.toString()));
     }
 
     // Which subnets does this PUT keep as they are? A missing "subnets" key keeps all of them:
@@ -329,10 +329,11 @@ class VirtualNetworkKind : public ResourceKind {
                           target + " must be an array of objects with a name and properties.",
                           target);
       }
-      ASSIGN_OR_RETURN(std::optional<std::string> name, net::optString(item, "name", target + ".name"));
+      ASSIGN_OR_RETURN(std::optional<std::string> name,
+                       net::optString(item, "name", target + ".name"));
       if (!name) {
-        return badRequest("InvalidRequestFormat",
-                          "Every entry of " + target + " needs a name.", target + ".name");
+        return badRequest("InvalidRequestFormat", "Every entry of " + target + " needs a name.",
+                          target + ".name");
       }
       RETURN_IF_ERROR(net::validateChildName(*name, target + ".name"));
       if (!names.insert(toLower(*name)).second) {

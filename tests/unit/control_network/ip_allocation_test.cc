@@ -55,8 +55,12 @@ TEST_F(IpAllocationTest, LowestFreeAddressAndIdempotentPerOwner) {
 TEST_F(IpAllocationTest, ReleaseFreesAndIsIdempotent) {
   ASSERT_TRUE(allocate("owner/a").ok());
   ASSERT_TRUE(allocate("owner/b").ok());
-  ASSERT_TRUE(inTxn([&](KindContext& ctx) { return ipam::release(ctx, subnet("v1", "s1"), "owner/a"); }).ok());
-  ASSERT_TRUE(inTxn([&](KindContext& ctx) { return ipam::release(ctx, subnet("v1", "s1"), "owner/a"); }).ok());
+  ASSERT_TRUE(inTxn([&](KindContext& ctx) {
+                return ipam::release(ctx, subnet("v1", "s1"), "owner/a");
+              }).ok());
+  ASSERT_TRUE(inTxn([&](KindContext& ctx) {
+                return ipam::release(ctx, subnet("v1", "s1"), "owner/a");
+              }).ok());
   EXPECT_EQ(allocate("owner/c")->toString(), "10.0.1.4");
 }
 
@@ -74,7 +78,8 @@ TEST_F(IpAllocationTest, RequestedAddressRules) {
 TEST_F(IpAllocationTest, PrivateEndpointIsRenderedOnTheSubnet) {
   ipam::AllocateOptions options;
   options.privateEndpointId = rg().toString() + "/providers/Microsoft.Network/privateEndpoints/pe1";
-  ASSERT_TRUE(allocate(nic("pe1.nic").toString() + "/ipConfigurations/cfg", std::nullopt, options).ok());
+  ASSERT_TRUE(
+      allocate(nic("pe1.nic").toString() + "/ipConfigurations/cfg", std::nullopt, options).ok());
   json s = getOk(subnet("v1", "s1"));
   ASSERT_EQ(s["properties"]["privateEndpoints"].size(), 1u);
   EXPECT_EQ(s["properties"]["privateEndpoints"][0]["id"], options.privateEndpointId);

@@ -25,8 +25,8 @@ class LoadBalancerKindTest : public NetworkTest {
     }
     return {{"name", name}, {"properties", props}};
   }
-  json rule(const std::string& name, const std::string& protocol, int frontendPort,
-            int backendPort, const std::string& fe = "fe", bool withProbe = true) {
+  json rule(const std::string& name, const std::string& protocol, int frontendPort, int backendPort,
+            const std::string& fe = "fe", bool withProbe = true) {
     json props = {{"frontendIPConfiguration", {{"id", part("frontendIPConfigurations", fe)}}},
                   {"backendAddressPool", {{"id", part("backendAddressPools", "pool")}}},
                   {"protocol", protocol},
@@ -38,7 +38,8 @@ class LoadBalancerKindTest : public NetworkTest {
   json lbBody(json rules = json::array(), json frontends = json(), json probes = json()) {
     if (frontends.is_null()) frontends = json::array({frontend("fe")});
     if (probes.is_null()) {
-      probes = json::array({{{"name", "tcp"}, {"properties", {{"protocol", "Tcp"}, {"port", 80}}}}});
+      probes =
+          json::array({{{"name", "tcp"}, {"properties", {{"protocol", "Tcp"}, {"port", 80}}}}});
     }
     return {{"location", "local"},
             {"sku", {{"name", "Standard"}}},
@@ -49,9 +50,9 @@ class LoadBalancerKindTest : public NetworkTest {
               {"loadBalancingRules", rules}}}};
   }
   json nicInPool(const std::string& pool = "pool", const std::string& lbName = "lb1") {
-    return nicBody(json::array({ipConfig("ipconfig1", subnet("v1", "s1"), std::nullopt,
-                                         json::array({{{"id", part("backendAddressPools", pool,
-                                                                   lbName)}}}))}));
+    return nicBody(json::array(
+        {ipConfig("ipconfig1", subnet("v1", "s1"), std::nullopt,
+                  json::array({{{"id", part("backendAddressPools", pool, lbName)}}}))}));
   }
 };
 
@@ -109,9 +110,13 @@ TEST_F(LoadBalancerKindTest, OnlyStandardSku) {
 }
 
 TEST_F(LoadBalancerKindTest, InternalOnly) {
-  json pub = lbBody(json::array(), json::array({{{"name", "fe"},
-      {"properties", {{"publicIPAddress", {{"id", "/subscriptions/x/resourceGroups/rg1/providers/"
-                                                   "Microsoft.Network/publicIPAddresses/ip"}}}}}}}));
+  json pub =
+      lbBody(json::array(), json::array({{{"name", "fe"},
+                                          {"properties",
+                                           {{"publicIPAddress",
+                                             {{"id",
+                                               "/subscriptions/x/resourceGroups/rg1/providers/"
+                                               "Microsoft.Network/publicIPAddresses/ip"}}}}}}}));
   Status s = putErr(lb("lb1"), pub);
   EXPECT_EQ(s.armCode(), "PublicLoadBalancerNotSupported");
   EXPECT_THAT(s.message(), HasSubstr("internal only"));
@@ -122,8 +127,9 @@ TEST_F(LoadBalancerKindTest, StaticFrontendUsesTheSharedAllocator) {
   Status s = putErr(lb("lb1"), lbBody(json::array(), json::array({frontend("fe", "10.0.1.10")})));
   EXPECT_EQ(s.armCode(), "PrivateIPAddressInUse");
   json l = putOk(lb("lb1"), lbBody(json::array(), json::array({frontend("fe", "10.0.1.11")})));
-  EXPECT_EQ(l["properties"]["frontendIPConfigurations"][0]["properties"]["privateIPAllocationMethod"],
-            "Static");
+  EXPECT_EQ(
+      l["properties"]["frontendIPConfigurations"][0]["properties"]["privateIPAllocationMethod"],
+      "Static");
 }
 
 TEST_F(LoadBalancerKindTest, FrontendsShareOneVnetInTheLoadBalancersLocation) {
@@ -131,17 +137,17 @@ TEST_F(LoadBalancerKindTest, FrontendsShareOneVnetInTheLoadBalancersLocation) {
   putOk(subnet("v2", "x"), subnetBody("10.8.1.0/24"));
   json other = frontend("fe2");
   other["properties"]["subnet"]["id"] = subnet("v2", "x").toString();
-  EXPECT_EQ(putErr(lb("lb1"), lbBody(json::array(), json::array({frontend("fe"), other})))
-                .armCode(),
-            "LoadBalancerFrontendIPConfigurationsInDifferentVnets");
+  EXPECT_EQ(
+      putErr(lb("lb1"), lbBody(json::array(), json::array({frontend("fe"), other}))).armCode(),
+      "LoadBalancerFrontendIPConfigurationsInDifferentVnets");
   json elsewhere = lbBody();
   elsewhere["location"] = "otherregion";
   EXPECT_EQ(putErr(lb("lb1"), elsewhere).armCode(), "InvalidResourceReference");
   // A NIC in another VNet cannot join the pool.
   putOk(lb("lb1"), lbBody());
-  json n = nicBody(json::array({ipConfig("ipconfig1", subnet("v2", "x"), std::nullopt,
-                                         json::array({{{"id", part("backendAddressPools",
-                                                                   "pool")}}}))}));
+  json n = nicBody(
+      json::array({ipConfig("ipconfig1", subnet("v2", "x"), std::nullopt,
+                            json::array({{{"id", part("backendAddressPools", "pool")}}}))}));
   EXPECT_EQ(putErr(nic("n1"), n).armCode(), "NetworkInterfaceAndLoadBalancerInDifferentVnets");
 }
 
@@ -163,13 +169,14 @@ TEST_F(LoadBalancerKindTest, ProbeValidation) {
             "InvalidRequestFormat");
   EXPECT_EQ(putErr(lb("lb1"), withProbe({{"protocol", "Tcp"}, {"port", 0}})).armCode(),
             "InvalidRequestFormat");
-  EXPECT_EQ(putErr(lb("lb1"), withProbe({{"protocol", "Tcp"}, {"port", 80},
-                                         {"intervalInSeconds", 4}})).armCode(),
-            "InvalidRequestFormat");
+  EXPECT_EQ(
+      putErr(lb("lb1"), withProbe({{"protocol", "Tcp"}, {"port", 80}, {"intervalInSeconds", 4}}))
+          .armCode(),
+      "InvalidRequestFormat");
   Status path = putErr(lb("lb1"), withProbe({{"protocol", "Http"}, {"port", 80}}));
   EXPECT_THAT(path.message(), HasSubstr("requestPath"));
-  json ok = putOk(lb("lb1"), withProbe({{"protocol", "Http"}, {"port", 80},
-                                        {"requestPath", "/healthz"}}));
+  json ok = putOk(lb("lb1"),
+                  withProbe({{"protocol", "Http"}, {"port", 80}, {"requestPath", "/healthz"}}));
   EXPECT_EQ(ok["properties"]["probes"][0]["properties"]["requestPath"], "/healthz");
 }
 
@@ -198,21 +205,22 @@ TEST_F(LoadBalancerKindTest, RulesMustReferToThisLoadBalancersParts) {
 }
 
 TEST_F(LoadBalancerKindTest, DuplicateFrontendProtocolPortIsRefused) {
-  Status s = putErr(lb("lb1"), lbBody(json::array({rule("a", "Tcp", 80, 80),
-                                                  rule("b", "Tcp", 80, 81)})));
+  Status s =
+      putErr(lb("lb1"), lbBody(json::array({rule("a", "Tcp", 80, 80), rule("b", "Tcp", 80, 81)})));
   EXPECT_EQ(s.armCode(), "LoadBalancingRulesWithSameFrontendPortAndProtocol");
   putOk(lb("lb1"), lbBody(json::array({rule("a", "Tcp", 80, 80), rule("b", "Udp", 80, 80)})));
-  EXPECT_EQ(putErr(lb("lb1"), lbBody(json::array({rule("a", "Tcp", 80, 80),
-                                                 rule("ha", "All", 0, 0)}))).armCode(),
-            "LoadBalancingRulesWithSameFrontendPortAndProtocol");
+  EXPECT_EQ(
+      putErr(lb("lb1"), lbBody(json::array({rule("a", "Tcp", 80, 80), rule("ha", "All", 0, 0)})))
+          .armCode(),
+      "LoadBalancingRulesWithSameFrontendPortAndProtocol");
 }
 
 TEST_F(LoadBalancerKindTest, BackendPoolMembershipIsRenderedAndProtectsThePool) {
   putOk(lb("lb1"), lbBody(json::array({rule("http", "Tcp", 80, 8080)})));
   putOk(nic("n1"), nicInPool());
   json l = getOk(lb("lb1"));
-  const json& members = l["properties"]["backendAddressPools"][0]["properties"]
-                         ["backendIPConfigurations"];
+  const json& members =
+      l["properties"]["backendAddressPools"][0]["properties"]["backendIPConfigurations"];
   ASSERT_EQ(members.size(), 1u);
   EXPECT_EQ(members[0]["id"], nic("n1").toString() + "/ipConfigurations/ipconfig1");
 
@@ -225,9 +233,10 @@ TEST_F(LoadBalancerKindTest, BackendPoolMembershipIsRenderedAndProtectsThePool) 
 
   // Leaving the pool frees it.
   putOk(nic("n1"), nicOn(subnet("v1", "s1")));
-  EXPECT_EQ(getOk(lb("lb1"))["properties"]["backendAddressPools"][0]["properties"]
-                ["backendIPConfigurations"],
-            json::array());
+  EXPECT_EQ(
+      getOk(lb(
+          "lb1"))["properties"]["backendAddressPools"][0]["properties"]["backendIPConfigurations"],
+      json::array());
   ASSERT_TRUE(del(lb("lb1")).ok());
   // Its frontend address is free again.
   EXPECT_EQ(addressOf(putOk(nic("n2"), nicOn(subnet("v1", "s1"), "10.0.1.4"))), "10.0.1.4");

@@ -2,12 +2,12 @@
 // NetworkTest: a ResourceService with the network kinds over an in-memory store (ArmFixture),
 // plus builders for the bodies the network kind tests PUT.
 
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "control/resource_service.h"
 #include "testing/arm_fixture.h"
@@ -18,9 +18,7 @@ using nlohmann::json;
 
 class NetworkTest : public ::testing::Test {
  protected:
-  NetworkTest() : arm_(testing::ArmFixtureOptions{.testKinds = false}) {
-    makeGroup("rg1");
-  }
+  NetworkTest() : arm_(testing::ArmFixtureOptions{.testKinds = false}) { makeGroup("rg1"); }
 
   ResourceService& svc() { return arm_.service(); }
 
@@ -97,8 +95,7 @@ class NetworkTest : public ::testing::Test {
     return {{"properties", props}};
   }
   static json ipConfig(const std::string& name, const ResourceId& subnetId,
-                       std::optional<std::string> address = std::nullopt,
-                       json pools = json()) {
+                       std::optional<std::string> address = std::nullopt, json pools = json()) {
     json props = {{"subnet", {{"id", subnetId.toString()}}}};
     if (address) {
       props["privateIPAllocationMethod"] = "Static";

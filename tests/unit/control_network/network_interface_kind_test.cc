@@ -39,9 +39,9 @@ TEST_F(NetworkInterfaceKindTest, ReadOnlyPropertiesAndDefaults) {
 }
 
 TEST_F(NetworkInterfaceKindTest, AddressNeverChangesAcrossUpdates) {
-  putOk(nic("n1"), nicOn(subnet("v1", "s1")));              // .4
-  json n2 = putOk(nic("n2"), nicOn(subnet("v1", "s1")));    // .5
-  ASSERT_TRUE(del(nic("n1")).ok());                          // .4 is free again
+  putOk(nic("n1"), nicOn(subnet("v1", "s1")));            // .4
+  json n2 = putOk(nic("n2"), nicOn(subnet("v1", "s1")));  // .5
+  ASSERT_TRUE(del(nic("n1")).ok());                       // .4 is free again
   json echoed = getOk(nic("n2"));
   EXPECT_EQ(addressOf(putOk(nic("n2"), echoed)), "10.0.1.5");
   EXPECT_EQ(addressOf(putOk(nic("n2"), nicOn(subnet("v1", "s1")))), "10.0.1.5");
@@ -110,8 +110,8 @@ TEST_F(NetworkInterfaceKindTest, MovingToAnotherSubnetReleasesTheOldAddress) {
 
 TEST_F(NetworkInterfaceKindTest, PrimaryRules) {
   putOk(subnet("v1", "s2"), subnetBody("10.0.2.0/24"));
-  json two = nicBody(json::array(
-      {ipConfig("a", subnet("v1", "s1")), ipConfig("b", subnet("v1", "s2"))}));
+  json two =
+      nicBody(json::array({ipConfig("a", subnet("v1", "s1")), ipConfig("b", subnet("v1", "s2"))}));
   json n = putOk(nic("n1"), two);
   EXPECT_EQ(n["properties"]["ipConfigurations"][0]["properties"]["primary"], true);
   EXPECT_EQ(n["properties"]["ipConfigurations"][1]["properties"]["primary"], false);
@@ -134,16 +134,16 @@ TEST_F(NetworkInterfaceKindTest, ValidationErrors) {
             "InvalidResourceReference");
   putOk(vnet("v2"), vnetBody({"10.8.0.0/16"}));
   putOk(subnet("v2", "x"), subnetBody("10.8.1.0/24"));
-  json split = nicBody(json::array(
-      {ipConfig("a", subnet("v1", "s1")), ipConfig("b", subnet("v2", "x"))}));
+  json split =
+      nicBody(json::array({ipConfig("a", subnet("v1", "s1")), ipConfig("b", subnet("v2", "x"))}));
   EXPECT_EQ(putErr(nic("n1"), split).armCode(), "IpConfigurationsOfNicMustBeInSameVnet");
   json elsewhere = nicOn(subnet("v1", "s1"));
   elsewhere["location"] = "otherregion";
   Status s = putErr(nic("n1"), elsewhere);
   EXPECT_EQ(s.armCode(), "InvalidResourceReference");
   EXPECT_THAT(s.message(), HasSubstr("location"));
-  json dup = nicBody(json::array({ipConfig("a", subnet("v1", "s1")),
-                                  ipConfig("A", subnet("v1", "s1"))}));
+  json dup =
+      nicBody(json::array({ipConfig("a", subnet("v1", "s1")), ipConfig("A", subnet("v1", "s1"))}));
   EXPECT_EQ(putErr(nic("n1"), dup).armCode(), "InvalidRequestFormat");
 }
 

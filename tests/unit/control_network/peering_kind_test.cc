@@ -109,8 +109,12 @@ TEST_F(PeeringKindTest, RemoteCannotChangeAndNoSecondPeeringToTheSameVnet) {
 }
 
 TEST_F(PeeringKindTest, InlinePeeringsInAVnetPut) {
-  json body = vnetBody({"10.1.0.0/16"}, {{"virtualNetworkPeerings", json::array({
-      {{"name", "ab"}, {"properties", {{"remoteVirtualNetwork", {{"id", vnet("b").toString()}}}}}}})}});
+  json body = vnetBody(
+      {"10.1.0.0/16"},
+      {{"virtualNetworkPeerings",
+        json::array(
+            {{{"name", "ab"},
+              {"properties", {{"remoteVirtualNetwork", {{"id", vnet("b").toString()}}}}}}})}});
   json a = putOk(vnet("a"), body);
   ASSERT_EQ(a["properties"]["virtualNetworkPeerings"].size(), 1u);
   EXPECT_EQ(a["properties"]["virtualNetworkPeerings"][0]["properties"]["peeringState"],

@@ -69,27 +69,29 @@ TEST_F(VirtualNetworkKindTest, RejectsAzureReservedRanges) {
 }
 
 TEST_F(VirtualNetworkKindTest, ValidatesDnsServersAndPolicies) {
-  json ok = putOk(vnet("v1"), vnetBody({"10.0.0.0/16"},
-                                      {{"dhcpOptions", {{"dnsServers", {"10.0.0.10"}}}},
-                                       {"privateEndpointVNetPolicies", "basic"}}));
+  json ok =
+      putOk(vnet("v1"), vnetBody({"10.0.0.0/16"}, {{"dhcpOptions", {{"dnsServers", {"10.0.0.10"}}}},
+                                                   {"privateEndpointVNetPolicies", "basic"}}));
   EXPECT_EQ(ok["properties"]["dhcpOptions"]["dnsServers"], json::array({"10.0.0.10"}));
   EXPECT_EQ(ok["properties"]["privateEndpointVNetPolicies"], "Basic");
-  EXPECT_EQ(putErr(vnet("v2"), vnetBody({"10.0.0.0/16"},
-                                        {{"dhcpOptions", {{"dnsServers", {"10.0.0"}}}}}))
-                .armCode(),
-            "InvalidRequestFormat");
+  EXPECT_EQ(
+      putErr(vnet("v2"), vnetBody({"10.0.0.0/16"}, {{"dhcpOptions", {{"dnsServers", {"10.0.0"}}}}}))
+          .armCode(),
+      "InvalidRequestFormat");
   EXPECT_EQ(putErr(vnet("v2"), vnetBody({"10.0.0.0/16"}, {{"privateEndpointVNetPolicies", "On"}}))
                 .armCode(),
             "InvalidRequestFormat");
-  EXPECT_EQ(putErr(vnet("v2"), vnetBody({"10.0.0.0/16"}, {{"enableDdosProtection", true}}))
-                .armCode(),
-            "PropertyNotSupported");
+  EXPECT_EQ(
+      putErr(vnet("v2"), vnetBody({"10.0.0.0/16"}, {{"enableDdosProtection", true}})).armCode(),
+      "PropertyNotSupported");
 }
 
 TEST_F(VirtualNetworkKindTest, InlineSubnetsAreCreatedAsChildResources) {
-  json body = vnetBody({"10.0.0.0/16"}, {{"subnets", json::array({
-      {{"name", "a"}, {"properties", {{"addressPrefix", "10.0.1.0/24"}}}},
-      {{"name", "b"}, {"properties", {{"addressPrefix", "10.0.2.0/24"}}}}})}});
+  json body = vnetBody(
+      {"10.0.0.0/16"},
+      {{"subnets",
+        json::array({{{"name", "a"}, {"properties", {{"addressPrefix", "10.0.1.0/24"}}}},
+                     {{"name", "b"}, {"properties", {{"addressPrefix", "10.0.2.0/24"}}}}})}});
   json v = putOk(vnet("v1"), body);
   ASSERT_EQ(v["properties"]["subnets"].size(), 2u);
   EXPECT_EQ(v["properties"]["subnets"][0]["id"], subnet("v1", "a").toString());
@@ -100,8 +102,10 @@ TEST_F(VirtualNetworkKindTest, InlineSubnetsAreCreatedAsChildResources) {
 }
 
 TEST_F(VirtualNetworkKindTest, InlineSubnetsAreValidatedAgainstTheNewAddressSpace) {
-  json body = vnetBody({"10.0.0.0/16"}, {{"subnets", json::array({
-      {{"name", "a"}, {"properties", {{"addressPrefix", "10.9.1.0/24"}}}}})}});
+  json body = vnetBody(
+      {"10.0.0.0/16"},
+      {{"subnets",
+        json::array({{{"name", "a"}, {"properties", {{"addressPrefix", "10.9.1.0/24"}}}}})}});
   Status s = putErr(vnet("v1"), body);
   EXPECT_EQ(s.armCode(), "NetcfgSubnetRangeOutsideVnet");
   EXPECT_FALSE(exists(vnet("v1")));  // the whole PUT rolled back
