@@ -68,6 +68,19 @@ TEST_F(SubnetKindTest, MinimumSizeIsSlash29) {
   EXPECT_THAT(s.message(), HasSubstr("/29"));
 }
 
+TEST_F(SubnetKindTest, DualStackSubnetsUseSlash64ForIpv6) {
+  putOk(vnet("v6"), vnetBody({"10.6.0.0/16", "fd00:6::/48"}));
+  json s = putOk(subnet("v6", "s1"),
+                 {{"properties", {{"addressPrefixes", {"10.6.1.0/24", "fd00:6:0:1::/64"}}}}});
+  EXPECT_EQ(s["properties"]["addressPrefixes"][1], "fd00:6:0:1::/64");
+  Status bad = putErr(subnet("v6", "s2"),
+                      {{"properties", {{"addressPrefixes", {"10.6.2.0/24", "fd00:6:0:2::/80"}}}}});
+  EXPECT_EQ(bad.armCode(), "NetcfgInvalidSubnet");
+  EXPECT_THAT(bad.message(), HasSubstr("/64"));
+  // An IPv4-only NIC still gets an IPv4 address from the dual-stack subnet.
+  EXPECT_EQ(addressOf(putOk(nic("n1"), nicOn(subnet("v6", "s1")))), "10.6.1.4");
+}
+
 TEST_F(SubnetKindTest, UnsupportedReferencesAreRefused) {
   Status s = putErr(subnet("v1", "s1"),
                     subnetBody("10.0.1.0/24", {{"networkSecurityGroup", {{"id", "/x"}}}}));
