@@ -8,7 +8,8 @@
 //
 // Usage: api_bench [--privlinkd PATH | --admin DIR/admin.json] [--seconds S] [--clients 1,8,64]
 // Without --admin it starts its own privlinkd (default: ../bin/privlinkd next to this program) in
-// a temporary state directory on a free loopback port, and stops it at the end. Traffic goes only
+// a temporary state directory on a free loopback port with its own kernel-object prefix, and stops
+// and cleans it up at the end. Traffic goes only
 // to localhost.
 #include <signal.h>
 #include <sys/wait.h>
@@ -194,7 +195,8 @@ Admin readAdmin(const std::filesystem::path& path) {
 // A privlinkd child process in a temporary state directory, stopped by the destructor.
 class Daemon {
  public:
-  Daemon(const std::string& binary) {
+  explicit Daemon(const std::string& binary)
+      : binary_(binary), namePrefix_("tb" + std::to_string(getpid())) {
     char tmpl[] = "/tmp/privlink-bench.XXXXXX";
     if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
@@ -210,7 +212,7 @@ class Daemon {
         dup2(fd, 2);
       }
       execl(binary.c_str(), binary.c_str(), "--state-dir", stateDir.c_str(), "--listen",
-            listen.c_str(), static_cast<char*>(nullptr));
+            listen.c_str(), "--name-prefix", namePrefix_.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
     for (int i = 0; i < 300; ++i) {
@@ -239,6 +241,19 @@ class Daemon {
         waitpid(pid_, nullptr, 0);
       }
     }
+    // Remove whatever kernel objects the agent left under this run's own prefix.
+    pid_t cleaner = fork();
+    if (cleaner == 0) {
+      int devnull = open("/dev/null", O_WRONLY);
+      if (devnull >= 0) {
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+      }
+      execl(binary_.c_str(), binary_.c_str(), "--cleanup", "--name-prefix", namePrefix_.c_str(),
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    if (cleaner > 0) waitpid(cleaner, nullptr, 0);
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
@@ -260,6 +275,8 @@ class Daemon {
       return false;  // not written yet
     }
   }
+  std::string binary_;
+  std::string namePrefix_;  // unique prefix of the agent's kernel objects ("tb<pid>")
   std::filesystem::path dir_, log_;
   pid_t pid_ = -1;
 };

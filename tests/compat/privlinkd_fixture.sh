@@ -9,6 +9,9 @@
 #
 # Globals set: PL_PID (daemon pid), PL_BASE (https://localhost:PORT), PL_PORT, PL_CA (CA file),
 # PL_TENANT, PL_SUB, PL_CLIENT, PL_SECRET.
+# Optional input: PL_NAME_PREFIX, a unique prefix for the kernel objects of the daemon's agent
+# (`--name-prefix`, e.g. "tc$$"), so that pl_cleanup_kernel removes this test's objects and no
+# other's.
 
 # Prints a TCP port on 127.0.0.1 that is free right now (pl_start with port 0 avoids the race).
 pl_free_port() {
@@ -23,7 +26,10 @@ pl_start() {
   local bin=$1 dir=$2 port=$3 log=$4
   mkdir -p "$dir"
   : >"$log"
-  "$bin" --state-dir "$dir" --listen "127.0.0.1:$port" >>"$log" 2>&1 &
+  local extra=()
+  [ -z "${PL_NAME_PREFIX:-}" ] || extra=(--name-prefix "$PL_NAME_PREFIX")
+  PL_BIN=$bin
+  "$bin" --state-dir "$dir" --listen "127.0.0.1:$port" "${extra[@]}" >>"$log" 2>&1 &
   PL_PID=$!
   local i base
   for ((i = 0; i < 300; i++)); do
@@ -105,4 +111,12 @@ pl_kill9() {
   kill -KILL "$PL_PID" 2>/dev/null || true
   wait "$PL_PID" 2>/dev/null || true
   PL_PID=""
+}
+
+# pl_cleanup_kernel: after the daemon stopped, removes every kernel object (namespaces and what is
+# in them) under PL_NAME_PREFIX with `privlinkd --cleanup`. Does nothing without PL_NAME_PREFIX, so
+# it never touches the objects of another daemon.
+pl_cleanup_kernel() {
+  [ -n "${PL_NAME_PREFIX:-}" ] && [ -n "${PL_BIN:-}" ] || return 0
+  "$PL_BIN" --cleanup --name-prefix "$PL_NAME_PREFIX" >/dev/null 2>&1 || true
 }

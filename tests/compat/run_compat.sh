@@ -15,6 +15,7 @@ WORK=$(mktemp -d /tmp/privlink-compat.XXXXXX)
 cleanup() {
   local rc=$?
   pl_stop
+  pl_cleanup_kernel
   if [ "$rc" -ne 0 ] && [ -f "$WORK/privlinkd.log" ]; then
     echo "--- privlinkd log (last 80 lines) ---"
     tail -n 80 "$WORK/privlinkd.log"
@@ -25,6 +26,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# A unique prefix for the agent's namespaces; the trap removes whatever the test left behind.
+export PL_NAME_PREFIX=tc$$
 pl_start "$PRIVLINKD" "$WORK/state" 0 "$WORK/privlinkd.log"
 echo "compat: privlinkd pid $PL_PID at $PL_BASE"
 cd "$HERE"

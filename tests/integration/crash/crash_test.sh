@@ -33,6 +33,7 @@ cleanup() {
   for p in "${WRITER_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${WRITER_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
   pl_stop
+  pl_cleanup_kernel
   if [ "$rc" -ne 0 ] && [ -f "$LOG" ]; then
     echo "--- privlinkd log (last 60 lines) ---"
     tail -n 60 "$LOG"
@@ -110,6 +111,7 @@ verify_acked() {
     -w '%{http_code} %{url_effective}\n' -K "$cfg" | awk '$1 != "200" { print }' || true
 }
 
+export PL_NAME_PREFIX=tk$$  # the agent's kernel objects (none expected: groups only)
 pl_start "$PRIVLINKD" "$STATE" 0 "$LOG"
 PORT=$PL_PORT
 echo "crash: privlinkd pid $PL_PID at $PL_BASE, $WRITERS writers, $ROUNDS rounds"
