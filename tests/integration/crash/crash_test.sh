@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # crash_test.sh PRIVLINKD: durability of acknowledged writes across kill -9.
 #
-# Starts privlinkd on a fresh state directory, runs 8 concurrent writers that PUT resource groups
-# (curl over HTTPS with a real bearer token) and record every PUT acknowledged with 2xx, kills the
-# daemon with SIGKILL while the writers are still sending, restarts it on the same state directory
-# and checks that
-#   - every acknowledged resource group of every round so far is there (GET 200),
+# Starts privlinkd (all roles; the agent under a unique --name-prefix) on a fresh state directory,
+# runs 8 concurrent writers over HTTPS with a real bearer token -- 7 PUT resource groups, 1 PUTs
+# virtual networks (long-running operations the agent realises in the kernel) -- and records every
+# PUT acknowledged with 2xx, kills the daemon with SIGKILL while the writers are still sending,
+# restarts it on the same state directory and port, and checks that
+#   - every acknowledged resource of every round so far is there (GET 200),
+#   - every acknowledged virtual network reaches provisioningState Succeeded after the restart,
 #   - the store's change feed (DIR/privlink.db, table changes) has revisions 1..N with no gap,
 #   - the restarted daemon accepts writes again (the next round acknowledges PUTs).
 # Two rounds. Traffic goes only to 127.0.0.1; every loop is bounded in count and time. Always stops
-# the daemon and the writers (trap). Prints "N passed, M failed".
+# the daemon and the writers and removes the agent's kernel objects (trap). Prints
+# "N passed, M failed".
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 PRIVLINKD=$(realpath "$1")
@@ -17,10 +20,13 @@ PRIVLINKD=$(realpath "$1")
 source "$HERE/../../compat/privlinkd_fixture.sh"
 
 WRITERS=${CRASH_WRITERS:-8}
+VNET_WRITER=$((WRITERS - 1))  # the last writer PUTs virtual networks
 ROUNDS=${CRASH_ROUNDS:-2}
 MAX_PUTS_PER_WRITER=${CRASH_MAX_PUTS:-500}  # bound per writer and round
 ACKS_BEFORE_KILL=${CRASH_ACKS_BEFORE_KILL:-150}
+MAX_VNETS_PER_ROUND=${CRASH_MAX_VNETS:-20}
 API=api-version=2025-04-01
+NET_API=api-version=2024-07-01
 
 WORK=$(mktemp -d /tmp/privlink-crash.XXXXXX)
 STATE=$WORK/state
@@ -60,31 +66,55 @@ feed_complete() {  # feed_complete COUNT MIN MAX [AT-LEAST]
 }
 
 rg_url() { echo "$PL_BASE/subscriptions/$PL_SUB/resourceGroups/$1?$API"; }
+vnet_url() {
+  echo "$PL_BASE/subscriptions/$PL_SUB/resourceGroups/crash-vnets/providers/Microsoft.Network/virtualNetworks/$1?$NET_API"
+}
 
-# writer ROUND W: PUTs crash-rROUND-wW-I for I = 0.. until told to stop, the bound is reached or
-# the daemon has been unreachable 20 times in a row. Appends acknowledged names to acked.ROUND.W
-# only after the 2xx arrived; counts interrupted requests in lost.ROUND.W.
+# writer ROUND W KIND: PUTs resources crash-rROUND-wW-I (KIND rg: resource groups; vnet: virtual
+# networks with one subnet, a long-running operation that the agent realises in the kernel) for
+# I = 0.. until told to stop, the bound is reached or the daemon has been unreachable 20 times in a
+# row. Appends the URL of each acknowledged PUT to acked.ROUND.W only after its 2xx arrived; logs
+# interrupted requests in lost.ROUND.W.
 writer() {
-  local round=$1 w=$2 i code misses=0
+  local round=$1 w=$2 kind=$3 i code url body misses=0 max=$MAX_PUTS_PER_WRITER
   local acked=$WORK/acked.$round.$w lost=$WORK/lost.$round.$w
   : >"$acked"; : >"$lost"
-  for ((i = 0; i < MAX_PUTS_PER_WRITER; i++)); do
+  [ "$kind" = vnet ] && max=$MAX_VNETS_PER_ROUND
+  for ((i = 0; i < max; i++)); do
     [ -f "$WORK/stop" ] && break
     local name=crash-r$round-w$w-$i
+    if [ "$kind" = vnet ]; then
+      url=$(vnet_url "$name")
+      body="{\"location\":\"local\",\"tags\":{\"seq\":\"$i\"},\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.77.0.0/16\"]},\"subnets\":[{\"name\":\"s\",\"properties\":{\"addressPrefix\":\"10.77.1.0/24\"}}]}}"
+    else
+      url=$(rg_url "$name")
+      body="{\"location\":\"local\",\"tags\":{\"writer\":\"$w\",\"seq\":\"$i\"}}"
+    fi
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert "$PL_CA" \
       -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-      --data "{\"location\":\"local\",\"tags\":{\"writer\":\"$w\",\"seq\":\"$i\"}}" \
-      "$(rg_url "$name")" || true)
+      --data "$body" "$url" || true)
     if [[ $code == 2?? ]]; then
-      echo "$name" >>"$acked"
+      echo "$url" >>"$acked"
       misses=0
+      [ "$kind" = vnet ] && sleep 0.1  # spread the virtual networks over the stream
     else
-      echo "$name $code" >>"$lost"
+      echo "$url $code" >>"$lost"
       misses=$((misses + 1))
       ((misses >= 20)) && break
       sleep 0.05
     fi
   done
+}
+
+# vnets_not_succeeded: prints "state url" for every acknowledged virtual network whose
+# provisioningState is not Succeeded.
+vnets_not_succeeded() {
+  local url state
+  while read -r url; do
+    state=$(curl -s --max-time 10 --cacert "$PL_CA" -H "Authorization: Bearer $TOKEN" "$url" |
+      jq -r '.properties.provisioningState // "missing"' 2>/dev/null || echo unreadable)
+    [ "$state" = Succeeded ] || echo "$state $url"
+  done < <(cat "$WORK"/acked.*."$VNET_WRITER" 2>/dev/null)
 }
 
 acked_count() { cat "$WORK"/acked."$1".* 2>/dev/null | wc -l; }
@@ -104,24 +134,32 @@ verify_acked() {
   : >"$cfg"
   local name
   while read -r name; do
-    printf 'url = "%s"\noutput = "/dev/null"\n' "$(rg_url "$name")" >>"$cfg"
+    printf 'url = "%s"\noutput = "/dev/null"\n' "$name" >>"$cfg"
   done < <(cat "$WORK"/acked.* 2>/dev/null)
   [ -s "$cfg" ] || return 0
   curl -s --max-time 120 --cacert "$PL_CA" -H "Authorization: Bearer $TOKEN" \
     -w '%{http_code} %{url_effective}\n' -K "$cfg" | awk '$1 != "200" { print }' || true
 }
 
-export PL_NAME_PREFIX=tk$$  # the agent's kernel objects (none expected: groups only)
+export PL_NAME_PREFIX=tk$$  # the agent's kernel objects, removed by the trap
 pl_start "$PRIVLINKD" "$STATE" 0 "$LOG"
 PORT=$PL_PORT
 echo "crash: privlinkd pid $PL_PID at $PL_BASE, $WRITERS writers, $ROUNDS rounds"
+
+TOKEN=$(pl_token)
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$PL_CA" -X PUT \
+  -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  --data '{"location":"local"}' "$(rg_url crash-vnets)")
+check "setup: resource group for the virtual networks" "HTTP $code" [ "$code" = 201 ]
 
 for ((round = 1; round <= ROUNDS; round++)); do
   TOKEN=$(pl_token)
   rm -f "$WORK/stop"
   WRITER_PIDS=()
   for ((w = 0; w < WRITERS; w++)); do
-    writer "$round" "$w" &
+    kind=rg
+    [ "$w" -eq "$VNET_WRITER" ] && kind=vnet
+    writer "$round" "$w" "$kind" &
     WRITER_PIDS+=($!)
   done
   # Kill once enough writes were acknowledged (or after 60 s), while the writers still run.
@@ -153,9 +191,21 @@ for ((round = 1; round <= ROUNDS; round++)); do
 
   missing=$(verify_acked)
   total=$(cat "$WORK"/acked.* | wc -l)
-  check "round $round: all $total acknowledged resource groups survive kill -9" \
+  vnets=$(cat "$WORK"/acked.*."$VNET_WRITER" | wc -l)
+  check "round $round: all $total acknowledged PUTs ($vnets virtual networks) survive kill -9" \
     "$(echo "$missing" | wc -l) missing, e.g. $(echo "$missing" | head -3 | tr '\n' ';')" \
     [ -z "$missing" ]
+
+  # The operations the kill interrupted must finish after the restart (bounded: 90 s).
+  pending=""
+  for ((t = 0; t < 45; t++)); do
+    pending=$(vnets_not_succeeded)
+    [ -z "$pending" ] && break
+    sleep 2
+  done
+  check "round $round: all $vnets acknowledged virtual networks reach Succeeded after the restart" \
+    "$(echo "$pending" | wc -l) not, e.g. $(echo "$pending" | head -3 | tr '\n' ';')" \
+    [ -z "$pending" ]
 
   read -r count min max < <(change_feed) || true
   check "round $round: change feed revisions 1..$max have no gap" \
