@@ -25,6 +25,17 @@ class WidgetKind : public control::ResourceKind {
             .withTarget("properties.size");
       }
     }
+    if (props.contains("inlineParts")) {
+      for (const json& part : props["inlineParts"]) {
+        json partBody = {{"properties", json::object()}};
+        if (part.contains("color")) partBody["properties"]["color"] = part["color"];
+        ASSIGN_OR_RETURN(json created, ctx.service.putWithin(
+                                           ctx, id.child("parts", part.value("name", "")),
+                                           std::move(partBody)));
+        (void)created;
+      }
+      props.erase("inlineParts");
+    }
     props["shadowKey"] = shadowKey(id);
     ASSIGN_OR_RETURN(auto shadow, ctx.txn.put(shadowKey(id), "privlink/widgetshadow",
                                               json{{"widget", id.toString()}}));

@@ -7,6 +7,9 @@
 //                                 the kind writes on put and erases on remove; rendered
 //                                 properties.partCount counts its parts. remove() refuses with 409
 //                                 InUseWidgetCannotBeDeleted while an anchor refers to it.
+//                                 properties.inlineParts: optional [{name, color?}] created as
+//                                 parts through putWithin() before the widget itself is stored
+//                                 (like a VNet's inline subnets); not stored inline.
 //   Microsoft.Test/widgets/parts  child (no location). properties.color: optional string.
 //   Microsoft.Test/anchors        tracked. properties.widgetId: required id of an existing widget
 //                                 (400 InvalidWidgetReference).

@@ -447,6 +447,27 @@ TEST_F(ResourceServiceTest, PutWithinAndRemoveWithinShareTheTransaction) {
   EXPECT_FALSE(stored(widget("inner").key()).has_value());
 }
 
+TEST_F(ResourceServiceTest, AKindMayCreateChildrenOfTheResourceItIsCreating) {
+  makeGroup();
+  auto put = svc().put(caller(), widget("w1"),
+                       json{{"location", "local"},
+                            {"properties",
+                             {{"inlineParts", {{{"name", "p1"}, {"color", "red"}}, {{"name", "p2"}}}}}}});
+  ASSERT_TRUE(put.ok()) << put.status().toString();
+  EXPECT_EQ(put->resource["properties"]["partCount"], 2);
+  EXPECT_FALSE(put->resource["properties"].contains("inlineParts"));
+  EXPECT_EQ(svc().get(widget("w1").child("parts", "p1")).value()["properties"]["color"], "red");
+  // A child's own validation still applies, and rolls the whole PUT back.
+  auto bad = svc().put(caller(), widget("w2"),
+                       json{{"location", "local"},
+                            {"properties", {{"inlineParts", {{{"name", "-bad"}}}}}}});
+  EXPECT_EQ(bad.status().armCode(), "InvalidResourceName");
+  EXPECT_FALSE(stored(widget("w2").key()).has_value());
+  // Outside its parent's put, a missing parent is still refused.
+  auto orphan = svc().put(caller(), widget("w3").child("parts", "p"), json::object());
+  EXPECT_EQ(orphan.status().armCode(), "ParentResourceNotFound");
+}
+
 TEST_F(ResourceServiceTest, SubscriptionsAndTenants) {
   auto sub = svc().get(ResourceId::subscription(arm_.subscriptionId()));
   ASSERT_TRUE(sub.ok());
