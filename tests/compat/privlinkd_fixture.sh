@@ -27,7 +27,14 @@ pl_start() {
   mkdir -p "$dir"
   : >"$log"
   local extra=()
-  [ -z "${PL_NAME_PREFIX:-}" ] || extra=(--name-prefix "$PL_NAME_PREFIX")
+  if [ -n "${PL_NAME_PREFIX:-}" ]; then
+    if "$bin" --help 2>/dev/null | grep -q -- --name-prefix; then
+      extra=(--name-prefix "$PL_NAME_PREFIX")
+    else
+      echo "pl_start: $bin has no --name-prefix; its agent uses the default prefix" >&2
+      PL_NAME_PREFIX=""
+    fi
+  fi
   PL_BIN=$bin
   "$bin" --state-dir "$dir" --listen "127.0.0.1:$port" "${extra[@]}" >>"$log" 2>&1 &
   PL_PID=$!
