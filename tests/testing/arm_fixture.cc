@@ -5,6 +5,7 @@
 
 #include "common/resource_id.h"
 #include "control/network/register.h"
+#include "control/privatedns/private_dns_kinds.h"
 #include "testing/test_kinds.h"
 
 namespace privlink::testing {
@@ -33,6 +34,7 @@ ArmFixture::ArmFixture(ArmFixtureOptions options) : options_(std::move(options))
   if (options_.manualRealiser) tracker_.addRealiser("test", 0);
   service_ = std::make_unique<control::ResourceService>(*store_, tracker_, control::ControlConfig{});
   if (options_.networkKinds) control::registerNetworkKinds(*service_);
+  if (options_.networkKinds) control::privatedns::registerPrivateDnsKinds(*service_);
   if (options_.testKinds) registerTestKinds(*service_);
   router_ = std::make_unique<api::ArmRouter>(
       *service_, api::ArmRouterOptions{options_.baseUrl, 1, options_.pageSize});
