@@ -20,6 +20,7 @@
 #include "api/token_issuer.h"
 #include "common/resource_id.h"
 #include "control/network/register.h"
+#include "control/privatedns/private_dns_kinds.h"
 #include "control/provisioning.h"
 #include "control/resource_service.h"
 #include "store/store.h"
@@ -153,6 +154,7 @@ Status Daemon::start() {
   parts_->service = std::make_unique<control::ResourceService>(*parts_->store, parts_->tracker,
                                                                controlConfig);
   control::registerNetworkKinds(*parts_->service);
+  control::privatedns::registerPrivateDnsKinds(*parts_->service);
 
   if (options_.roles.agent) RETURN_IF_ERROR(startAgent());
 
