@@ -196,7 +196,9 @@ Admin readAdmin(const std::filesystem::path& path) {
 class Daemon {
  public:
   explicit Daemon(const std::string& binary)
-      : binary_(binary), namePrefix_("tb" + std::to_string(getpid())) {
+      : binary_(binary),
+        namePrefix_("tb" + std::to_string(getpid())),
+        hasNamePrefix_(helpMentions(binary, "--name-prefix")) {
     char tmpl[] = "/tmp/privlink-bench.XXXXXX";
     if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
@@ -211,8 +213,13 @@ class Daemon {
         dup2(fd, 1);
         dup2(fd, 2);
       }
-      execl(binary.c_str(), binary.c_str(), "--state-dir", stateDir.c_str(), "--listen",
-            listen.c_str(), "--name-prefix", namePrefix_.c_str(), static_cast<char*>(nullptr));
+      if (hasNamePrefix_) {
+        execl(binary.c_str(), binary.c_str(), "--state-dir", stateDir.c_str(), "--listen",
+              listen.c_str(), "--name-prefix", namePrefix_.c_str(), static_cast<char*>(nullptr));
+      } else {
+        execl(binary.c_str(), binary.c_str(), "--state-dir", stateDir.c_str(), "--listen",
+              listen.c_str(), static_cast<char*>(nullptr));
+      }
       _exit(127);
     }
     for (int i = 0; i < 300; ++i) {
@@ -241,8 +248,9 @@ class Daemon {
         waitpid(pid_, nullptr, 0);
       }
     }
-    // Remove whatever kernel objects the agent left under this run's own prefix.
-    pid_t cleaner = fork();
+    // Remove whatever kernel objects the agent left under this run's own prefix (never the
+    // default prefix, which may belong to another daemon).
+    pid_t cleaner = hasNamePrefix_ ? fork() : -1;
     if (cleaner == 0) {
       int devnull = open("/dev/null", O_WRONLY);
       if (devnull >= 0) {
@@ -260,6 +268,18 @@ class Daemon {
   std::filesystem::path adminPath() const { return dir_ / "state" / "admin.json"; }
 
  private:
+  // True when `binary --help` mentions option.
+  static bool helpMentions(const std::string& binary, const std::string& option) {
+    std::string cmd = "'" + binary + "' --help 2>/dev/null";
+    FILE* pipe = popen(cmd.c_str(), "r");
+    if (!pipe) return false;
+    std::string text;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) text.append(buf, n);
+    pclose(pipe);
+    return text.find(option) != std::string::npos;
+  }
   // True once the log has the "privlinkd listening on URL" line and admin.json names that URL.
   bool listening() const {
     std::ifstream log(log_);
@@ -277,6 +297,7 @@ class Daemon {
   }
   std::string binary_;
   std::string namePrefix_;  // unique prefix of the agent's kernel objects ("tb<pid>")
+  bool hasNamePrefix_ = false;
   std::filesystem::path dir_, log_;
   pid_t pid_ = -1;
 };
