@@ -145,8 +145,8 @@ int runCli(const std::vector<std::string>& args, CliContext& ctx) {
                "privlink");
   app.require_subcommand(1);
   app.fallthrough();
-  app.option_defaults()->always_capture_default();
   app.add_option("-o,--output", ctx.outputOption, "Output format: json, table, tsv or none.")
+      ->capture_default_str()
       ->check(CLI::IsMember({"json", "jsonc", "table", "tsv", "none"}, CLI::ignore_case));
   app.add_option("--subscription", ctx.subscriptionOption,
                  "Subscription id (default: the one saved by privlink login).");

@@ -149,7 +149,7 @@ void setupLbCore(CLI::App* lb, CliContext& ctx) {
                         "Static frontend IP (default: the next free address).");
   createCmd->add_option("--backend-pool-name", c.backendPoolName,
                         "Name of the backend pool (default: <name>bepool).");
-  createCmd->add_option("--sku", c.sku, "Standard (the only SKU).");
+  createCmd->add_option("--sku", c.sku, "Standard (the only SKU).")->capture_default_str();
   createCmd->add_option("--tags", c.tags, "Tags: key=value ...");
   addNoWaitOption(createCmd, create->noWait);
   bindAction(createCmd, ctx, [&ctx, create]() -> Result<CommandOutput> {
@@ -201,9 +201,11 @@ void setupProbeCommands(CLI::App* lb, CliContext& ctx) {
   createCmd->add_option("--protocol", create->probe.protocol, "Tcp, Http or Https.")->required();
   createCmd->add_option("--port", create->probe.port, "Port to probe.")->required();
   createCmd->add_option("--path", create->probe.path, "HTTP request path (Http/Https).");
-  createCmd->add_option("--interval", create->probe.interval, "Seconds between probes.");
+  createCmd->add_option("--interval", create->probe.interval, "Seconds between probes.")
+      ->capture_default_str();
   createCmd->add_option("--threshold", create->probe.threshold,
-                        "Consecutive failures before a backend is taken out.");
+                        "Consecutive failures before a backend is taken out.")
+      ->capture_default_str();
   addNoWaitOption(createCmd, create->noWait);
   bindAction(createCmd, ctx, [&ctx, create]() {
     create->probe.name = create->name;

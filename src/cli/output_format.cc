@@ -27,7 +27,8 @@ std::string resourceGroupFromId(std::string_view id) {
     if (slash > start) parts.push_back(id.substr(start, slash - start));
     start = slash + 1;
   }
-  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+  // A resource group's own id has nothing after its name: it is not *in* a group.
+  for (size_t i = 0; i + 2 < parts.size(); ++i) {
     if (iequals(parts[i], "resourceGroups")) return std::string(parts[i + 1]);
   }
   return {};

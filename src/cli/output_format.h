@@ -45,7 +45,7 @@ class TableColumns {
 
 // Text of a JSON value as a table cell: strings raw, numbers/bools as JSON, null as "".
 std::string cellText(const Json& value);
-// "ResourceGroup" from an ARM id ("" when the id has no group).
+// "ResourceGroup" from an ARM id ("" when the id has no group or is a group's own id).
 std::string resourceGroupFromId(std::string_view id);
 
 // az-style table: header row, a dashes row, one row per item; columns padded to their widest

@@ -36,11 +36,11 @@ TEST(OutputFormatTest, TableLikeAz) {
 TEST(OutputFormatTest, TableDropsEmptyColumns) {
   Json groups = Json::parse(R"([{"id":"/subscriptions/s/resourceGroups/rg","name":"rg",
       "location":"local","properties":{"provisioningState":"Succeeded"}}])");
-  // Resource group ids end in the group itself, so ResourceGroup is "rg"; Location is kept.
+  // A group's own id is not inside a group: the ResourceGroup column is empty and dropped.
   EXPECT_EQ(formatTable(groups, TableColumns::defaults()),
-            "Name  ResourceGroup  Location  ProvisioningState\n"
-            "----  -------------  --------  -----------------\n"
-            "rg    rg             local     Succeeded\n");
+            "Name  Location  ProvisioningState\n"
+            "----  --------  -----------------\n"
+            "rg    local     Succeeded\n");
   Json sub = Json::parse(R"({"name":"probe1","properties":{"port":80}})");
   EXPECT_EQ(formatTable(sub, TableColumns::defaults()), "Name\n------\nprobe1\n");
 }
@@ -90,6 +90,7 @@ TEST(OutputFormatTest, CellsWithTabsAndNewlinesStayOnOneLine) {
 TEST(OutputFormatTest, ResourceGroupFromId) {
   EXPECT_EQ(resourceGroupFromId("/subscriptions/s/resourcegroups/RG1/providers/x/y/z"), "RG1");
   EXPECT_EQ(resourceGroupFromId("/subscriptions/s"), "");
+  EXPECT_EQ(resourceGroupFromId("/subscriptions/s/resourceGroups/rg"), "");
   EXPECT_EQ(resourceGroupFromId(""), "");
 }
 
