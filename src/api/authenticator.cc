@@ -58,10 +58,10 @@ Result<control::Caller> Authenticator::authenticate(const HttpRequest& request) 
   }
   const Principal& p = **principal;
   if (!iequals(p.tenantId, tid)) {
-    return Status::Unauthenticated(
-        "InvalidAuthenticationTokenTenant",
-        "The access token is from tenant '" + tid + "', but its principal belongs to tenant '" +
-            p.tenantId + "'.");
+    return Status::Unauthenticated("InvalidAuthenticationTokenTenant",
+                                   "The access token is from tenant '" + tid +
+                                       "', but its principal belongs to tenant '" + p.tenantId +
+                                       "'.");
   }
   control::Caller caller;
   caller.principalId = p.objectId;
@@ -86,7 +86,8 @@ HttpResponse Authenticator::challenge(const Status& failure) const {
   }
   response.setHeader("WWW-Authenticate", "Bearer authorization_uri=\"" + config_.baseUrl +
                                              "/adfs\", error=\"invalid_token\", "
-                                             "error_description=\"" + description + "\"");
+                                             "error_description=\"" +
+                                             description + "\"");
   return response;
 }
 

@@ -1,6 +1,7 @@
 #include "api/bootstrap.h"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,10 +10,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
+#include <sstream>
 
 #include "api/certificates.h"
 #include "api/principals.h"
@@ -49,10 +48,12 @@ Result<PemCertificate> loadOrCreatePair(const std::string& certFile, const std::
   bool haveCert = exists(certFile);
   bool haveKey = exists(keyFile);
   if (haveCert != haveKey) {
-    return Status::Internal("The state directory is inconsistent: " +
-                            (haveCert ? certFile : keyFile) + " exists but " +
-                            (haveCert ? keyFile : certFile) + " is missing. Restore it, or remove "
-                            "both to create a new " + what + ".");
+    return Status::Internal(
+        "The state directory is inconsistent: " + (haveCert ? certFile : keyFile) + " exists but " +
+        (haveCert ? keyFile : certFile) +
+        " is missing. Restore it, or remove "
+        "both to create a new " +
+        what + ".");
   }
   if (haveCert) {
     PemCertificate pair;
@@ -60,8 +61,8 @@ Result<PemCertificate> loadOrCreatePair(const std::string& certFile, const std::
     ASSIGN_OR_RETURN(pair.privateKeyPem, readFile(keyFile));
     if (!keyMatchesCertificate(pair.certificatePem, pair.privateKeyPem)) {
       return Status::Internal(keyFile + " is not the key of " + certFile +
-                              "; restore the matching pair or remove both to create a new " +
-                              what + ".");
+                              "; restore the matching pair or remove both to create a new " + what +
+                              ".");
     }
     return pair;
   }
@@ -190,8 +191,8 @@ Result<StateFiles> prepareStateDir(const std::string& dirArg) {
       Status verified = verifyServerCertificate(ca.certificatePem, *cert, "localhost");
       auto notAfter = certificateNotAfter(*cert);
       reissue = !verified.ok() || !notAfter.ok() || *notAfter < nowSeconds() + 30 * 86400;
-      if (reissue) spdlog::info("re-issuing {}: it is invalid or expires soon",
-                                files.serverCertificateFile);
+      if (reissue)
+        spdlog::info("re-issuing {}: it is invalid or expires soon", files.serverCertificateFile);
     }
   }
   if (reissue) {
@@ -209,8 +210,8 @@ Result<StateFiles> prepareStateDir(const std::string& dirArg) {
     ASSIGN_OR_RETURN(files.tokenKey, SigningKey::fromPrivateKeyPem(pem));
   } else {
     ASSIGN_OR_RETURN(files.tokenKey, SigningKey::generate());
-    RETURN_IF_ERROR(writeFileAtomic(files.tokenKeyFile, files.tokenKey.privateKeyPem(),
-                                    kSecretMode));
+    RETURN_IF_ERROR(
+        writeFileAtomic(files.tokenKeyFile, files.tokenKey.privateKeyPem(), kSecretMode));
     spdlog::info("created token-signing key {} (kid {})", files.tokenKeyFile,
                  files.tokenKey.keyId());
   }

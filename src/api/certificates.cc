@@ -105,8 +105,8 @@ Result<PemCertificate> issueServerCertificate(const PemCertificate& ca,
   ASSIGN_OR_RETURN(ossl::Cert caCert, readCertificate(ca.certificatePem));
   ASSIGN_OR_RETURN(ossl::Pkey caKey, readPrivateKey(ca.privateKeyPem));
   ASSIGN_OR_RETURN(ossl::Pkey key, newEcKey());
-  ASSIGN_OR_RETURN(ossl::Cert cert, newCertificate(request.commonName, key.get(),
-                                                   request.validDays));
+  ASSIGN_OR_RETURN(ossl::Cert cert,
+                   newCertificate(request.commonName, key.get(), request.validDays));
   X509* x = cert.get();
   if (X509_set_issuer_name(x, X509_get_subject_name(caCert.get())) != 1) {
     return Status::Internal("X509_set_issuer_name: " + ossl::lastError());

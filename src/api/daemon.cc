@@ -1,6 +1,7 @@
 #include "api/daemon.h"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -9,20 +10,24 @@
 #include <charconv>
 #include <cstring>
 
-#include <spdlog/spdlog.h>
-
+#include "agent/agent.h"
 #include "api/arm_error.h"
 #include "api/arm_router.h"
 #include "api/authenticator.h"
+#include "api/authorization_gate.h"
+#include "api/authorization_routes.h"
 #include "api/frontend.h"
 #include "api/https_server.h"
+#include "api/identity_routes.h"
 #include "api/principals.h"
 #include "api/token_issuer.h"
 #include "common/resource_id.h"
+#include "control/authorization/authorizer.h"
 #include "control/network/register.h"
 #include "control/privatedns/private_dns_kinds.h"
 #include "control/provisioning.h"
 #include "control/resource_service.h"
+#include "dataplane/kernel.h"
 #include "store/store.h"
 
 namespace privlink::api {
@@ -35,9 +40,14 @@ struct Daemon::Parts {
   std::unique_ptr<PrincipalDirectory> principals;
   std::unique_ptr<TokenIssuer> issuer;
   std::unique_ptr<Authenticator> authenticator;
+  std::unique_ptr<control::authorization::Authorizer> authorizer;
+  std::unique_ptr<AuthorizationRoutes> authorizationRoutes;
+  std::unique_ptr<IdentityRoutes> identityRoutes;
+  std::unique_ptr<AuthorizationGate> gate;
   std::unique_ptr<Frontend> frontend;
   std::atomic<const Frontend*> published{nullptr};
-  std::unique_ptr<HttpsServer> server;
+  std::unique_ptr<agent::Agent> agent;  // stops before the store closes (declared after it)
+  std::unique_ptr<HttpsServer> server;  // stops first
 };
 
 Result<DaemonRoles> parseRoles(std::string_view text) {
@@ -60,8 +70,8 @@ Result<DaemonRoles> parseRoles(std::string_view text) {
     } else if (role == "all") {
       roles = DaemonRoles{};
     } else {
-      return Status::InvalidArgument("InvalidRole", "Unknown role '" + role +
-                                                        "'; use api, controller, agent or all");
+      return Status::InvalidArgument(
+          "InvalidRole", "Unknown role '" + role + "'; use api, controller, agent or all");
     }
   }
   if (!any) return Status::InvalidArgument("InvalidRole", "--role needs at least one role");
@@ -133,12 +143,31 @@ Status Daemon::lockPidFile() {
 
 // The agent role's hook: the data-plane agent (src/agent) starts here, after the store is open
 // and before the API accepts writes, so that it registers as a realiser with parts_->tracker
-// first. This build has no agent entry point yet (agent/agent.h), so nothing is programmed into
-// the kernel and provisioning states turn Succeeded as soon as the store has the change.
+// first (from then on a change is Succeeded only once the kernel has it). It needs root.
 Status Daemon::startAgent() {
-  spdlog::info("role agent: the data-plane agent is not part of this build; the kernel is not "
-               "programmed");
+  if (::geteuid() != 0) {
+    return Status::PermissionDenied(
+        "AgentNeedsRoot",
+        "The agent role programs network namespaces, links and nftables and needs root "
+        "(CAP_NET_ADMIN, CAP_SYS_ADMIN); run privlinkd as root or without it "
+        "(--role api,controller).");
+  }
+  agent::AgentOptions agentOptions;
+  agentOptions.namePrefix = options_.namePrefix;
+  parts_->agent = std::make_unique<agent::Agent>(*parts_->store, parts_->tracker,
+                                                 dataplane::makeLinuxKernel(), agentOptions);
+  parts_->agent->start();
+  spdlog::info("role agent: realising the store in the kernel (name prefix '{}')",
+               options_.namePrefix);
   return Status::Ok();
+}
+
+Status cleanupKernel(const std::string& namePrefix) {
+  if (::geteuid() != 0) {
+    return Status::PermissionDenied("AgentNeedsRoot", "--cleanup needs root");
+  }
+  auto kernel = dataplane::makeLinuxKernel();
+  return agent::Agent::cleanupAll(*kernel, namePrefix);
 }
 
 Status Daemon::start() {
@@ -151,8 +180,8 @@ Status Daemon::start() {
   storeOptions.path = files_.storePath;
   ASSIGN_OR_RETURN(parts_->store, store::openSqliteStore(storeOptions));
   control::ControlConfig controlConfig;
-  parts_->service = std::make_unique<control::ResourceService>(*parts_->store, parts_->tracker,
-                                                               controlConfig);
+  parts_->service =
+      std::make_unique<control::ResourceService>(*parts_->store, parts_->tracker, controlConfig);
   control::registerNetworkKinds(*parts_->service);
   control::privatedns::registerPrivateDnsKinds(*parts_->service);
 
@@ -184,6 +213,7 @@ Status Daemon::start() {
     IdentityConfig identity;
     identity.baseUrl = baseUrl_;
     identity.tenantId = identity_.tenantId;
+    if (options_.managedIdentity) identity.managedIdentityObjectId = identity_.adminObjectId;
     parts_->principals = std::make_unique<PrincipalDirectory>(*parts_->store);
     parts_->issuer = std::make_unique<TokenIssuer>(identity, files_.tokenKey, *parts_->principals);
     parts_->authenticator =
@@ -192,10 +222,21 @@ Status Daemon::start() {
     routerOptions.baseUrl = baseUrl_;
     parts_->router = std::make_unique<ArmRouter>(*parts_->service, routerOptions);
     ArmRouter* router = parts_->router.get();
-    parts_->frontend = std::make_unique<Frontend>(
-        *parts_->issuer, *parts_->authenticator,
+    parts_->authorizer = std::make_unique<control::authorization::Authorizer>(*parts_->store);
+    parts_->authorizationRoutes =
+        std::make_unique<AuthorizationRoutes>(*parts_->store, *parts_->principals);
+    parts_->identityRoutes = std::make_unique<IdentityRoutes>(*parts_->store, *parts_->principals);
+    parts_->gate = std::make_unique<AuthorizationGate>(
+        *parts_->authorizer, *parts_->authorizationRoutes, *parts_->identityRoutes,
         [router](const HttpRequest& request, const control::Caller& caller) {
           return router->handle(request, caller);
+        });
+    AuthorizationGate* gate = parts_->gate.get();
+    // Frontend (authentication) -> AuthorizationGate (RBAC) -> ArmRouter.
+    parts_->frontend = std::make_unique<Frontend>(
+        *parts_->issuer, *parts_->authenticator,
+        [gate](const HttpRequest& request, const control::Caller& caller) {
+          return gate->handle(request, caller);
         });
     parts_->published.store(parts_->frontend.get(), std::memory_order_release);
   }
@@ -212,7 +253,9 @@ void Daemon::stop() {
   if (parts_ && parts_->server) {
     parts_->server->stop();
   }
-  // (The agent, once built in, stops here: after the API, before the store closes.)
+  if (parts_ && parts_->agent) {
+    parts_->agent->stop();  // after the API, before the store closes
+  }
   if (pidFd_ >= 0 && started_) {
     ::unlink(files_.pidFile.c_str());
   }

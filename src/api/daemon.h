@@ -5,11 +5,12 @@
 //      the pid into it;
 //   2. opens the store DIR/privlink.db and builds the control plane (ResourceService with every
 //      registered kind, ProvisioningTracker);
-//   3. role agent: starts the data-plane agent on the store (the hook is startAgent());
+//   3. role agent: starts the data-plane agent (agent::Agent on the real kernel) on the store,
+//      registered as a realiser with the ProvisioningTracker; needs root;
 //   4. role api: starts the HTTPS server on `listen`, bootstraps the identity for the bound port
 //      (bootstrapIdentity: tenant, default subscription, admin, admin.json) and serves
-//      Frontend -> {TokenIssuer | Authenticator -> ArmRouter}.
-// stop() is graceful (server first, then the agent) and idempotent; wait() blocks until stop().
+//      Frontend -> {TokenIssuer | Authenticator -> AuthorizationGate -> ArmRouter}.
+// stop() is graceful (server first, then the agent, then the store) and idempotent.
 // The controller role currently has no separate loop (the API applies changes synchronously);
 // it is accepted for forward compatibility.
 
@@ -48,7 +49,17 @@ struct DaemonOptions {
   std::string listen = "127.0.0.1:8443";
   DaemonRoles roles;
   int threads = 0;  // I/O threads; 0 = hardware concurrency
+  // Prefix of every kernel object the agent owns (agent::AgentOptions::namePrefix). Tests that
+  // run a daemon with the agent role use a unique one so they never touch another's objects.
+  std::string namePrefix = "pl";
+  // Serve /msi/token (tokens for the admin principal to loopback clients that send
+  // `Metadata: true`), for `az login --identity` with MSI_ENDPOINT=BASE/msi/token. Off by default.
+  bool managedIdentity = false;
 };
+
+// `privlinkd --cleanup`: removes every kernel object (namespaces and what is in them) whose name
+// starts with the agent's prefix, whatever the store says. Needs root.
+Status cleanupKernel(const std::string& namePrefix);
 
 class Daemon {
  public:

@@ -2,17 +2,9 @@
 #include "api/https_server.h"
 
 #include <openssl/ssl.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cctype>
-#include <condition_variable>
-#include <exception>
-#include <list>
-#include <mutex>
-#include <optional>
-#include <thread>
-#include <vector>
-
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -23,7 +15,14 @@
 #include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <spdlog/spdlog.h>
+#include <cctype>
+#include <condition_variable>
+#include <exception>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
 
 #include "api/arm_error.h"
 
@@ -112,24 +111,24 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec || stopping_) return closeSocket();
     if (!isTls) return refusePlainHttp();
     tls_.emplace(std::move(tcp_), core_.tls);
-    tls_->async_handshake(
-        ssl::stream_base::server, buffer_.data(),
-        [self = shared_from_this()](beast::error_code ec, size_t used) {
-          self->onHandshake(ec, used);
-        });
+    tls_->async_handshake(ssl::stream_base::server, buffer_.data(),
+                          [self = shared_from_this()](beast::error_code ec, size_t used) {
+                            self->onHandshake(ec, used);
+                          });
   }
 
   void refusePlainHttp() {
-    std::string text = "privlinkd speaks HTTPS only; use https://localhost:" +
-                       std::to_string(core_.port) + "/\n";
-    plain_ = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n"
-             "Content-Length: " + std::to_string(text.size()) + "\r\n\r\n" + text;
+    std::string text =
+        "privlinkd speaks HTTPS only; use https://localhost:" + std::to_string(core_.port) + "/\n";
+    plain_ =
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+        "Content-Length: " +
+        std::to_string(text.size()) + "\r\n\r\n" + text;
     spdlog::debug("{} plain HTTP on the HTTPS port; refused", remote_);
     phase_ = Phase::kWriting;
-    asio::async_write(tcp_.socket(), asio::buffer(plain_),
-                      [self = shared_from_this()](beast::error_code, size_t) {
-                        self->closeSocket();
-                      });
+    asio::async_write(
+        tcp_.socket(), asio::buffer(plain_),
+        [self = shared_from_this()](beast::error_code, size_t) { self->closeSocket(); });
   }
 
   void onHandshake(beast::error_code ec, size_t used) {
@@ -148,20 +147,19 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(core_.options.bodyLimit);
     parser_->header_limit(64 * 1024);
     lowest().expires_after(core_.options.requestTimeout);
-    http::async_read(*tls_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       self->onRead(ec);
-                     });
+    http::async_read(
+        *tls_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->onRead(ec); });
   }
 
   void onRead(beast::error_code ec) {
     if (ec == http::error::end_of_stream) return shutdownTls();
     if (ec == http::error::body_limit) {
       return respondAndClose(
-          errorResponse(Status::InvalidArgument(
-              "RequestEntityTooLarge",
-              "The request body is larger than the limit of " +
-                  std::to_string(core_.options.bodyLimit) + " bytes; send a smaller body.")),
+          errorResponse(Status::InvalidArgument("RequestEntityTooLarge",
+                                                "The request body is larger than the limit of " +
+                                                    std::to_string(core_.options.bodyLimit) +
+                                                    " bytes; send a smaller body.")),
           413);
     }
     if (ec == beast::error::timeout) {
@@ -170,10 +168,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec) {
       if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
-        return respondAndClose(
-            errorResponse(Status::InvalidArgument("BadRequest",
-                                                  "Malformed HTTP request: " + ec.message())),
-            400);
+        return respondAndClose(errorResponse(Status::InvalidArgument(
+                                   "BadRequest", "Malformed HTTP request: " + ec.message())),
+                               400);
       }
       return closeSocket();
     }
@@ -211,7 +208,9 @@ class Session : public std::enable_shared_from_this<Session> {
       response = errorResponse(Status::Internal("Unexpected error"));
     }
     auto ms = std::chrono::duration_cast<std::chrono::microseconds>(
-                  std::chrono::steady_clock::now() - started).count() / 1000.0;
+                  std::chrono::steady_clock::now() - started)
+                  .count() /
+              1000.0;
     spdlog::debug("{} {} {} -> {} ({:.1f} ms)", remote_, request.method, request.target,
                   response.status, ms);
     write(std::move(response), version, keepAlive && !stopping_, request.method == "HEAD");
@@ -257,7 +256,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   ServerCore& core_;
   asio::any_io_executor executor_;  // this session's strand
-  beast::tcp_stream tcp_;  // until TLS is detected; then moved into tls_
+  beast::tcp_stream tcp_;           // until TLS is detected; then moved into tls_
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -283,28 +282,27 @@ struct HttpsServer::Impl {
   }
 
   void accept() {
-    acceptor.async_accept(asio::make_strand(core.ioc),
-                          [this](beast::error_code ec, tcp::socket socket) {
-                            if (ec) {
-                              if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
-                                return;
-                              }
-                              spdlog::warn("accept failed: {}", ec.message());
-                            } else {
-                              auto session = std::make_shared<Session>(std::move(socket), core);
-                              bool stopping;
-                              {
-                                std::lock_guard lock(core.mu);
-                                stopping = core.stopping;
-                                core.sessions.remove_if(
-                                    [](const std::weak_ptr<Session>& w) { return w.expired(); });
-                                core.sessions.push_back(session);
-                              }
-                              if (stopping) return;  // session dies unused
-                              session->run();
-                            }
-                            accept();
-                          });
+    acceptor.async_accept(
+        asio::make_strand(core.ioc), [this](beast::error_code ec, tcp::socket socket) {
+          if (ec) {
+            if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
+              return;
+            }
+            spdlog::warn("accept failed: {}", ec.message());
+          } else {
+            auto session = std::make_shared<Session>(std::move(socket), core);
+            bool stopping;
+            {
+              std::lock_guard lock(core.mu);
+              stopping = core.stopping;
+              core.sessions.remove_if([](const std::weak_ptr<Session>& w) { return w.expired(); });
+              core.sessions.push_back(session);
+            }
+            if (stopping) return;  // session dies unused
+            session->run();
+          }
+          accept();
+        });
   }
 
   int threadCount;
@@ -326,8 +324,8 @@ Status HttpsServer::start() {
   boost::system::error_code ec;
 
   core.tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                       ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                       ssl::context::single_dh_use);
   SSL_CTX_set_min_proto_version(core.tls.native_handle(), TLS1_2_VERSION);
   core.tls.use_certificate_chain_file(options.certificateChainFile, ec);
   if (ec) {
@@ -343,8 +341,9 @@ Status HttpsServer::start() {
   auto address = asio::ip::make_address(options.host, ec);
   if (ec) {
     return Status::InvalidArgument("InvalidListenAddress",
-                                   "'" + options.host + "' is not a numeric IP address to listen on"
-                                   " (e.g. 127.0.0.1 or ::1)");
+                                   "'" + options.host +
+                                       "' is not a numeric IP address to listen on"
+                                       " (e.g. 127.0.0.1 or ::1)");
   }
   tcp::endpoint endpoint(address, options.port);
   auto& acceptor = impl_->acceptor;

@@ -29,8 +29,8 @@
 namespace privlink::api {
 
 struct HttpsServerOptions {
-  std::string host = "127.0.0.1";  // numeric IPv4/IPv6 address to bind
-  uint16_t port = 8443;            // 0 picks a free port; see HttpsServer::port()
+  std::string host = "127.0.0.1";    // numeric IPv4/IPv6 address to bind
+  uint16_t port = 8443;              // 0 picks a free port; see HttpsServer::port()
   std::string certificateChainFile;  // PEM: server certificate (then intermediates)
   std::string privateKeyFile;        // PEM
   int threads = 0;                   // 0: std::thread::hardware_concurrency()

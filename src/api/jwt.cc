@@ -51,12 +51,18 @@ std::optional<std::string> decode(std::string_view in, bool url) {
   int bits = 0;
   for (char c : in) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == (url ? '-' : '+')) v = 62;
-    else if (c == (url ? '_' : '/')) v = 63;
-    else return std::nullopt;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == (url ? '-' : '+'))
+      v = 62;
+    else if (c == (url ? '_' : '/'))
+      v = 63;
+    else
+      return std::nullopt;
     acc = (acc << 6) | v;
     bits += 6;
     if (bits >= 8) {
@@ -106,7 +112,8 @@ Result<SigningKey> SigningKey::generate() {
   EVP_PKEY* raw = EVP_RSA_gen(2048);
   if (!raw) return Status::Internal("Cannot generate an RSA-2048 key: " + ossl::lastError());
   ossl::Bio bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), raw, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+  if (!bio ||
+      PEM_write_bio_PrivateKey(bio.get(), raw, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     EVP_PKEY_free(raw);
     return Status::Internal("Cannot write the RSA key: " + ossl::lastError());
   }
@@ -131,8 +138,8 @@ Result<SigningKey> SigningKey::fromPrivateKeyPem(std::string_view pem) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(), digest);
   key.keyId_ = base64UrlEncode(std::string_view(reinterpret_cast<char*>(digest), sizeof(digest)));
-  key.jwk_ = {{"kty", "RSA"}, {"use", "sig"}, {"alg", "RS256"},
-              {"kid", key.keyId_}, {"n", n}, {"e", e}};
+  key.jwk_ = {{"kty", "RSA"},      {"use", "sig"}, {"alg", "RS256"},
+              {"kid", key.keyId_}, {"n", n},       {"e", e}};
   return key;
 }
 
@@ -182,9 +189,10 @@ Result<VerifiedJwt> decodeJwtUnverified(std::string_view token) {
   size_t first = token.find('.');
   size_t second = first == std::string_view::npos ? first : token.find('.', first + 1);
   if (second == std::string_view::npos || token.find('.', second + 1) != std::string_view::npos) {
-    return invalid("The access token is malformed: a JWT has three base64url parts separated by "
-                   "'.'. Get a token from the token endpoint and send 'Authorization: Bearer "
-                   "<token>'.");
+    return invalid(
+        "The access token is malformed: a JWT has three base64url parts separated by "
+        "'.'. Get a token from the token endpoint and send 'Authorization: Bearer "
+        "<token>'.");
   }
   auto header = base64UrlDecode(token.substr(0, first));
   auto claims = base64UrlDecode(token.substr(first + 1, second - first - 1));
@@ -221,7 +229,8 @@ Result<VerifiedJwt> verifyJwt(std::string_view token, const SigningKey& key,
   }
   if (!expect.type.empty()) {
     auto typ = header.find("typ");
-    if (typ == header.end() || !typ->is_string() || !iequals(typ->get<std::string>(), expect.type)) {
+    if (typ == header.end() || !typ->is_string() ||
+        !iequals(typ->get<std::string>(), expect.type)) {
       return invalid("The token is not an access token (typ " +
                      (typ == header.end() ? std::string("missing") : typ->dump()) +
                      "); send the access_token from the token response.");
@@ -236,8 +245,10 @@ Result<VerifiedJwt> verifyJwt(std::string_view token, const SigningKey& key,
   auto iss = claims.find("iss");
   std::string issuer = iss != claims.end() && iss->is_string() ? iss->get<std::string>() : "";
   if (std::find(expect.issuers.begin(), expect.issuers.end(), issuer) == expect.issuers.end()) {
-    return invalid("The access token is from issuer '" + issuer + "', which this server does not "
-                   "trust; it accepts " + joinQuoted(expect.issuers) + ".");
+    return invalid("The access token is from issuer '" + issuer +
+                   "', which this server does not "
+                   "trust; it accepts " +
+                   joinQuoted(expect.issuers) + ".");
   }
 
   auto aud = claims.find("aud");
@@ -249,8 +260,7 @@ Result<VerifiedJwt> verifyJwt(std::string_view token, const SigningKey& key,
     }
   }
   bool audienceOk = std::any_of(audiences.begin(), audiences.end(), [&](const std::string& a) {
-    return std::find(expect.audiences.begin(), expect.audiences.end(), a) !=
-           expect.audiences.end();
+    return std::find(expect.audiences.begin(), expect.audiences.end(), a) != expect.audiences.end();
   });
   if (!audienceOk) {
     std::string got = audiences.empty() ? std::string("(none)") : audiences.front();
@@ -268,18 +278,17 @@ Result<VerifiedJwt> verifyJwt(std::string_view token, const SigningKey& key,
   }
   int64_t expiry = exp->get<int64_t>();
   if (expiry + leeway <= expect.now) {
-    return Status::Unauthenticated(
-        "ExpiredAuthenticationToken",
-        "The access token expiry UTC time '" + utc(expiry) +
-            "' is earlier than current UTC time '" + utc(expect.now) + "'; get a new token.");
+    return Status::Unauthenticated("ExpiredAuthenticationToken",
+                                   "The access token expiry UTC time '" + utc(expiry) +
+                                       "' is earlier than current UTC time '" + utc(expect.now) +
+                                       "'; get a new token.");
   }
   auto nbf = claims.find("nbf");
   if (nbf != claims.end()) {
     if (!nbf->is_number()) return invalid("The access token's nbf is not a number.");
     if (nbf->get<int64_t>() - leeway > expect.now) {
-      return invalid("The access token is not valid before UTC time '" +
-                     utc(nbf->get<int64_t>()) + "'; current UTC time is '" + utc(expect.now) +
-                     "'. Check the clocks.");
+      return invalid("The access token is not valid before UTC time '" + utc(nbf->get<int64_t>()) +
+                     "'; current UTC time is '" + utc(expect.now) + "'. Check the clocks.");
     }
   }
   return jwt;

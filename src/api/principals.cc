@@ -49,7 +49,9 @@ std::string principalKey(std::string_view objectId) {
   return "/privlink/principals/" + toLower(objectId);
 }
 
-std::string tenantKey(std::string_view tenantId) { return "/privlink/tenants/" + toLower(tenantId); }
+std::string tenantKey(std::string_view tenantId) {
+  return "/privlink/tenants/" + toLower(tenantId);
+}
 
 std::string hashSecret(std::string_view secret, int iterations) {
   unsigned char salt[16];

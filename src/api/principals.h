@@ -7,11 +7,10 @@
 // ("pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>").
 // PrincipalDirectory is thread-safe (the Store is).
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "common/status.h"
 #include "store/store.h"

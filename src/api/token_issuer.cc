@@ -1,12 +1,12 @@
 #include "api/token_issuer.h"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "common/guid.h"
 #include "common/resource_id.h"
@@ -118,6 +118,10 @@ HttpResponse TokenIssuer::handle(const HttpRequest& request, const Target& targe
     if (method != "GET" && method != "HEAD") return notAllowed("GET");
     return metadataEndpoints(target);
   }
+  if (is({"msi", "token"})) {
+    if (method != "GET" && method != "POST") return notAllowed("POST");
+    return managedIdentityToken(request, target);
+  }
   if (lower.size() == 3 && lower[0] == "common" && lower[1] == "userrealm") {
     if (method != "GET") return notAllowed("GET");
     auto user = percentDecode(segs[2], false).value_or(segs[2]);
@@ -135,9 +139,9 @@ HttpResponse TokenIssuer::handle(const HttpRequest& request, const Target& targe
   } else if (!lower.empty() && isGuid(lower[0])) {
     if (!iequals(lower[0], config_.tenantId)) {
       return oauthError(400, "invalid_tenant",
-                        "AADSTS90002: Tenant '" + segs[0] + "' not found. This server's tenant is " +
-                            config_.tenantId + "; use it as the tenant (az login --tenant " +
-                            config_.tenantId + ").");
+                        "AADSTS90002: Tenant '" + segs[0] +
+                            "' not found. This server's tenant is " + config_.tenantId +
+                            "; use it as the tenant (az login --tenant " + config_.tenantId + ").");
     }
     bool v2 = (lower.size() > 1 && lower[1] == "v2.0") ||
               (lower.size() > 2 && (lower[1] == "oauth2" || lower[1] == "discovery") &&
@@ -145,8 +149,10 @@ HttpResponse TokenIssuer::handle(const HttpRequest& request, const Target& targe
     flavour = v2 ? Flavour::kV2 : Flavour::kV1;
   } else if (!lower.empty() && (lower[0] == "common" || lower[0] == "organizations")) {
     return oauthError(400, "invalid_tenant",
-                      "The tenant '" + segs[0] + "' is not supported here; use this server's "
-                      "tenant GUID " + config_.tenantId + " (or the authority BASE/adfs).");
+                      "The tenant '" + segs[0] +
+                          "' is not supported here; use this server's "
+                          "tenant GUID " +
+                          config_.tenantId + " (or the authority BASE/adfs).");
   }
   if (flavour) {
     std::vector<std::string> tail(lower.begin() + rest, lower.end());
@@ -248,7 +254,8 @@ HttpResponse TokenIssuer::openidConfiguration(Flavour flavour) const {
       {"authorization_endpoint", oauth + "/authorize"},
       {"token_endpoint", oauth + "/token"},
       {"jwks_uri", keys},
-      {"response_types_supported", {"code", "id_token", "code id_token", "token id_token", "token"}},
+      {"response_types_supported",
+       {"code", "id_token", "code id_token", "token id_token", "token"}},
       {"response_modes_supported", {"query", "fragment", "form_post"}},
       {"subject_types_supported", {"public"}},
       {"id_token_signing_alg_values_supported", {"RS256"}},
@@ -256,8 +263,8 @@ HttpResponse TokenIssuer::openidConfiguration(Flavour flavour) const {
       {"grant_types_supported", {"client_credentials", "password", "refresh_token"}},
       {"scopes_supported", {"openid", "profile", "email", "offline_access"}},
       {"claims_supported",
-       {"sub", "iss", "aud", "exp", "iat", "nbf", "oid", "tid", "upn", "preferred_username",
-        "name", "appid"}},
+       {"sub", "iss", "aud", "exp", "iat", "nbf", "oid", "tid", "upn", "preferred_username", "name",
+        "appid"}},
       {"tenant_region_scope", nullptr},
       {"cloud_instance_name", "localhost"},
   });
@@ -265,6 +272,83 @@ HttpResponse TokenIssuer::openidConfiguration(Flavour flavour) const {
 
 HttpResponse TokenIssuer::jwks() const {
   return jsonResponse({{"keys", json::array({key_.publicJwk()})}});
+}
+
+Result<std::string> TokenIssuer::accessTokenFor(const Principal& p, const std::string& appId,
+                                                Flavour flavour, int64_t now) const {
+  bool user = p.kind == PrincipalKind::kUser;
+  json access = {
+      {"aud", config_.armAudience()},
+      {"iss", issuerFor(flavour)},
+      {"iat", now},
+      {"nbf", now},
+      {"exp", now + config_.accessTokenLifetimeSeconds},
+      {"tid", p.tenantId},
+      {"oid", p.objectId},
+      {"sub", p.objectId},
+      {"appid", appId},
+      {"azp", appId},
+      {"idtyp", user ? "user" : "app"},
+      {"ver", flavour == Flavour::kV2 ? "2.0" : "1.0"},
+      {"uti", randomBase64Url(16)},
+  };
+  if (user) {
+    access["upn"] = p.userPrincipalName;
+    access["unique_name"] = p.userPrincipalName;
+    access["name"] = p.displayName;
+  }
+  return signJwt(key_, kAccessTokenType, access);
+}
+
+HttpResponse TokenIssuer::managedIdentityToken(const HttpRequest& request, const Target& target) {
+  if (config_.managedIdentityObjectId.empty()) {
+    return oauthError(400, "invalid_request",
+                      "The managed identity endpoint is off; start privlinkd with "
+                      "--managed-identity to serve tokens for its admin principal at /msi/token.");
+  }
+  if (!iequals(request.header("Metadata"), "true")) {
+    return oauthError(400, "invalid_request", "Required metadata header not specified");
+  }
+  const std::string& remote = request.remoteAddress;
+  if (!remote.empty() && remote.rfind("127.", 0) != 0 && remote.rfind("::1", 0) != 0 &&
+      remote.rfind("[::1]", 0) != 0) {
+    return oauthError(403, "access_denied",
+                      "The managed identity endpoint only answers clients on this host.");
+  }
+  auto form = parseForm(request.body);
+  auto query = parseForm(target.query);
+  std::string resource = form.count("resource") ? form["resource"] : query["resource"];
+  if (resource.empty()) {
+    return oauthError(
+        400, "invalid_request",
+        "The resource parameter is missing; send resource=" + config_.armAudience() + ".");
+  }
+  if (!iequals(trimSlashes(resource), config_.baseUrl)) {
+    return oauthError(400, "invalid_resource",
+                      "AADSTS500011: The resource principal named " + resource +
+                          " was not found. This server issues tokens for its ARM endpoint only; "
+                          "request the resource '" +
+                          config_.armAudience() + "'.");
+  }
+  auto found = principals_.byObjectId(config_.managedIdentityObjectId);
+  if (!found.ok()) return oauthError(500, "server_error", found.status().message());
+  if (!*found) {
+    return oauthError(400, "invalid_request", "The managed identity's principal no longer exists.");
+  }
+  int64_t now = config_.now();
+  auto token = accessTokenFor(**found, (*found)->appId, Flavour::kAdfs, now);
+  if (!token.ok()) return oauthError(500, "server_error", token.status().message());
+  auto out = jsonResponse({
+      {"token_type", "Bearer"},
+      {"access_token", *token},
+      {"expires_in", std::to_string(config_.accessTokenLifetimeSeconds)},
+      {"expires_on", std::to_string(now + config_.accessTokenLifetimeSeconds)},
+      {"not_before", std::to_string(now)},
+      {"resource", resource},
+      {"client_id", (*found)->appId},
+  });
+  out.setHeader("Cache-Control", "no-store");
+  return out;
 }
 
 HttpResponse TokenIssuer::token(const HttpRequest& request, Flavour flavour) {
@@ -302,15 +386,16 @@ HttpResponse TokenIssuer::token(const HttpRequest& request, Flavour flavour) {
     std::string resource = s;
     if (resource.size() >= 9 && iequals(resource.substr(resource.size() - 9), "/.default")) {
       resource.resize(resource.size() - 9);
-    } else if (size_t slash = resource.rfind('/'); slash != std::string::npos &&
-                                                  slash + 1 < resource.size()) {
+    } else if (size_t slash = resource.rfind('/');
+               slash != std::string::npos && slash + 1 < resource.size()) {
       resource.resize(slash);  // "BASE//user_impersonation"
     }
     if (!iequals(trimSlashes(resource), base)) {
       return oauthError(400, "invalid_scope",
                         "AADSTS500011: The resource principal named " + s +
                             " was not found. This server issues tokens for its ARM endpoint "
-                            "only; request the scope '" + base + "/.default'.");
+                            "only; request the scope '" +
+                            base + "/.default'.");
     }
   }
   std::string resource = field("resource");
@@ -318,7 +403,8 @@ HttpResponse TokenIssuer::token(const HttpRequest& request, Flavour flavour) {
     return oauthError(400, "invalid_resource",
                       "AADSTS500011: The resource principal named " + resource +
                           " was not found. This server issues tokens for its ARM endpoint only; "
-                          "request the resource '" + base + "/'.");
+                          "request the resource '" +
+                          base + "/'.");
   }
   std::string scopeOut;
   for (const auto& s : requested) scopeOut += (scopeOut.empty() ? "" : " ") + s;
@@ -344,8 +430,10 @@ HttpResponse TokenIssuer::token(const HttpRequest& request, Flavour flavour) {
       spdlog::warn("token: client_credentials refused for client_id {}", clientId);
       return oauthError(401, "invalid_client",
                         "AADSTS7000215: Invalid client secret provided, or no service principal "
-                        "has client_id '" + clientId + "'. Check the clientId and clientSecret "
-                        "(privlinkd writes the admin's to admin.json in its state directory).");
+                        "has client_id '" +
+                            clientId +
+                            "'. Check the clientId and clientSecret "
+                            "(privlinkd writes the admin's to admin.json in its state directory).");
     }
     principal = std::move(**found);
     appId = principal->appId;
@@ -399,8 +487,9 @@ HttpResponse TokenIssuer::token(const HttpRequest& request, Flavour flavour) {
     return oauthError(400, "invalid_request", "The request body must contain grant_type.");
   } else {
     return oauthError(400, "unsupported_grant_type",
-                      "The grant type '" + grantType + "' is not supported; use "
-                      "client_credentials, password or refresh_token.");
+                      "The grant type '" + grantType +
+                          "' is not supported; use "
+                          "client_credentials, password or refresh_token.");
   }
 
   const Principal& p = *principal;
@@ -408,27 +497,7 @@ HttpResponse TokenIssuer::token(const HttpRequest& request, Flavour flavour) {
   int64_t now = config_.now();
   int64_t exp = now + config_.accessTokenLifetimeSeconds;
   std::string issuer = issuerFor(flavour);
-  json access = {
-      {"aud", config_.armAudience()},
-      {"iss", issuer},
-      {"iat", now},
-      {"nbf", now},
-      {"exp", exp},
-      {"tid", p.tenantId},
-      {"oid", p.objectId},
-      {"sub", p.objectId},
-      {"appid", appId},
-      {"azp", appId},
-      {"idtyp", user ? "user" : "app"},
-      {"ver", flavour == Flavour::kV2 ? "2.0" : "1.0"},
-      {"uti", randomBase64Url(16)},
-  };
-  if (user) {
-    access["upn"] = p.userPrincipalName;
-    access["unique_name"] = p.userPrincipalName;
-    access["name"] = p.displayName;
-  }
-  auto accessToken = signJwt(key_, kAccessTokenType, access);
+  auto accessToken = accessTokenFor(p, appId, flavour, now);
   if (!accessToken.ok()) return oauthError(500, "server_error", accessToken.status().message());
 
   json response = {

@@ -12,6 +12,10 @@
 //        grant_type client_credentials (secret in the form or HTTP Basic), password (users;
 //        adds refresh_token and id_token), refresh_token.
 //   GET  /common/userrealm/{user}                      "Managed" (MSAL realm discovery)
+//   POST /msi/token (form resource=BASE/, header Metadata: true; GET with ?resource= too)
+//        only when IdentityConfig::managedIdentityObjectId is set (privlinkd --managed-identity)
+//        and only for loopback clients: v1 JSON {token_type, access_token, expires_in,
+//        expires_on, resource} for that principal (az login --identity with MSI_ENDPOINT).
 // {tenant} must be this server's tenant GUID. Errors use the OAuth shape
 // {"error":"invalid_client","error_description":"..."} with 400 or 401.
 //
@@ -42,6 +46,8 @@ struct IdentityConfig {
   int64_t accessTokenLifetimeSeconds = 3600;
   int64_t refreshTokenLifetimeSeconds = 24 * 3600;
   std::function<int64_t()> clock;  // seconds since the epoch; empty = system clock
+  // Object id of the principal /msi/token issues tokens for; empty = the endpoint is off.
+  std::string managedIdentityObjectId;
 
   int64_t now() const;
   std::string armAudience() const { return baseUrl + "/"; }
@@ -76,6 +82,9 @@ class TokenIssuer {
   HttpResponse openidConfiguration(Flavour flavour) const;
   HttpResponse jwks() const;
   HttpResponse token(const HttpRequest& request, Flavour flavour);
+  HttpResponse managedIdentityToken(const HttpRequest& request, const Target& target);
+  Result<std::string> accessTokenFor(const Principal& principal, const std::string& appId,
+                                     Flavour flavour, int64_t now) const;
   std::string issuerFor(Flavour flavour) const;
 
   IdentityConfig config_;

@@ -1,18 +1,18 @@
 // privlinkd: the privlink daemon (API, controller and agent roles; see api/daemon.h).
 //
 //   privlinkd [--state-dir DIR] [--listen HOST:PORT] [--role api,controller,agent]
-//             [--threads N] [--log-level debug|info|warn|error] [--cleanup]
+//             [--threads N] [--log-level debug|info|warn|error] [--name-prefix P]
+//             [--managed-identity] [--cleanup]
 //
 // On start it prints one line "privlinkd listening on https://localhost:PORT (state DIR)" to
 // stdout and runs until SIGTERM or SIGINT, which stop it gracefully.
 #include <signal.h>
-
-#include <cstdio>
-#include <string>
-
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <string>
 
 #include "api/daemon.h"
 
@@ -35,6 +35,11 @@ int main(int argc, char** argv) {
   app.add_option("--threads", options.threads, "I/O threads (0: one per CPU)")
       ->capture_default_str();
   app.add_option("--log-level", logLevel, "debug, info, warn or error")->capture_default_str();
+  app.add_option("--name-prefix", options.namePrefix,
+                 "Prefix of the kernel objects the agent owns (tests use a unique one)")
+      ->capture_default_str();
+  app.add_flag("--managed-identity", options.managedIdentity,
+               "Serve /msi/token (admin tokens for local clients; az login --identity)");
   app.add_flag("--cleanup", cleanup,
                "Remove every kernel object privlink owns (namespaces, links, nft tables) and exit");
   CLI11_PARSE(app, argc, argv);
@@ -51,9 +56,13 @@ int main(int argc, char** argv) {
   options.roles = *parsedRoles;
 
   if (cleanup) {
-    // The agent (src/agent) owns kernel objects; this build has none to remove.
-    std::printf("privlinkd --cleanup: the data-plane agent is not part of this build, so "
-                "privlinkd owns no kernel objects; nothing to remove\n");
+    auto cleaned = privlink::api::cleanupKernel(options.namePrefix);
+    if (!cleaned.ok()) {
+      std::fprintf(stderr, "privlinkd --cleanup: %s\n", cleaned.toString().c_str());
+      return 1;
+    }
+    std::printf("privlinkd --cleanup: removed every kernel object with prefix '%s'\n",
+                options.namePrefix.c_str());
     return 0;
   }
 

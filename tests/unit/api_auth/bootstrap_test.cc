@@ -1,11 +1,10 @@
 #include "api/bootstrap.h"
 
+#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
 #include <filesystem>
-
-#include <gtest/gtest.h>
 
 #include "api/certificates.h"
 #include "api/principals.h"
@@ -70,7 +69,8 @@ TEST_F(BootstrapTest, ReissuesAMissingServerCertificateFromTheSameCa) {
   auto second = prepareStateDir(stateDir_).value();
   EXPECT_EQ(readFile(second.caCertificateFile).value(), ca);
   EXPECT_TRUE(
-      verifyServerCertificate(ca, readFile(second.serverCertificateFile).value(), "localhost").ok());
+      verifyServerCertificate(ca, readFile(second.serverCertificateFile).value(), "localhost")
+          .ok());
 }
 
 TEST_F(BootstrapTest, RefusesACaKeyWithoutItsCertificate) {
@@ -104,21 +104,22 @@ TEST_F(BootstrapTest, IdentityIsCreatedOnceAndReused) {
   ASSERT_TRUE(sp.has_value());
   EXPECT_TRUE(sp->isAdmin);
   EXPECT_TRUE(verifySecret(admin1["clientSecret"].get<std::string>(), sp->secretHash));
-  EXPECT_EQ(sp->toBody().dump().find(admin1["clientSecret"].get<std::string>()),
-            std::string::npos);
-  ASSERT_TRUE(store->read([&](store::ReadView& view) -> Status {
-    auto sub = view.get("/subscriptions/" + first->subscriptionId).value();
-    EXPECT_TRUE(sub.has_value());
-    if (sub) {
-      EXPECT_EQ(sub->type, "microsoft.resources/subscriptions");
-      EXPECT_EQ(sub->body["tenantId"], first->tenantId);
-      EXPECT_EQ(sub->body["state"], "Enabled");
-      EXPECT_EQ(sub->body["displayName"], "privlink default");
-    }
-    auto tenant = view.get(tenantKey(first->tenantId)).value();
-    EXPECT_TRUE(tenant.has_value());
-    return Status::Ok();
-  }).ok());
+  EXPECT_EQ(sp->toBody().dump().find(admin1["clientSecret"].get<std::string>()), std::string::npos);
+  ASSERT_TRUE(store
+                  ->read([&](store::ReadView& view) -> Status {
+                    auto sub = view.get("/subscriptions/" + first->subscriptionId).value();
+                    EXPECT_TRUE(sub.has_value());
+                    if (sub) {
+                      EXPECT_EQ(sub->type, "microsoft.resources/subscriptions");
+                      EXPECT_EQ(sub->body["tenantId"], first->tenantId);
+                      EXPECT_EQ(sub->body["state"], "Enabled");
+                      EXPECT_EQ(sub->body["displayName"], "privlink default");
+                    }
+                    auto tenant = view.get(tenantKey(first->tenantId)).value();
+                    EXPECT_TRUE(tenant.has_value());
+                    return Status::Ok();
+                  })
+                  .ok());
   store.reset();
 
   // Restart: same tenant, subscription, admin and secret; the endpoint follows the new port.

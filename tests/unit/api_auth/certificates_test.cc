@@ -1,11 +1,10 @@
 #include "api/certificates.h"
 
+#include <gtest/gtest.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include <ctime>
-
-#include <gtest/gtest.h>
 
 namespace privlink::api {
 namespace {
@@ -34,8 +33,10 @@ TEST(Certificates, CaIsACertificateAuthority) {
 TEST(Certificates, ServerCertificateChainsToCaForLocalhostAndLoopback) {
   auto server = issueServerCertificate(ca(), ServerCertificateRequest{});
   ASSERT_TRUE(server.ok()) << server.status().toString();
-  EXPECT_TRUE(verifyServerCertificate(ca().certificatePem, server->certificatePem, "localhost").ok());
-  EXPECT_TRUE(verifyServerCertificate(ca().certificatePem, server->certificatePem, "127.0.0.1").ok());
+  EXPECT_TRUE(
+      verifyServerCertificate(ca().certificatePem, server->certificatePem, "localhost").ok());
+  EXPECT_TRUE(
+      verifyServerCertificate(ca().certificatePem, server->certificatePem, "127.0.0.1").ok());
   EXPECT_TRUE(keyMatchesCertificate(server->certificatePem, server->privateKeyPem));
   EXPECT_FALSE(keyMatchesCertificate(server->certificatePem, ca().privateKeyPem));
 
@@ -51,13 +52,15 @@ TEST(Certificates, ServerCertificateDoesNotNameOtherHosts) {
   Status other = verifyServerCertificate(ca().certificatePem, server.certificatePem, "example.com");
   EXPECT_FALSE(other.ok());
   EXPECT_NE(other.message().find("does not verify"), std::string::npos);
-  EXPECT_FALSE(verifyServerCertificate(ca().certificatePem, server.certificatePem, "10.0.0.1").ok());
+  EXPECT_FALSE(
+      verifyServerCertificate(ca().certificatePem, server.certificatePem, "10.0.0.1").ok());
 }
 
 TEST(Certificates, ServerCertificateDoesNotVerifyAgainstAnotherCa) {
   auto otherCa = createCertificateAuthority("other CA", 30).value();
   auto server = issueServerCertificate(otherCa, ServerCertificateRequest{}).value();
-  EXPECT_FALSE(verifyServerCertificate(ca().certificatePem, server.certificatePem, "localhost").ok());
+  EXPECT_FALSE(
+      verifyServerCertificate(ca().certificatePem, server.certificatePem, "localhost").ok());
   EXPECT_TRUE(verifyServerCertificate(otherCa.certificatePem, server.certificatePem, "").ok());
 }
 

@@ -54,9 +54,9 @@ TEST_F(FrontendTest, ExpiredTokenSaysSo) {
 
 TEST_F(FrontendTest, TokenOfADeletedPrincipalIsRefused) {
   std::string token = adminToken();
-  ASSERT_TRUE(store_->write([&](store::Transaction& txn) {
-    return txn.erase(principalKey(sp_.objectId));
-  }).ok());
+  ASSERT_TRUE(
+      store_->write([&](store::Transaction& txn) { return txn.erase(principalKey(sp_.objectId)); })
+          .ok());
   auto response = send("GET", "/subscriptions?api-version=2020-01-01", "",
                        {{"Authorization", "Bearer " + token}});
   EXPECT_EQ(response.status, 401);
@@ -77,8 +77,9 @@ TEST_F(FrontendTest, TokenForAnotherEndpointIsRefused) {
                        {"client_secret", "sp-secret"}});
   auto issued = otherIssuer.handle(request, splitTarget(request.target));
   ASSERT_EQ(issued.status, 200);
-  auto response = send("GET", "/subscriptions?api-version=2020-01-01", "",
-                       {{"Authorization", "Bearer " + body(issued)["access_token"].get<std::string>()}});
+  auto response =
+      send("GET", "/subscriptions?api-version=2020-01-01", "",
+           {{"Authorization", "Bearer " + body(issued)["access_token"].get<std::string>()}});
   EXPECT_EQ(response.status, 401);
   EXPECT_EQ(body(response)["error"]["code"], "InvalidAuthenticationToken");
 }

@@ -1,9 +1,9 @@
 #pragma once
 // A token issuer, authenticator and frontend over an in-memory store, with a settable clock.
 
-#include <memory>
-
 #include <gtest/gtest.h>
+
+#include <memory>
 
 #include "api/authenticator.h"
 #include "api/frontend.h"

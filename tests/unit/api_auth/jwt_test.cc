@@ -1,10 +1,9 @@
 #include "api/jwt.h"
 
+#include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
-
-#include <gtest/gtest.h>
 
 namespace privlink::api {
 namespace {
@@ -167,8 +166,8 @@ TEST(Jwt, RefusesTamperedPayload) {
 
 TEST(Jwt, RefusesAlgNone) {
   json header = {{"alg", "none"}, {"typ", "at+jwt"}};
-  std::string unsigned_ = base64UrlEncode(header.dump()) + "." + base64UrlEncode(claims().dump()) +
-                          ".";
+  std::string unsigned_ =
+      base64UrlEncode(header.dump()) + "." + base64UrlEncode(claims().dump()) + ".";
   auto verified = verifyJwt(unsigned_, key(), expectations());
   ASSERT_FALSE(verified.ok());
   EXPECT_NE(verified.status().message().find("'none'"), std::string::npos);

@@ -1,8 +1,8 @@
 #include "api/principals.h"
 
-#include <cctype>
-
 #include <gtest/gtest.h>
+
+#include <cctype>
 
 #include "common/guid.h"
 
@@ -23,9 +23,7 @@ TEST(SecretHash, VerifiesOnlyTheRightSecret) {
   EXPECT_FALSE(verifySecret("", hash));
 }
 
-TEST(SecretHash, IsSalted) {
-  EXPECT_NE(hashSecret("same", 1000), hashSecret("same", 1000));
-}
+TEST(SecretHash, IsSalted) { EXPECT_NE(hashSecret("same", 1000), hashSecret("same", 1000)); }
 
 TEST(SecretHash, DefaultIterationsAreExpensive) {
   std::string hash = hashSecret("x");
@@ -34,10 +32,10 @@ TEST(SecretHash, DefaultIterationsAreExpensive) {
 }
 
 TEST(SecretHash, RefusesMalformedHashes) {
-  for (std::string bad : {"", "x", "pbkdf2-sha256$1000$c2FsdA==", "md5$1$a$b",
-                          "pbkdf2-sha256$0$c2FsdA==$aGFzaA==", "pbkdf2-sha256$abc$c2FsdA==$aGFzaA==",
-                          "pbkdf2-sha256$1000$***$aGFzaA==", "pbkdf2-sha256$1000$c2FsdA==$",
-                          "pbkdf2-sha256$99999999999$c2FsdA==$aGFzaA=="}) {
+  for (std::string bad :
+       {"", "x", "pbkdf2-sha256$1000$c2FsdA==", "md5$1$a$b", "pbkdf2-sha256$0$c2FsdA==$aGFzaA==",
+        "pbkdf2-sha256$abc$c2FsdA==$aGFzaA==", "pbkdf2-sha256$1000$***$aGFzaA==",
+        "pbkdf2-sha256$1000$c2FsdA==$", "pbkdf2-sha256$99999999999$c2FsdA==$aGFzaA=="}) {
     EXPECT_FALSE(verifySecret("anything", bad)) << bad;
   }
 }

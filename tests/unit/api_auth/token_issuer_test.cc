@@ -98,10 +98,9 @@ TEST_F(TokenIssuerTest, ClientCredentialsWithHttpBasic) {
 TEST_F(TokenIssuerTest, WrongSecretOrUnknownClientIsInvalidClient) {
   for (auto [id, secret] : {std::pair{sp_.appId, std::string("wrong")},
                             std::pair{newGuid(), std::string("sp-secret")}}) {
-    auto response = send("POST", "/adfs/oauth2/token",
-                         form({{"grant_type", "client_credentials"},
-                               {"client_id", id},
-                               {"client_secret", secret}}));
+    auto response = send(
+        "POST", "/adfs/oauth2/token",
+        form({{"grant_type", "client_credentials"}, {"client_id", id}, {"client_secret", secret}}));
     EXPECT_EQ(response.status, 401);
     EXPECT_EQ(body(response)["error"], "invalid_client");
     EXPECT_TRUE(body(response).contains("error_description"));
@@ -130,8 +129,9 @@ TEST_F(TokenIssuerTest, PasswordGrantReturnsIdAndRefreshTokens) {
                              {"username", "Alice@privlink.local"},
                              {"password", "alice-pw"},
                              {"client_id", "04b07795-8ddb-461a-bbee-02f9e1bf7b46"},
-                             {"scope", "https://localhost:8443//.default offline_access openid "
-                                       "profile"}}));
+                             {"scope",
+                              "https://localhost:8443//.default offline_access openid "
+                              "profile"}}));
   ASSERT_EQ(response.status, 200) << response.body;
   auto b = body(response);
   ASSERT_TRUE(b.contains("refresh_token"));
@@ -217,6 +217,56 @@ TEST_F(TokenIssuerTest, UnsupportedGrantsAndMethods) {
   EXPECT_EQ(get.status, 405);
   auto unknown = send("GET", "/adfs/nothing-here");
   EXPECT_EQ(unknown.status, 404);
+}
+
+}  // namespace
+}  // namespace privlink::api
+
+namespace privlink::api {
+namespace {
+
+using ManagedIdentityTest = testing::IdentityFixture;
+
+TEST_F(ManagedIdentityTest, OffByDefault) {
+  auto response = send("POST", "/msi/token", "resource=https%3A%2F%2Flocalhost%3A8443%2F",
+                       {{"Metadata", "true"}});
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(body(response)["error_description"].get<std::string>().find("--managed-identity"),
+            std::string::npos);
+}
+
+TEST_F(ManagedIdentityTest, IssuesTokensForTheConfiguredPrincipalToLocalClients) {
+  IdentityConfig config = config_;
+  config.managedIdentityObjectId = sp_.objectId;
+  TokenIssuer issuer(config, testing::testKey(), *principals_);
+  HttpRequest request;
+  request.method = "POST";
+  request.target = "/msi/token";
+  request.body = "resource=https%3A%2F%2Flocalhost%3A8443%2F";
+  request.remoteAddress = "127.0.0.1:50000";
+
+  auto noHeader = issuer.handle(request, splitTarget(request.target));
+  EXPECT_EQ(noHeader.status, 400);
+
+  request.headers["Metadata"] = "true";
+  auto response = issuer.handle(request, splitTarget(request.target));
+  ASSERT_EQ(response.status, 200) << response.body;
+  auto b = body(response);
+  EXPECT_EQ(b["token_type"], "Bearer");
+  EXPECT_EQ(b["resource"], "https://localhost:8443/");
+  EXPECT_FALSE(b["expires_on"].get<std::string>().empty());
+  HttpRequest arm;
+  arm.headers["Authorization"] = "Bearer " + b["access_token"].get<std::string>();
+  auto caller = authenticator_->authenticate(arm);
+  ASSERT_TRUE(caller.ok()) << caller.status().toString();
+  EXPECT_EQ(caller->principalId, sp_.objectId);
+
+  request.remoteAddress = "10.1.2.3:50000";
+  EXPECT_EQ(issuer.handle(request, splitTarget(request.target)).status, 403);
+
+  request.remoteAddress = "127.0.0.1:50000";
+  request.body = "resource=https%3A%2F%2Fmanagement.azure.com%2F";
+  EXPECT_EQ(issuer.handle(request, splitTarget(request.target)).status, 400);
 }
 
 }  // namespace
