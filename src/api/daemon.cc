@@ -25,6 +25,7 @@
 #include "control/authorization/authorizer.h"
 #include "control/network/register.h"
 #include "control/privatedns/private_dns_kinds.h"
+#include "control/privatelink/register.h"
 #include "control/provisioning.h"
 #include "control/resource_service.h"
 #include "dataplane/kernel.h"
@@ -36,6 +37,7 @@ struct Daemon::Parts {
   std::unique_ptr<store::Store> store;
   control::ProvisioningTracker tracker;
   std::unique_ptr<control::ResourceService> service;
+  std::shared_ptr<control::privatelink::PrivateLinkContext> privateLink;  // PaaS types extend it
   std::unique_ptr<ArmRouter> router;
   std::unique_ptr<PrincipalDirectory> principals;
   std::unique_ptr<TokenIssuer> issuer;
@@ -184,6 +186,7 @@ Status Daemon::start() {
       std::make_unique<control::ResourceService>(*parts_->store, parts_->tracker, controlConfig);
   control::registerNetworkKinds(*parts_->service);
   control::privatedns::registerPrivateDnsKinds(*parts_->service);
+  parts_->privateLink = control::privatelink::registerPrivateLinkKinds(*parts_->service);
 
   if (options_.roles.agent) RETURN_IF_ERROR(startAgent());
 
