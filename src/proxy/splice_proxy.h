@@ -1,0 +1,111 @@
+#pragma once
+// SpliceProxy: the PROXY-protocol-v2 TCP proxy of private endpoints whose private link service has
+// enableProxyProtocol (DESIGN.md §2). In each consumer VNet namespace, nftables TPROXY hands the
+// endpoint's TCP connections to an IP_TRANSPARENT listener of this proxy; for each connection the
+// proxy connects, from inside the same namespace, to the endpoint's upstream (its transit address
+// T_pe, same port as the original destination), writes a PPv2 header first (source = the client's
+// address and port, destination = the endpoint's address and port, TLV EE 00 05 01 <LinkID LE>),
+// then moves bytes both ways with splice(2) through one pipe per direction (zero copy).
+//
+// Per connection: memory is bounded by two pipes of `pipeCapacity` bytes (plus the kernel's
+// socket buffers); a side is not read while its pipe is full (backpressure); a FIN from one side
+// becomes shutdown(SHUT_WR) on the other once its pipe has drained (half-close); a reset or error
+// on one side resets the other; a connection with no bytes moving for `idleTimeout` is reset on
+// both sides; a client whose destination is not in the namespace's endpoint map, or whose upstream
+// refuses or does not answer within `connectTimeout`, is reset. Each connection holds 6 fds.
+//
+// Threading: one event-loop thread (start()..stop()) drives every namespace. All public methods
+// are thread-safe and may be called before or after start(). The proxy's sockets are created in
+// their namespace with dataplane::NamespaceGuard (listeners on the calling thread, upstream
+// sockets on the loop thread, which stays in the last namespace it needed). Requires
+// CAP_NET_ADMIN (IP_TRANSPARENT) and CAP_SYS_ADMIN (setns).
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "common/ip.h"
+#include "common/status.h"
+
+namespace privlink::proxy {
+
+// Where the connections to one private endpoint address go.
+struct EndpointTarget {
+  IpAddress upstream{};  // T_pe: connected to on the original destination port
+  uint32_t linkId = 0;   // the connection's linkIdentifier, sent in the Azure TLV
+  bool operator==(const EndpointTarget&) const = default;
+};
+// Private endpoint address (the original destination) -> target, for one namespace.
+using EndpointMap = std::map<IpAddress, EndpointTarget>;
+
+struct SpliceProxyOptions {
+  std::chrono::milliseconds idleTimeout{std::chrono::minutes(4)};  // Azure LB's TCP idle default
+  std::chrono::milliseconds connectTimeout{std::chrono::seconds(10)};
+  // Bytes buffered per direction per connection (the pipe size; rounded up to pages by the
+  // kernel, minimum one page).
+  int pipeCapacity = 64 * 1024;
+  int listenBacklog = 4096;
+};
+
+struct SpliceProxyCounters {
+  uint64_t connectionsAccepted = 0;
+  uint64_t connectionsActive = 0;
+  uint64_t connectionsClosed = 0;        // every end: normal, reset, timeout, failure
+  uint64_t unknownEndpoint = 0;          // destination not in the map: client reset
+  uint64_t upstreamConnectFailures = 0;  // refused, unreachable or connect timeout
+  uint64_t idleTimeouts = 0;
+  uint64_t resets = 0;                   // a side reset or failed mid-stream
+  uint64_t bytesToUpstream = 0;          // payload, PPv2 header excluded
+  uint64_t bytesToClient = 0;
+  uint64_t headersSent = 0;
+};
+
+// Per (namespace, endpoint address). Bytes are added when a connection closes.
+struct EndpointCounters {
+  uint64_t connections = 0;
+  uint64_t upstreamConnectFailures = 0;
+  uint64_t bytesToUpstream = 0;
+  uint64_t bytesToClient = 0;
+  bool operator==(const EndpointCounters&) const = default;
+};
+
+class SpliceProxy {
+ public:
+  explicit SpliceProxy(SpliceProxyOptions options = {});
+  ~SpliceProxy();  // stop()s
+  SpliceProxy(const SpliceProxy&) = delete;
+  SpliceProxy& operator=(const SpliceProxy&) = delete;
+
+  // Opens IP_TRANSPARENT listeners (IPv4 0.0.0.0:port and IPv6 [::]:port, v6-only) inside the
+  // persistent namespace `ns`; port 0 picks a free port. Returns the bound port. NotFound if `ns`
+  // does not exist, AlreadyExists if `ns` already has a listener, Internal with the errno for
+  // socket errors (EADDRINUSE, EPERM without CAP_NET_ADMIN).
+  Result<uint16_t> addListener(const std::string& ns, uint16_t port);
+  // Replaces the endpoint map of `ns` atomically: connections accepted afterwards use the new map;
+  // established connections are not touched. Allowed before addListener.
+  void setEndpoints(const std::string& ns, EndpointMap endpoints);
+  // Closes the listeners and resets every connection of `ns`, forgets its map and handle.
+  void removeNamespace(const std::string& ns);
+
+  // Starts the event-loop thread. Internal if epoll/eventfd cannot be created; Conflict if
+  // already running.
+  Status start();
+  // Stops the loop, resets every connection, closes every listener. Idempotent.
+  void stop();
+
+  SpliceProxyCounters counters() const;
+  std::map<std::pair<std::string, IpAddress>, EndpointCounters> endpointCounters() const;
+
+ private:
+  class Loop;
+  SpliceProxyOptions options_;
+  std::unique_ptr<Loop> loop_;
+};
+
+}  // namespace privlink::proxy

@@ -1,0 +1,503 @@
+// The PPv2 splice proxy on a real topology (root):
+//
+//   client ns (10.0.1.5) --veth-- VNet ns (10.0.1.1, endpoints 10.0.1.4 and 10.0.1.6 local;
+//   nft TPROXY of tcp/8443 to the proxy's listener) --veth-- upstream ns (100.64.0.2, the
+//   endpoint's "T_pe", an in-process server that parses the header with parseProxyHeader).
+#include "proxy/splice_proxy.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "dataplane/kernel.h"
+#include "dataplane/netns.h"
+#include "dataplane/unique_fd.h"
+#include "proxy/proxy_protocol.h"
+
+namespace privlink::proxy {
+namespace {
+
+using dataplane::Kernel;
+using dataplane::NamespaceGuard;
+using dataplane::NetnsHandle;
+using dataplane::UniqueFd;
+using namespace std::chrono_literals;
+
+constexpr uint16_t kServicePort = 8443;
+constexpr uint32_t kLinkId = 0x11223344;
+
+IpAddress ip(const char* text) { return *IpAddress::parse(text); }
+
+sockaddr_in v4(const char* address, uint16_t port) {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  ::inet_pton(AF_INET, address, &sa.sin_addr);
+  return sa;
+}
+
+void removeTestNamespaces(const std::string& prefix) {
+  auto names = dataplane::listPersistentNamespaces();
+  if (!names.ok()) return;
+  for (const std::string& name : *names) {
+    bool stale = false;
+    if (name.rfind("plppv2", 0) == 0) {
+      const int pid = std::atoi(name.c_str() + 6);
+      stale = pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH;
+    }
+    if (name.rfind(prefix, 0) == 0 || stale) (void)dataplane::deletePersistentNamespace(name);
+  }
+}
+
+int openFdCount() {
+  int n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+// Deterministic payload byte at stream offset i (direction d), so both ends can check content.
+uint8_t patternByte(uint64_t i, int d) { return static_cast<uint8_t>((i * 131 + (i >> 12) + d) & 0xff); }
+
+bool sendAll(int fd, const void* data, size_t n) {
+  const auto* p = static_cast<const uint8_t*>(data);
+  while (n > 0) {
+    const ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
+    if (w <= 0) return false;
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+// Reads exactly n bytes; false on EOF/error/timeout.
+bool recvAll(int fd, void* data, size_t n) {
+  auto* p = static_cast<uint8_t*>(data);
+  while (n > 0) {
+    const ssize_t r = ::recv(fd, p, n, 0);
+    if (r <= 0) return false;
+    p += r;
+    n -= static_cast<size_t>(r);
+  }
+  return true;
+}
+
+std::string recvString(int fd, size_t n) {
+  std::string s(n, '\0');
+  if (!recvAll(fd, s.data(), n)) return "<short read: " + std::string(std::strerror(errno)) + ">";
+  return s;
+}
+
+void setTimeouts(int fd) {
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+// Sends `total` pattern bytes (direction d) and returns true if all went out.
+bool sendPattern(int fd, uint64_t total, int d, std::atomic<uint64_t>* sent = nullptr) {
+  std::vector<uint8_t> buf(64 * 1024);
+  for (uint64_t off = 0; off < total;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), total - off));
+    for (size_t i = 0; i < n; ++i) buf[i] = patternByte(off + i, d);
+    if (!sendAll(fd, buf.data(), n)) return false;
+    off += n;
+    if (sent) sent->store(off);
+  }
+  return true;
+}
+
+// Receives until EOF; returns the byte count, or -1 if the content differs from the pattern.
+int64_t recvPatternToEof(int fd, int d) {
+  std::vector<uint8_t> buf(64 * 1024);
+  uint64_t off = 0;
+  for (;;) {
+    const ssize_t r = ::recv(fd, buf.data(), buf.size(), 0);
+    if (r < 0) return -2;
+    if (r == 0) return static_cast<int64_t>(off);
+    for (ssize_t i = 0; i < r; ++i) {
+      if (buf[static_cast<size_t>(i)] != patternByte(off + static_cast<uint64_t>(i), d)) return -1;
+    }
+    off += static_cast<uint64_t>(r);
+  }
+}
+
+class SpliceProxyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(::geteuid(), 0u) << "integration tests need root (CAP_NET_ADMIN, CAP_SYS_ADMIN)";
+    prefix_ = "plppv2" + std::to_string(::getpid()) + "-";
+    nsClient_ = prefix_ + "c";
+    nsVnet_ = prefix_ + "v";
+    nsUp_ = prefix_ + "u";
+    removeTestNamespaces(prefix_);
+    kernel_ = dataplane::makeLinuxKernel();
+    fdsBefore_ = openFdCount();
+    for (const auto& ns : {nsClient_, nsVnet_, nsUp_}) {
+      ASSERT_TRUE(kernel_->createNamespace(ns).ok());
+      ASSERT_TRUE(kernel_->setLinkUp(ns, "lo", true).ok());
+    }
+    ASSERT_TRUE(kernel_->createVethPair(nsClient_, "c0", nsVnet_, "v0").ok());
+    ASSERT_TRUE(kernel_->createVethPair(nsVnet_, "v1", nsUp_, "u0").ok());
+    for (const auto& [ns, link] : std::vector<std::pair<std::string, std::string>>{
+             {nsClient_, "c0"}, {nsVnet_, "v0"}, {nsVnet_, "v1"}, {nsUp_, "u0"}}) {
+      ASSERT_TRUE(kernel_->setLinkUp(ns, link, true).ok());
+    }
+    auto addr = [&](const std::string& ns, const char* link, const char* a, int len) {
+      auto st = kernel_->addAddress(ns, {.link = link, .address = ip(a), .prefixLength = len});
+      ASSERT_TRUE(st.ok()) << st.toString();
+    };
+    addr(nsClient_, "c0", "10.0.1.5", 24);
+    addr(nsVnet_, "v0", "10.0.1.1", 24);
+    addr(nsVnet_, "v0", "10.0.1.4", 32);  // the private endpoint
+    addr(nsVnet_, "v0", "10.0.1.6", 32);  // an address TPROXY catches but the map lacks
+    addr(nsVnet_, "v1", "100.64.0.1", 30);
+    addr(nsUp_, "u0", "100.64.0.2", 30);
+  }
+
+  // The proxy with `options`, listening in the VNet namespace behind the TPROXY rule set.
+  void startProxy(SpliceProxyOptions options = {}) {
+    proxy_ = std::make_unique<SpliceProxy>(options);
+    auto port = proxy_->addListener(nsVnet_, 0);
+    ASSERT_TRUE(port.ok()) << port.status().toString();
+    proxy_->setEndpoints(nsVnet_, {{ip("10.0.1.4"), {.upstream = ip("100.64.0.2"),
+                                                     .linkId = kLinkId}}});
+    ASSERT_TRUE(proxy_->start().ok());
+    const std::string nft =
+        "table ip plppv2 {\n"
+        "  chain pre {\n"
+        "    type filter hook prerouting priority mangle; policy accept;\n"
+        "    ip daddr { 10.0.1.4, 10.0.1.6 } tcp dport " + std::to_string(kServicePort) +
+        " meta mark set 1 tproxy to :" + std::to_string(*port) + "\n"
+        "  }\n"
+        "}\n";
+    auto st = kernel_->nftApply(nsVnet_, nft);
+    ASSERT_TRUE(st.ok()) << st.toString();
+    st = kernel_->addRule(nsVnet_, {.fwmark = 1, .table = 100, .priority = 100});
+    ASSERT_TRUE(st.ok()) << st.toString();
+    st = kernel_->addRoute(nsVnet_, {.destination = *IpPrefix::parse("0.0.0.0/0"),
+                                     .device = "lo",
+                                     .table = 100,
+                                     .type = dataplane::RouteType::kLocal});
+    ASSERT_TRUE(st.ok()) << st.toString();
+  }
+
+  void startServer() {
+    server_ = socketIn(nsUp_);
+    ASSERT_TRUE(server_.valid());
+    int one = 1;
+    ::setsockopt(server_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    auto sa = v4("100.64.0.2", kServicePort);
+    ASSERT_EQ(::bind(server_.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)), 0)
+        << std::strerror(errno);
+    ASSERT_EQ(::listen(server_.get(), 128), 0);
+  }
+
+  void TearDown() override {
+    proxy_.reset();
+    server_.reset();
+    if (!kernel_) return;
+    for (const auto& ns : {nsClient_, nsVnet_, nsUp_}) (void)kernel_->deleteNamespace(ns);
+    removeTestNamespaces(prefix_);
+    auto names = dataplane::listPersistentNamespaces();
+    ASSERT_TRUE(names.ok());
+    for (const auto& name : *names) EXPECT_NE(name.rfind(prefix_, 0), 0u) << name << " leaked";
+    EXPECT_EQ(openFdCount(), fdsBefore_) << "file descriptors leaked";
+  }
+
+  UniqueFd socketIn(const std::string& ns) {
+    auto handle = NetnsHandle::open(ns);
+    if (!handle.ok()) return UniqueFd();
+    auto guard = NamespaceGuard::enter(*handle);
+    if (!guard.ok()) return UniqueFd();
+    UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    setTimeouts(fd.get());
+    return fd;
+  }
+
+  // A client connection from the client namespace to address:kServicePort.
+  UniqueFd connectClient(const char* address, uint16_t* localPort = nullptr) {
+    UniqueFd fd = socketIn(nsClient_);
+    auto sa = v4(address, kServicePort);
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
+      ADD_FAILURE() << "connect " << address << ": " << std::strerror(errno);
+      return UniqueFd();
+    }
+    if (localPort) {
+      sockaddr_in local{};
+      socklen_t len = sizeof(local);
+      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&local), &len);
+      *localPort = ntohs(local.sin_port);
+    }
+    return fd;
+  }
+
+  // Accepts one connection at the upstream server and reads its PPv2 header (exactly).
+  UniqueFd acceptWithHeader(std::vector<uint8_t>* raw, ProxyHeader* header) {
+    pollfd p{server_.get(), POLLIN, 0};
+    if (::poll(&p, 1, 10000) != 1) {
+      ADD_FAILURE() << "no connection reached the upstream server";
+      return UniqueFd();
+    }
+    UniqueFd fd(::accept4(server_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    setTimeouts(fd.get());
+    raw->clear();
+    for (;;) {
+      auto parsed = parseProxyHeader(*raw);
+      if (!parsed.ok()) {
+        ADD_FAILURE() << parsed.status().toString();
+        return UniqueFd();
+      }
+      if (parsed->complete) {
+        *header = parsed->header;
+        return fd;
+      }
+      const size_t have = raw->size();
+      raw->resize(parsed->size);
+      if (!recvAll(fd.get(), raw->data() + have, parsed->size - have)) {
+        ADD_FAILURE() << "connection closed inside the PROXY header";
+        return UniqueFd();
+      }
+    }
+  }
+
+  std::string prefix_, nsClient_, nsVnet_, nsUp_;
+  std::unique_ptr<Kernel> kernel_;
+  std::unique_ptr<SpliceProxy> proxy_;
+  UniqueFd server_;
+  int fdsBefore_ = 0;
+};
+
+TEST_F(SpliceProxyTest, BackendSeesClientEndpointAndLinkIdByteExact) {
+  startProxy();
+  startServer();
+  uint16_t clientPort = 0;
+  UniqueFd client = connectClient("10.0.1.4", &clientPort);
+  ASSERT_TRUE(client.valid());
+  ASSERT_TRUE(sendAll(client.get(), "hello", 5));
+  std::vector<uint8_t> raw;
+  ProxyHeader header;
+  UniqueFd backend = acceptWithHeader(&raw, &header);
+  ASSERT_TRUE(backend.valid());
+  EXPECT_EQ(header, ProxyHeader::tcp(ip("10.0.1.5"), clientPort, ip("10.0.1.4"), kServicePort,
+                                     kLinkId));
+  // The whole header, byte for byte: v2 PROXY TCP4, 20 bytes of body, addresses, ports, TLV.
+  std::vector<uint8_t> want(proxyV2Signature().begin(), proxyV2Signature().end());
+  want.insert(want.end(), {0x21, 0x11, 0x00, 0x14, 10, 0, 1, 5, 10, 0, 1, 4,
+                           static_cast<uint8_t>(clientPort >> 8),
+                           static_cast<uint8_t>(clientPort & 0xff), 0x20, 0xFB, 0xEE, 0x00, 0x05,
+                           0x01, 0x44, 0x33, 0x22, 0x11});
+  EXPECT_EQ(raw, want);
+  EXPECT_EQ(recvString(backend.get(), 5), "hello");
+  ASSERT_TRUE(sendAll(backend.get(), "world", 5));
+  EXPECT_EQ(recvString(client.get(), 5), "world");
+  client.reset();
+  char c;
+  EXPECT_EQ(::recv(backend.get(), &c, 1, 0), 0);  // the client's FIN reached the backend
+  backend.reset();
+  for (int i = 0; i < 100 && proxy_->counters().connectionsActive != 0; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  const auto counters = proxy_->counters();
+  EXPECT_EQ(counters.connectionsAccepted, 1u);
+  EXPECT_EQ(counters.connectionsActive, 0u);
+  EXPECT_EQ(counters.headersSent, 1u);
+  EXPECT_EQ(counters.bytesToUpstream, 5u);
+  EXPECT_EQ(counters.bytesToClient, 5u);
+  const auto perEndpoint = proxy_->endpointCounters();
+  const auto it = perEndpoint.find({nsVnet_, ip("10.0.1.4")});
+  ASSERT_NE(it, perEndpoint.end());
+  EXPECT_EQ(it->second, (EndpointCounters{.connections = 1, .upstreamConnectFailures = 0,
+                                          .bytesToUpstream = 5, .bytesToClient = 5}));
+}
+
+TEST_F(SpliceProxyTest, LargeTransferBothWaysAtOnce) {
+  startProxy();
+  startServer();
+  constexpr uint64_t kBytes = 64ull << 20;
+  UniqueFd client = connectClient("10.0.1.4");
+  ASSERT_TRUE(client.valid());
+  std::vector<uint8_t> raw;
+  ProxyHeader header;
+  UniqueFd backend = acceptWithHeader(&raw, &header);
+  ASSERT_TRUE(backend.valid());
+  bool clientSent = false, backendSent = false;
+  std::thread up([&] {
+    clientSent = sendPattern(client.get(), kBytes, 0);
+    ::shutdown(client.get(), SHUT_WR);
+  });
+  std::thread down([&] {
+    backendSent = sendPattern(backend.get(), kBytes, 1);
+    ::shutdown(backend.get(), SHUT_WR);
+  });
+  int64_t atBackend = 0;
+  std::thread readBackend([&] { atBackend = recvPatternToEof(backend.get(), 0); });
+  const int64_t atClient = recvPatternToEof(client.get(), 1);
+  up.join();
+  down.join();
+  readBackend.join();
+  EXPECT_TRUE(clientSent);
+  EXPECT_TRUE(backendSent);
+  EXPECT_EQ(atBackend, static_cast<int64_t>(kBytes));
+  EXPECT_EQ(atClient, static_cast<int64_t>(kBytes));
+}
+
+TEST_F(SpliceProxyTest, HalfCloseFromClientStillCarriesTheResponse) {
+  startProxy();
+  startServer();
+  UniqueFd client = connectClient("10.0.1.4");
+  ASSERT_TRUE(client.valid());
+  std::vector<uint8_t> raw;
+  ProxyHeader header;
+  UniqueFd backend = acceptWithHeader(&raw, &header);
+  ASSERT_TRUE(backend.valid());
+  ASSERT_TRUE(sendAll(client.get(), "request", 7));
+  ASSERT_EQ(::shutdown(client.get(), SHUT_WR), 0);
+  EXPECT_EQ(recvString(backend.get(), 7), "request");
+  char c;
+  EXPECT_EQ(::recv(backend.get(), &c, 1, 0), 0) << "the client's FIN must reach the backend";
+  // After the client's FIN, the backend can still answer (and more than a pipe's worth).
+  ASSERT_TRUE(sendPattern(backend.get(), 1 << 20, 1));
+  ASSERT_EQ(::shutdown(backend.get(), SHUT_WR), 0);
+  EXPECT_EQ(recvPatternToEof(client.get(), 1), 1 << 20);
+}
+
+TEST_F(SpliceProxyTest, HalfCloseFromBackendStillCarriesClientData) {
+  startProxy();
+  startServer();
+  UniqueFd client = connectClient("10.0.1.4");
+  ASSERT_TRUE(client.valid());
+  std::vector<uint8_t> raw;
+  ProxyHeader header;
+  UniqueFd backend = acceptWithHeader(&raw, &header);
+  ASSERT_TRUE(backend.valid());
+  ASSERT_EQ(::shutdown(backend.get(), SHUT_WR), 0);
+  char c;
+  EXPECT_EQ(::recv(client.get(), &c, 1, 0), 0) << "the backend's FIN must reach the client";
+  ASSERT_TRUE(sendPattern(client.get(), 1 << 20, 0));
+  ASSERT_EQ(::shutdown(client.get(), SHUT_WR), 0);
+  EXPECT_EQ(recvPatternToEof(backend.get(), 0), 1 << 20);
+}
+
+TEST_F(SpliceProxyTest, SlowReaderStopsTheSenderAndThenGetsEverything) {
+  SpliceProxyOptions options;
+  options.pipeCapacity = 64 * 1024;
+  startProxy(options);
+  startServer();
+  constexpr uint64_t kBytes = 256ull << 20;
+  UniqueFd client = connectClient("10.0.1.4");
+  ASSERT_TRUE(client.valid());
+  std::vector<uint8_t> raw;
+  ProxyHeader header;
+  UniqueFd backend = acceptWithHeader(&raw, &header);
+  ASSERT_TRUE(backend.valid());
+  std::atomic<uint64_t> sent{0};
+  bool ok = false;
+  std::thread writer([&] {
+    ok = sendPattern(backend.get(), kBytes, 1, &sent);
+    ::shutdown(backend.get(), SHUT_WR);
+  });
+  // The client does not read: the sender must stall once the kernel buffers and the proxy's
+  // pipe are full, instead of the proxy buffering without bound.
+  std::this_thread::sleep_for(1000ms);
+  const uint64_t stalledAt = sent.load();
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(sent.load(), stalledAt) << "the sender kept going while nobody read";
+  EXPECT_LT(stalledAt, 48ull << 20) << "more than socket buffers + one pipe in flight";
+  EXPECT_EQ(recvPatternToEof(client.get(), 1), static_cast<int64_t>(kBytes));
+  writer.join();
+  EXPECT_TRUE(ok);
+}
+
+TEST_F(SpliceProxyTest, UnknownEndpointIsReset) {
+  startProxy();
+  startServer();
+  UniqueFd client = connectClient("10.0.1.6");
+  ASSERT_TRUE(client.valid());
+  char c;
+  EXPECT_EQ(::recv(client.get(), &c, 1, 0), -1);
+  EXPECT_EQ(errno, ECONNRESET);
+  EXPECT_EQ(proxy_->counters().unknownEndpoint, 1u);
+}
+
+TEST_F(SpliceProxyTest, RefusedUpstreamResetsTheClient) {
+  startProxy();  // no server in the upstream namespace
+  UniqueFd client = connectClient("10.0.1.4");
+  ASSERT_TRUE(client.valid());
+  char c;
+  EXPECT_EQ(::recv(client.get(), &c, 1, 0), -1);
+  EXPECT_EQ(errno, ECONNRESET);
+  EXPECT_EQ(proxy_->counters().upstreamConnectFailures, 1u);
+  auto perEndpoint = proxy_->endpointCounters();
+  EXPECT_EQ((perEndpoint[{nsVnet_, ip("10.0.1.4")}].upstreamConnectFailures), 1u);
+}
+
+TEST_F(SpliceProxyTest, IdleConnectionIsResetOnBothSides) {
+  SpliceProxyOptions options;
+  options.idleTimeout = 300ms;
+  startProxy(options);
+  startServer();
+  UniqueFd client = connectClient("10.0.1.4");
+  ASSERT_TRUE(client.valid());
+  std::vector<uint8_t> raw;
+  ProxyHeader header;
+  UniqueFd backend = acceptWithHeader(&raw, &header);
+  ASSERT_TRUE(backend.valid());
+  char c;
+  EXPECT_EQ(::recv(client.get(), &c, 1, 0), -1);
+  EXPECT_EQ(errno, ECONNRESET);
+  EXPECT_EQ(::recv(backend.get(), &c, 1, 0), -1);
+  EXPECT_EQ(errno, ECONNRESET);
+  EXPECT_EQ(proxy_->counters().idleTimeouts, 1u);
+}
+
+TEST_F(SpliceProxyTest, ManyConnectionsLeaveNoFdsBehind) {
+  startProxy();
+  startServer();
+  int before = 0;
+  for (int i = 0; i < 201; ++i) {
+    if (i == 1) {
+      // After one connection: the loop thread now holds its namespace guard's fd for good.
+      for (int w = 0; w < 300 && proxy_->counters().connectionsActive != 0; ++w) {
+        std::this_thread::sleep_for(10ms);
+      }
+      before = openFdCount();
+    }
+    UniqueFd client = connectClient("10.0.1.4");
+    ASSERT_TRUE(client.valid());
+    std::vector<uint8_t> raw;
+    ProxyHeader header;
+    UniqueFd backend = acceptWithHeader(&raw, &header);
+    ASSERT_TRUE(backend.valid());
+    ASSERT_TRUE(sendAll(client.get(), "x", 1));
+    ASSERT_EQ(recvString(backend.get(), 1), "x");
+    if (i % 2 == 0) {
+      ::shutdown(client.get(), SHUT_WR);  // orderly close from either side
+    } else {
+      ::shutdown(backend.get(), SHUT_WR);
+    }
+  }
+  for (int i = 0; i < 300 && proxy_->counters().connectionsActive != 0; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(proxy_->counters().connectionsActive, 0u);
+  EXPECT_EQ(proxy_->counters().connectionsClosed, 201u);
+  EXPECT_EQ(openFdCount(), before);
+}
+
+}  // namespace
+}  // namespace privlink::proxy
