@@ -12,6 +12,7 @@ PACKAGES=(
   # run and test: kernel tools for test fixtures (the product itself never shells out)
   iproute2 nftables conntrack curl openssl jq dnsutils sqlite3 procps
   nodejs npm
+  haproxy  # PPv2 (accept-proxy) backend in tests/integration/proxy and bench/ppv2_bench.sh
   # compat suites: the real Azure CLI and Python SDK from Debian (large: ~6 min to install)
   azure-cli python3-azure
 )

@@ -8,6 +8,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -497,6 +500,61 @@ TEST_F(SpliceProxyTest, ManyConnectionsLeaveNoFdsBehind) {
   EXPECT_EQ(proxy_->counters().connectionsActive, 0u);
   EXPECT_EQ(proxy_->counters().connectionsClosed, 201u);
   EXPECT_EQ(openFdCount(), before);
+}
+
+// A real PPv2-aware server: HAProxy 2.6 with `accept-proxy` in the upstream namespace answers
+// with the client and destination addresses it took from our header (src/dst sample fetches).
+TEST_F(SpliceProxyTest, HaproxyAcceptProxySeesTheConsumerClient) {
+  ASSERT_EQ(::access("/usr/sbin/haproxy", X_OK), 0) << "install haproxy (scripts/install-deps.sh)";
+  startProxy();
+  const std::string dir = "/tmp/" + prefix_ + "haproxy";
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream cfg(dir + "/haproxy.cfg");
+    cfg << "global\n  maxconn 100\n"
+           "defaults\n  mode http\n  timeout connect 5s\n  timeout client 10s\n"
+           "  timeout server 10s\n"
+           "frontend fe\n  bind 100.64.0.2:"
+        << kServicePort
+        << " accept-proxy\n"
+           "  http-request return status 200 content-type text/plain lf-string "
+           "\"client=%[src]:%[src_port] endpoint=%[dst]:%[dst_port]\\n\"\n";
+  }
+  const std::string cmd = "exec ip netns exec " + nsUp_ + " /usr/sbin/haproxy -db -f " + dir +
+                          "/haproxy.cfg";
+  pid_t pid = 0;
+  const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
+  ASSERT_EQ(::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ),
+            0);
+  struct Reaper {
+    pid_t pid;
+    std::string dir;
+    ~Reaper() {
+      ::kill(pid, SIGTERM);
+      ::waitpid(pid, nullptr, 0);
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } reaper{pid, dir};
+  std::string response;
+  uint16_t clientPort = 0;
+  for (int attempt = 0; attempt < 100; ++attempt) {  // until haproxy listens
+    std::this_thread::sleep_for(50ms);
+    UniqueFd client = connectClient("10.0.1.4", &clientPort);
+    ASSERT_TRUE(client.valid());
+    const std::string req = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    if (!sendAll(client.get(), req.data(), req.size())) continue;
+    response.clear();
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::recv(client.get(), buf, sizeof(buf), 0)) > 0) response.append(buf, n);
+    if (!response.empty()) break;
+  }
+  EXPECT_NE(response.find("200"), std::string::npos) << response;
+  EXPECT_NE(response.find("client=10.0.1.5:" + std::to_string(clientPort) +
+                          " endpoint=10.0.1.4:" + std::to_string(kServicePort)),
+            std::string::npos)
+      << response;
 }
 
 }  // namespace
