@@ -24,6 +24,7 @@
 #include "common/resource_id.h"
 #include "control/authorization/authorizer.h"
 #include "control/network/register.h"
+#include "control/paas/paas_kind.h"
 #include "control/privatedns/private_dns_kinds.h"
 #include "control/privatelink/register.h"
 #include "control/provisioning.h"
@@ -187,6 +188,10 @@ Status Daemon::start() {
   control::registerNetworkKinds(*parts_->service);
   control::privatedns::registerPrivateDnsKinds(*parts_->service);
   parts_->privateLink = control::privatelink::registerPrivateLinkKinds(*parts_->service);
+  // PaaS types: the built-in catalog plus the operator's file named by PRIVLINK_PAAS_CATALOG.
+  ASSIGN_OR_RETURN(control::paas::PaasCatalog paasCatalog,
+                   control::paas::paasCatalogFromEnvironment());
+  control::paas::registerPaasKinds(*parts_->service, parts_->privateLink, paasCatalog);
 
   if (options_.roles.agent) RETURN_IF_ERROR(startAgent());
 
