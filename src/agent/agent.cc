@@ -36,13 +36,19 @@ void Agent::start() {
   if (thread_.joinable()) return;
   tracker_.addRealiser(options_.realiserName, 0);
   stopping_ = false;
+  prober_ = std::make_unique<Prober>([this] { health_changed_ = true; }, options_.probeInterval);
   thread_ = std::thread([this] { loop(); });
 }
 
 void Agent::stop() {
   stopping_ = true;
   if (thread_.joinable()) thread_.join();
+  prober_.reset();
 }
+
+ProbeHealth Agent::currentHealth() const { return prober_ ? prober_->health() : ProbeHealth{}; }
+
+ProbeHealth Agent::probeHealth() const { return currentHealth(); }
 
 void Agent::loop() {
   while (!stopping_) {
@@ -58,6 +64,7 @@ void Agent::loop() {
     }
     const auto deadline = std::chrono::steady_clock::now() + wait;
     while (!stopping_ && std::chrono::steady_clock::now() < deadline) {
+      if (health_changed_.exchange(false)) break;
       if (pass.ok() && store_.waitForChange(revision, kStopPoll) > revision) break;
       if (!pass.ok()) std::this_thread::sleep_for(kStopPoll);
     }
@@ -71,7 +78,8 @@ Result<PassResult> Agent::runOnce() {
     spdlog::warn("agent: allocating transit addresses: {}", transit.toString());
   }
   ASSIGN_OR_RETURN(model::NetworkSnapshot snapshot, readSnapshot());
-  HostPlan plan = compile(snapshot, compile_options_);
+  HostPlan plan = compile(snapshot, compile_options_, currentHealth());
+  if (prober_) prober_->setTargets(plan.probes);
 
   PassResult result;
   result.revision = snapshot.revision;
@@ -100,7 +108,9 @@ Result<model::NetworkSnapshot> Agent::readSnapshot() {
     revision = view.revision();
     for (std::string_view type :
          {model::kVirtualNetworkType, model::kSubnetType, model::kPeeringType,
-          model::kNetworkInterfaceType, model::kTransitAddressType}) {
+          model::kNetworkInterfaceType, model::kTransitAddressType, model::kLoadBalancerType,
+          model::kPrivateLinkServiceType, model::kPrivateEndpointType,
+          model::kPlsConnectionType}) {
       ASSIGN_OR_RETURN(std::vector<store::Document> found, view.listType(type));
       auto source = toSource(found);
       docs.insert(docs.end(), std::make_move_iterator(source.begin()),

@@ -12,6 +12,9 @@
 // resources that cannot be realised (InvalidResourceReference), and kernel steps that failed
 // (InternalServerError, message naming the step).
 //
+// Load balancer health probes (HostPlan::probes) run on a Prober while the thread runs; a
+// changed result wakes the loop, whose next compile moves only the affected hash buckets.
+//
 // On start (and every pass) it converges whatever the kernel holds: creates what is missing,
 // deletes owned objects nothing wants (resources deleted while privlinkd was down), and touches
 // nothing that matches, so established connections survive kill -9 and a restart.
@@ -31,6 +34,7 @@
 
 #include "agent/applier.h"
 #include "agent/compile.h"
+#include "agent/prober.h"
 #include "common/ip.h"
 #include "common/status.h"
 #include "control/provisioning.h"
@@ -48,6 +52,9 @@ struct AgentOptions {
   IpPrefix transitRange = IpPrefix::parse("100.64.0.0/10").value();
   std::chrono::milliseconds retryInterval{1000};
   std::chrono::milliseconds resyncInterval{30000};
+  // When nonzero, every health probe runs at this interval instead of its intervalInSeconds
+  // (Azure's minimum is 5 s; tests use less).
+  std::chrono::milliseconds probeInterval{0};
 };
 
 struct PassResult {
@@ -77,9 +84,13 @@ class Agent {
   // (`privlinkd --cleanup`). Continues past errors and returns the first.
   static Status cleanupAll(dataplane::Kernel& kernel, const std::string& namePrefix = "pl");
 
+  // Health of every probed backend (probeTargetKey -> healthy); empty until start() ran a pass.
+  ProbeHealth probeHealth() const;
+
  private:
   void loop();
   Status ensureTransitAddresses();
+  ProbeHealth currentHealth() const;
   Result<model::NetworkSnapshot> readSnapshot();
 
   store::Store& store_;
@@ -89,6 +100,10 @@ class Agent {
   CompileOptions compile_options_;
   Applier applier_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> health_changed_{false};
+  // Runs the health probes while the thread runs (created by start(); runOnce() alone never
+  // probes, so unit tests on the fake kernel see every backend healthy).
+  std::unique_ptr<Prober> prober_;
   std::thread thread_;
 };
 

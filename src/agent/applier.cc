@@ -1,7 +1,10 @@
 #include "agent/applier.h"
 
+#include <algorithm>
 #include <functional>
+#include <optional>
 #include <set>
+#include <sstream>
 
 namespace privlink::agent {
 namespace {
@@ -49,6 +52,48 @@ std::string fingerprintOf(const std::string& listing) {
   pos += kMarker.size();
   auto end = listing.find('"', pos);
   return end == std::string::npos ? "" : listing.substr(pos, end - pos);
+}
+
+std::string trim(const std::string& text) {
+  const auto first = text.find_first_not_of(" \t\n");
+  if (first == std::string::npos) return "";
+  const auto last = text.find_last_not_of(" \t\n");
+  return text.substr(first, last - first + 1);
+}
+
+std::vector<std::string> splitElements(const std::string& text) {
+  std::vector<std::string> out;
+  std::string current;
+  bool inQuote = false;
+  for (char c : text) {
+    if (c == '"') inQuote = !inQuote;
+    if (c == ',' && !inQuote) {
+      if (!trim(current).empty()) out.push_back(trim(current));
+      current.clear();
+    } else {
+      current.push_back(c);
+    }
+  }
+  if (!trim(current).empty()) out.push_back(trim(current));
+  return out;
+}
+
+std::pair<std::string, std::string> splitKeyValue(const std::string& element) {
+  auto pos = element.find(" : ");
+  if (pos == std::string::npos) return {element, ""};
+  return {trim(element.substr(0, pos)), trim(element.substr(pos + 3))};
+}
+
+// The address at `index` of a " . " concatenated key.
+std::optional<IpAddress> keyPart(const std::string& key, int index) {
+  size_t start = 0;
+  for (int i = 0; i < index; ++i) {
+    start = key.find(" . ", start);
+    if (start == std::string::npos) return std::nullopt;
+    start += 3;
+  }
+  auto end = key.find(" . ", start);
+  return IpAddress::parse(trim(key.substr(start, end == std::string::npos ? end : end - start)));
 }
 
 bool idempotent(const Status& s, bool creating) {
@@ -300,17 +345,7 @@ class Run {
     for (const auto& [key, table] : plan_.nftTables) {
       NamespaceState* state = live(table.ns);
       if (state == nullptr) continue;
-      const std::string name = table.family + " " + table.name;
-      std::string batch = table.text;
-      if (state->tables.count(name)) {
-        auto listing = kernel_.nftListTable(table.ns, table.family, table.name);
-        if (listing.ok() && fingerprintOf(*listing) == table.fingerprint) continue;
-        batch = "delete table " + name + "\n" + table.text;  // one atomic replacement
-      }
-      if (step("load nft table " + name + " in " + table.ns, table.owners, true,
-               [&] { return kernel_.nftApply(table.ns, batch); })) {
-        state->tables.insert(name);
-      }
+      applyTable(*state, table);
     }
     for (const auto& [key, file] : plan_.files) {
       if (live(file.ns) == nullptr) continue;
@@ -320,6 +355,116 @@ class Run {
                [&] { return kernel_.writeNamespaceFile(file.ns, file.name, file.content); })) {
         written_files_[key] = file.content;
       }
+    }
+  }
+
+  // Loads a table when it is missing or its fingerprint changed (with all its planned elements,
+  // one atomic batch), else adds/deletes only the elements that differ (one batch). Afterwards
+  // deletes the conntrack entries of removed elements of the table's flushOnRemove sets.
+  void applyTable(NamespaceState& state, const PlannedNftTable& table) {
+    const std::string name = table.family + " " + table.name;
+    const std::string prefix = nftElementKey(table.ns, table.family, table.name, "", "");
+    const std::string setPrefix = table.ns + " " + table.family + " " + table.name + " ";
+    // Planned elements of this table.
+    std::map<std::string, std::map<std::string, const PlannedNftElement*>> wanted;  // set -> key
+    for (auto it = plan_.nftElements.lower_bound(setPrefix);
+         it != plan_.nftElements.end() && it->first.rfind(setPrefix, 0) == 0; ++it) {
+      wanted[it->second.set][it->second.key] = &it->second;
+    }
+    (void)prefix;
+    NftTableContents actual;
+    bool reload = true;
+    if (state.tables.count(name)) {
+      auto listing = kernel_.nftListTable(table.ns, table.family, table.name);
+      if (listing.ok()) {
+        actual = parseNftTableContents(*listing);
+        reload = fingerprintOf(*listing) != table.fingerprint;
+      }
+    }
+    std::vector<std::string> owners;
+    std::ostringstream batch;
+    int changed = 0;
+    // Removed (or changed) elements, for conntrack flushing.
+    std::vector<IpAddress> flush;
+    auto noteRemoved = [&](const std::string& set, const std::string& key) {
+      auto rule = table.flushOnRemove.find(set);
+      if (rule == table.flushOnRemove.end()) return;
+      if (auto address = keyPart(key, rule->second)) flush.push_back(*address);
+    };
+    const std::string where = " " + table.family + " " + table.name + " ";
+    if (reload) {
+      if (state.tables.count(name)) batch << "delete table " << name << "\n";
+      batch << table.text;
+      owners = table.owners;
+      for (const auto& [set, elements] : actual.sets) {
+        for (const auto& [k, v] : elements) {
+          auto w = wanted.find(set);
+          if (w == wanted.end() || !w->second.count(k) || w->second.at(k)->value != v) {
+            noteRemoved(set, k);
+          }
+        }
+      }
+    } else {
+      // Deletions first (elements, then counters they may reference).
+      for (const auto& [set, elements] : actual.sets) {
+        for (const auto& [k, v] : elements) {
+          auto w = wanted.find(set);
+          const PlannedNftElement* want =
+              w == wanted.end() || !w->second.count(k) ? nullptr : w->second.at(k);
+          if (want != nullptr && want->value == v) continue;
+          batch << "delete element" << where << set << " { " << k << " }\n";
+          ++changed;
+          noteRemoved(set, k);
+          if (want != nullptr) owners.insert(owners.end(), want->owners.begin(), want->owners.end());
+        }
+      }
+      for (const auto& [counter, value] : actual.counters) {
+        auto w = wanted.find("");
+        if (w != wanted.end() && w->second.count(counter)) continue;
+        batch << "delete counter" << where << counter << "\n";
+        ++changed;
+      }
+    }
+    // Additions: counters, then elements.
+    auto present = [&](const std::string& set, const std::string& k, const std::string& v) {
+      if (reload) return false;
+      auto a = actual.sets.find(set);
+      if (set.empty()) return actual.counters.count(k) > 0;
+      return a != actual.sets.end() && a->second.count(k) && a->second.at(k) == v;
+    };
+    for (bool counters : {true, false}) {
+      for (const auto& [set, elements] : wanted) {
+        if (set.empty() != counters) continue;
+        for (const auto& [k, element] : elements) {
+          if (present(set, k, element->value)) continue;
+          if (set.empty()) {
+            batch << "add counter" << where << k << "\n";
+          } else {
+            batch << "add element" << where << set << " { " << k
+                  << (element->value.empty() ? "" : " : " + element->value) << " }\n";
+          }
+          ++changed;
+          owners.insert(owners.end(), element->owners.begin(), element->owners.end());
+        }
+      }
+    }
+    if (!reload && changed == 0) return;
+    std::sort(owners.begin(), owners.end());
+    owners.erase(std::unique(owners.begin(), owners.end()), owners.end());
+    const std::string what = reload ? "load nft table " + name + " in " + table.ns
+                                    : "update " + std::to_string(changed) + " elements of nft "
+                                          "table " + name + " in " + table.ns;
+    const std::string text = batch.str();
+    if (!step(what, owners, true, [&] { return kernel_.nftApply(table.ns, text); })) return;
+    state.tables.insert(name);
+    for (const IpAddress& destination : flush) {
+      dataplane::ConntrackFilter filter;
+      filter.originalDestination = destination;
+      (void)step("delete conntrack entries to " + destination.toString() + " in " + table.ns,
+                 {}, false, [&]() -> Status {
+                   auto deleted = kernel_.conntrackDelete(table.ns, filter);
+                   return deleted.ok() ? Status::Ok() : deleted.status();
+                 });
     }
   }
 
@@ -374,6 +519,95 @@ ApplyResult Applier::apply(const HostPlan& plan) {
     it = plan.files.count(it->first) ? std::next(it) : written_files_.erase(it);
   }
   return Run(kernel_, naming_, plan, written_files_).run();
+}
+
+NftTableContents parseNftTableContents(const std::string& listing) {
+  NftTableContents out;
+  std::istringstream lines(listing);
+  std::string current;         // set/map being read (pretty form)
+  std::string counter;         // counter block being read
+  std::string pendingSet;      // set whose "elements = {" spans lines
+  std::string pendingText;
+  bool collecting = false;
+  auto flushElements = [&](const std::string& set, const std::string& text) {
+    for (const std::string& element : splitElements(text)) {
+      auto [k, v] = splitKeyValue(element);
+      out.sets[set][k] = v;
+    }
+  };
+  for (std::string raw; std::getline(lines, raw);) {
+    const std::string line = trim(raw);
+    if (collecting) {
+      auto close = line.find('}');
+      pendingText += " " + (close == std::string::npos ? line : line.substr(0, close));
+      if (close != std::string::npos) {
+        flushElements(pendingSet, pendingText);
+        collecting = false;
+      }
+      continue;
+    }
+    std::istringstream words(line);
+    std::string w1, w2, w3, w4, w5;
+    words >> w1 >> w2 >> w3 >> w4 >> w5;
+    // Command lines: add|delete element F T S { ... } / add|delete counter F T N
+    if ((w1 == "add" || w1 == "delete" || w1 == "create") && (w2 == "element" || w2 == "counter")) {
+      if (w2 == "counter") {
+        if (w1 == "delete") {
+          out.counters.erase(w5);
+        } else {
+          out.counters[w5];
+        }
+        continue;
+      }
+      auto open = line.find('{');
+      auto close = line.rfind('}');
+      if (open == std::string::npos || close == std::string::npos || close < open) continue;
+      const std::string body = line.substr(open + 1, close - open - 1);
+      if (w1 == "delete") {
+        for (const std::string& element : splitElements(body)) {
+          out.sets[w5].erase(splitKeyValue(element).first);
+        }
+      } else {
+        flushElements(w5, body);
+      }
+      continue;
+    }
+    // Pretty form and one-line declarations: "map NAME {" / "set NAME { type ...; }".
+    if ((w1 == "map" || w1 == "set") && w3 == "{") {
+      out.sets[w2];
+      if (line.back() == '{') current = w2;
+      continue;
+    }
+    if (w1 == "counter" && w3 == "{") {
+      out.counters[w2];
+      if (line.back() == '{') counter = w2;
+      continue;
+    }
+    if (!counter.empty()) {
+      if (w1 == "packets") {
+        out.counters[counter].packets = std::strtoull(w2.c_str(), nullptr, 10);
+        out.counters[counter].bytes = std::strtoull(w4.c_str(), nullptr, 10);
+      }
+      if (line == "}") counter.clear();
+      continue;
+    }
+    if (!current.empty()) {
+      if (line.rfind("elements = {", 0) == 0) {
+        std::string rest = line.substr(std::string("elements = {").size());
+        auto close = rest.find('}');
+        if (close != std::string::npos) {
+          flushElements(current, rest.substr(0, close));
+        } else {
+          pendingSet = current;
+          pendingText = rest;
+          collecting = true;
+        }
+      } else if (line == "}") {
+        current.clear();
+      }
+    }
+  }
+  return out;
 }
 
 Status removeOwnedNamespaces(dataplane::Kernel& kernel, const model::HostNaming& naming) {

@@ -11,6 +11,7 @@
 // remaining steps still run and the next apply() retries.
 // Not thread-safe (one agent thread owns it, like the Kernel).
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -46,6 +47,20 @@ class Applier {
   // are written once more.
   std::map<std::string, std::string> written_files_;
 };
+
+// The named sets/maps and counters of one nft table, read from `nft list table` output (nft's
+// pretty-printed form, and also `add|delete element|counter F T ...` command lines as the fake
+// kernel lists them, applied in order).
+struct NftCounterValue {
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+};
+struct NftTableContents {
+  // set/map name -> key -> value ("" for set elements); every declared set appears.
+  std::map<std::string, std::map<std::string, std::string>> sets;
+  std::map<std::string, NftCounterValue> counters;  // by name
+};
+NftTableContents parseNftTableContents(const std::string& listing);
 
 // Deletes every namespace `naming` owns (and its /etc/netns files), whatever the store says:
 // `privlinkd --cleanup`. Returns the first error; continues past errors.

@@ -1,5 +1,7 @@
 #include "agent/compile.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <sstream>
 
 #include "model/naming.h"
@@ -13,7 +15,7 @@ using dataplane::Route;
 using Owners = std::vector<std::string>;
 
 constexpr const char* kResolvConf = "nameserver 168.63.129.16\n";
-constexpr const char* kVnetTable = "plvnet";
+constexpr const char* kVnetTable = kVnetTableName;
 constexpr const char* kBackboneTable = "plbb";
 
 IpPrefix hostPrefix(const IpAddress& address) { return IpPrefix::of(address, 32); }
@@ -66,11 +68,23 @@ class PlanBuilder {
     std::string text = "table " + family + " " + name + " {\n  comment \"privlink " + fingerprint +
                        "\"\n" + body + "}\n";
     plan_.nftTables[nftTableKey(ns, family, name)] =
-        PlannedNftTable{ns, family, name, std::move(text), fingerprint, owners};
+        PlannedNftTable{ns, family, name, std::move(text), fingerprint, owners, {}};
+    if (name == kVnetTableName) {
+      plan_.nftTables[nftTableKey(ns, family, name)].flushOnRemove = {{"pe_dnat", 0},
+                                                                      {"tpe_fe", 1}};
+    }
   }
   void addFile(const std::string& ns, const std::string& name, const std::string& content,
                const Owners& owners) {
     plan_.files[fileKey(ns, name)] = PlannedFile{ns, name, content, owners};
+  }
+  void addElement(const std::string& ns, const std::string& set, const std::string& key,
+                  const std::string& value, const Owners& owners) {
+    plan_.nftElements[nftElementKey(ns, "inet", kVnetTableName, set, key)] =
+        PlannedNftElement{ns, "inet", kVnetTableName, set, key, value, owners};
+  }
+  void addProbe(const std::string& key, PlannedProbe probe) {
+    plan_.probes[key] = std::move(probe);
   }
   void fail(const std::string& key, Status status) {
     plan_.failures.emplace(key, std::move(status));
@@ -84,23 +98,60 @@ Status notRealisable(const std::string& message) {
   return Status::InvalidArgument("InvalidResourceReference", message);
 }
 
-// One uplink's nft table: SNAT everything leaving through the uplink to the VNet's transit
-// address; nothing new may enter through it (DESIGN.md §2 one-direction rule).
+// One VNet's nft table (see compile.h for its sets and maps). The body depends only on the
+// uplink and T_vnet; endpoints, frontends and backends are elements of its maps, so adding or
+// removing one is an element change, never a table rewrite. One direction: nothing new enters
+// through the uplink unless it was translated by tpe_fe/lb_dnat (a T_pe this VNet serves, from
+// the consumer VNet it belongs to); a known T_pe on a port no rule exposes is rejected.
 std::string vnetTableBody(const std::string& uplink, const IpAddress& transit) {
+  const std::string u = "\"" + uplink + "\"";
   std::ostringstream out;
-  out << "  chain postrouting {\n"
+  out << "  map pe_dnat { type ipv4_addr : ipv4_addr; }\n"
+      << "  set pe_blocked { type ipv4_addr; }\n"
+      << "  map tpe_fe { type ipv4_addr . ipv4_addr : mark; }\n"
+      << "  map tpe_snat { type ipv4_addr : ipv4_addr; }\n"
+      << "  map fe_id { type ipv4_addr : mark; }\n"
+      << "  map lb_dnat { type mark . inet_proto . inet_service . mark : ipv4_addr . "
+         "inet_service; }\n"
+      << "  map pe_out { type ipv4_addr : counter; }\n"
+      << "  map pe_in { type ipv4_addr : counter; }\n"
+      << "  map pe_conn { type ipv4_addr : counter; }\n"
+      << "  map pe_rej { type ipv4_addr : counter; }\n"
+      << "  chain prerouting {\n"
+      << "    type nat hook prerouting priority dstnat; policy accept;\n"
+      << "    iifname != " << u << " dnat ip to ip daddr map @pe_dnat\n"
+      << "    iifname " << u << " meta mark set ip saddr . ip daddr map @tpe_fe\n"
+      << "    iifname != " << u << " meta mark set ip daddr map @fe_id\n"
+      << "    meta mark != 0 meta l4proto { tcp, udp } ct mark set jhash ip saddr . th sport . "
+         "ip daddr . th dport mod "
+      << kLbBuckets << "\n"
+      << "    meta mark != 0 meta l4proto { tcp, udp } dnat ip to meta mark . meta l4proto . "
+         "th dport . ct mark map @lb_dnat\n"
+      << "  }\n"
+      << "  chain postrouting {\n"
       << "    type nat hook postrouting priority srcnat; policy accept;\n"
-      << "    oifname \"" << uplink << "\" snat ip to " << transit.toString() << "\n"
+      << "    iifname " << u << " ct status dnat snat ip to ct original ip daddr map @tpe_snat\n"
+      << "    oifname " << u << " snat ip to " << transit.toString() << "\n"
+      << "    meta mark != 0 ct status dnat masquerade\n"
       << "  }\n"
       << "  chain forward {\n"
       << "    type filter hook forward priority filter; policy accept;\n"
-      << "    iifname \"" << uplink << "\" ct state established,related accept\n"
-      << "    iifname \"" << uplink << "\" drop\n"
+      << "    ct direction original counter name ct original ip daddr map @pe_out\n"
+      << "    ct direction reply counter name ct original ip daddr map @pe_in\n"
+      << "    ct state new counter name ct original ip daddr map @pe_conn\n"
+      << "    iifname " << u << " ct state established,related accept\n"
+      << "    iifname " << u << " ct status dnat accept\n"
+      << "    iifname " << u << " meta mark != 0 meta l4proto tcp reject with tcp reset\n"
+      << "    iifname " << u << " meta mark != 0 reject with icmp type admin-prohibited\n"
+      << "    iifname " << u << " drop\n"
       << "  }\n"
       << "  chain input {\n"
       << "    type filter hook input priority filter; policy accept;\n"
-      << "    iifname \"" << uplink << "\" ct state established,related accept\n"
-      << "    iifname \"" << uplink << "\" drop\n"
+      << "    ip daddr @pe_blocked counter name ip daddr map @pe_rej\n"
+      << "    ip daddr @pe_blocked meta l4proto tcp reject with tcp reset\n"
+      << "    ip daddr @pe_blocked reject with icmp type admin-prohibited\n"
+      << "    iifname " << u << " ct state established,related accept\n"
+      << "    iifname " << u << " drop\n"
       << "  }\n";
   return out.str();
 }
@@ -120,9 +171,60 @@ struct SubnetRef {
   const model::Subnet* subnet;
 };
 
+std::string markText(uint32_t mark) {
+  char buffer[16];
+  std::snprintf(buffer, sizeof buffer, "0x%08x", mark);
+  return buffer;
+}
+
+uint32_t hash32(const std::string& text) {
+  return static_cast<uint32_t>(std::stoul(model::shortHash(text), nullptr, 16));
+}
+
+std::string quoted(const std::string& name) { return "\"" + name + "\""; }
+
+// The realisation of one load balancer frontend: where it lives and its rules' elements.
+struct FrontendRef {
+  const model::LoadBalancer* lb;
+  const model::LbFrontend* frontend;
+  std::string vnetKey;
+  uint32_t mark;
+};
+
 }  // namespace
 
-HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& options) {
+uint32_t frontendMark(const std::string& frontendKey) {
+  uint32_t mark = hash32("frontend " + frontendKey);
+  return mark == 0 ? 1 : mark;
+}
+
+std::string endpointCounterName(uint32_t linkIdentifier, char which) {
+  return "pe" + std::to_string(linkIdentifier) + which;
+}
+
+namespace {
+
+// Highest-random-weight choice of a backend for one bucket: removing a backend moves only the
+// buckets it had, adding one takes only the buckets it wins.
+const IpAddress* rendezvous(const std::string& ruleKey, int bucket,
+                            const std::vector<IpAddress>& backends) {
+  const IpAddress* best = nullptr;
+  uint32_t bestWeight = 0;
+  for (const IpAddress& backend : backends) {
+    uint32_t weight =
+        hash32(ruleKey + "#" + std::to_string(bucket) + "#" + backend.toString());
+    if (best == nullptr || weight > bestWeight) {
+      best = &backend;
+      bestWeight = weight;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& options,
+                 const ProbeHealth& health) {
   HostPlan plan;
   PlanBuilder b(plan);
   const model::HostNaming& naming = options.naming;
@@ -262,6 +364,180 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
     }
     b.addRoute(ns, defaultPrefix(), gatewayOf(addresses.front().second), eth0, owners);
     b.addFile(ns, "resolv.conf", kResolvConf, owners);
+  }
+
+
+  // Load balancers: frontends answer in their subnet (a /32 on the bridge, so the VNet router
+  // answers ARP) and map to their id; every rule spreads kLbBuckets hash buckets over its
+  // healthy backends.
+  std::map<std::string, std::vector<IpAddress>> poolMembers;  // pool key -> addresses
+  std::map<std::string, std::string> memberVnet;              // address@pool -> vnet key
+  for (const auto& [key, nic] : snapshot.nics) {
+    for (const model::IpConfiguration& config : nic.ipConfigurations) {
+      if (!config.address || !config.address->isV4()) continue;
+      auto ref = subnets.find(config.subnetKey);
+      if (ref == subnets.end()) continue;
+      for (const std::string& pool : config.poolKeys) {
+        poolMembers[pool].push_back(*config.address);
+        memberVnet[config.address->toString() + "@" + pool] = ref->second.vnet->key;
+      }
+    }
+  }
+  for (auto& [pool, members] : poolMembers) {
+    std::sort(members.begin(), members.end());
+    members.erase(std::unique(members.begin(), members.end()), members.end());
+  }
+  std::map<std::string, FrontendRef> frontends;  // frontend key -> where it is realised
+  for (const auto& [key, lb] : snapshot.loadBalancers) {
+    const Owners owners{key};
+    std::map<uint32_t, std::string> marksInVnet;
+    for (const model::LbFrontend& fe : lb.frontends) {
+      auto ref = subnets.find(fe.subnetKey);
+      if (ref == subnets.end()) {
+        b.fail(key, notRealisable("frontend " + fe.key + " of load balancer " + lb.id +
+                                  " is in subnet " + fe.subnetKey + ", which does not exist"));
+        continue;
+      }
+      const std::string vnetKey = ref->second.vnet->key;
+      const std::string ns = naming.vnetNamespace(vnetKey);
+      const uint32_t mark = frontendMark(fe.key);
+      b.addAddress(ns, model::HostNaming::bridgeName(fe.subnetKey), fe.address, 32, owners);
+      b.addElement(ns, "fe_id", fe.address.toString(), markText(mark), owners);
+      frontends[fe.key] = FrontendRef{&lb, &fe, vnetKey, mark};
+    }
+    for (const model::LbRule& rule : lb.rules) {
+      auto fe = frontends.find(rule.frontendKey);
+      if (fe == frontends.end()) continue;  // reported with the frontend
+      if (rule.protocol == "All") {
+        b.fail(key, notRealisable("load balancing rule " + rule.key +
+                                  " uses protocol All (HA ports), which privlink does not "
+                                  "realise yet; use one Tcp or Udp rule per port"));
+        continue;
+      }
+      const model::LbProbe* probe = nullptr;
+      for (const model::LbProbe& p : lb.probes) {
+        if (p.key == rule.probeKey) probe = &p;
+      }
+      const std::string ns = naming.vnetNamespace(fe->second.vnetKey);
+      std::vector<IpAddress> healthy;
+      for (const IpAddress& member : poolMembers[rule.poolKey]) {
+        if (memberVnet[member.toString() + "@" + rule.poolKey] != fe->second.vnetKey) {
+          b.fail(key, notRealisable("backend " + member.toString() + " of pool " +
+                                    rule.poolKey +
+                                    " is in another virtual network than the frontend"));
+          continue;
+        }
+        if (probe != nullptr) {
+          const std::string target = probeTargetKey(probe->key, member);
+          const bool tcp = probe->protocol != "Http";
+          b.addProbe(target, PlannedProbe{ns, member, probe->port, tcp ? "Tcp" : "Http",
+                                          tcp ? std::string() : probe->requestPath,
+                                          probe->intervalSeconds, probe->threshold, owners});
+          auto known = health.find(target);
+          if (known != health.end() && !known->second) continue;
+        }
+        healthy.push_back(member);
+      }
+      const std::string proto = rule.protocol == "Udp" ? "udp" : "tcp";
+      for (int bucket = 0; bucket < kLbBuckets; ++bucket) {
+        const IpAddress* backend = rendezvous(rule.key, bucket, healthy);
+        if (backend == nullptr) break;
+        b.addElement(ns, "lb_dnat",
+                     markText(fe->second.mark) + " . " + proto + " . " +
+                         std::to_string(rule.frontendPort) + " . " + markText(bucket),
+                     backend->toString() + " . " + std::to_string(rule.backendPort), owners);
+      }
+    }
+  }
+
+  // Private link services: their NAT IPs answer ARP on their subnet's bridge (backends reply to
+  // them), in the VNet of the load balancer frontend they front.
+  for (const auto& [key, pls] : snapshot.privateLinkServices) {
+    for (size_t i = 0; i < pls.natAddresses.size(); ++i) {
+      auto ref = subnets.find(pls.natSubnetKeys[i]);
+      if (ref == subnets.end()) {
+        b.fail(key, notRealisable("NAT IP " + pls.natAddresses[i].toString() + " of " + pls.id +
+                                  " is in subnet " + pls.natSubnetKeys[i] +
+                                  ", which does not exist"));
+        continue;
+      }
+      b.addAddress(naming.vnetNamespace(ref->second.vnet->key),
+                   model::HostNaming::bridgeName(pls.natSubnetKeys[i]), pls.natAddresses[i], 32,
+                   Owners{key});
+    }
+  }
+
+  // Private endpoints (DESIGN.md §2): the PE address answers on its subnet bridge; approved
+  // ones translate PE_IP -> T_pe at the consumer, T_pe is routed by the backbone to the
+  // provider VNet, which maps (T_consumer, T_pe) to the PLS's frontend and SNATs to a NAT IP.
+  // Others are rejected.
+  for (const auto& [key, pe] : snapshot.privateEndpoints) {
+    const Owners owners{key};
+    auto nic = snapshot.nics.find(pe.nicKey);
+    std::optional<IpAddress> address;
+    if (nic != snapshot.nics.end() && !nic->second.ipConfigurations.empty()) {
+      address = nic->second.ipConfigurations.front().address;
+    }
+    auto ref = subnets.find(pe.subnetKey);
+    if (ref == subnets.end() || !address || !address->isV4()) {
+      b.fail(key, notRealisable("private endpoint " + pe.id +
+                                " has no IPv4 address in an existing subnet yet"));
+      continue;
+    }
+    const std::string consumerKey = ref->second.vnet->key;
+    const std::string ns = naming.vnetNamespace(consumerKey);
+    const std::string ip = address->toString();
+    b.addAddress(ns, model::HostNaming::bridgeName(pe.subnetKey), *address, 32, owners);
+    if (pe.linkIdentifier != 0) {
+      for (auto [set, which] : {std::pair{"pe_out", 'o'}, std::pair{"pe_in", 'i'},
+                                std::pair{"pe_conn", 'n'}, std::pair{"pe_rej", 'r'}}) {
+        const std::string counter = endpointCounterName(pe.linkIdentifier, which);
+        b.addElement(ns, "", counter, "", owners);
+        b.addElement(ns, set, ip, quoted(counter), owners);
+      }
+    }
+    auto blocked = [&] { b.addElement(ns, "pe_blocked", ip, "", owners); };
+    if (!pe.approved()) {
+      blocked();
+      continue;
+    }
+    auto pls = snapshot.privateLinkServices.find(pe.targetKey);
+    const auto consumerTransit = snapshot.transit.find(consumerKey);
+    const auto tpe = model::endpointTransitAddress(range, pe.linkIdentifier);
+    const FrontendRef* fe = nullptr;
+    if (pls != snapshot.privateLinkServices.end()) {
+      for (const std::string& feKey : pls->second.frontendKeys) {
+        auto it = frontends.find(feKey);
+        if (it != frontends.end()) {
+          fe = &it->second;
+          break;
+        }
+      }
+    }
+    if (pls == snapshot.privateLinkServices.end() || fe == nullptr ||
+        pls->second.natAddresses.empty() || consumerTransit == snapshot.transit.end() || !tpe) {
+      blocked();
+      b.fail(key, notRealisable("private endpoint " + pe.id +
+                                " is approved but its target " + pe.targetKey +
+                                " has no realisable load balancer frontend and NAT IP (or a "
+                                "transit address is missing) yet"));
+      continue;
+    }
+    auto providerTransit = snapshot.transit.find(fe->vnetKey);
+    if (providerTransit == snapshot.transit.end()) {
+      blocked();
+      continue;  // the provider VNet reports its missing transit address
+    }
+    const std::string providerNs = naming.vnetNamespace(fe->vnetKey);
+    const IpAddress& natIp =
+        pls->second.natAddresses[pe.linkIdentifier % pls->second.natAddresses.size()];
+    const Owners both{key, pls->first};
+    b.addElement(ns, "pe_dnat", ip, tpe->toString(), owners);
+    b.addRoute(bb, hostPrefix(*tpe), std::nullopt,
+               model::HostNaming::backboneUplinkName(fe->vnetKey), both);
+    b.addElement(providerNs, "tpe_fe", consumerTransit->second.toString() + " . " + tpe->toString(),
+                 markText(fe->mark), both);
+    b.addElement(providerNs, "tpe_snat", tpe->toString(), natIp.toString(), both);
   }
 
   // Peerings: one link per pair of VNets whose peerings on both sides are Connected.

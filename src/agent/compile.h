@@ -35,6 +35,28 @@ struct CompileOptions {
   IpPrefix transitRange = IpPrefix::parse("100.64.0.0/10").value();
 };
 
-HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& options);
+// Health of probed backends by probeTargetKey(probe key, address); absent targets count healthy
+// (a backend is in rotation until its probe has failed `threshold` times in a row).
+using ProbeHealth = std::map<std::string, bool>;
+
+HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& options,
+                 const ProbeHealth& health = {});
+
+// Number of hash buckets per load-balancing rule (nft `jhash ... mod kLbBuckets`).
+inline constexpr int kLbBuckets = 64;
+// The table every VNet namespace holds and the names of its sets/maps (DESIGN.md §2):
+//   pe_dnat    PE_IP : T_pe          consumer: approved endpoints only
+//   pe_blocked PE_IP                 consumer: endpoints not approved (reject)
+//   tpe_fe     T_vnet . T_pe : mark  provider: who may use which T_pe, and its LB frontend id
+//   tpe_snat   T_pe : NAT_IP         provider: the source the backend sees
+//   fe_id      FE_IP : mark          provider: the frontend id for clients inside the VNet
+//   lb_dnat    mark . proto . port . bucket : backend . port   healthy backends, rendezvous-hashed
+//   pe_out, pe_in, pe_conn, pe_rej   PE_IP : counter (named counters pe<link id>{o,i,n,r})
+inline constexpr const char* kVnetTableName = "plvnet";
+// The frontend id (nft mark) of a load balancer frontend: a stable nonzero hash of its key.
+uint32_t frontendMark(const std::string& frontendKey);
+// Names of an endpoint's counters (item 7): bytes/packets out (client -> service), in, new
+// connections, rejected packets.
+std::string endpointCounterName(uint32_t linkIdentifier, char which);  // which: o, i, n, r
 
 }  // namespace privlink::agent

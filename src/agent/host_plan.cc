@@ -43,6 +43,16 @@ std::string nftTableKey(const std::string& ns, const std::string& family, const 
 
 std::string fileKey(const std::string& ns, const std::string& name) { return ns + "/" + name; }
 
+std::string nftElementKey(const std::string& ns, const std::string& family,
+                          const std::string& table, const std::string& set,
+                          const std::string& key) {
+  return ns + " " + family + " " + table + " " + set + "|" + key;
+}
+
+std::string probeTargetKey(const std::string& probeKey, const IpAddress& address) {
+  return probeKey + "|" + address.toString();
+}
+
 std::string HostPlan::render() const {
   std::ostringstream out;
   for (const auto& [key, ns] : namespaces) {
@@ -64,6 +74,9 @@ std::string HostPlan::render() const {
     out << "sysctl " << key << " = " << sysctl.value << "\n";
   for (const auto& [key, table] : nftTables) {
     out << "nft " << key << "\n";
+    for (const auto& [set, index] : table.flushOnRemove) {
+      out << "  flush conntrack on removal from " << set << " (key part " << index << ")\n";
+    }
     std::istringstream lines(table.text);
     for (std::string line; std::getline(lines, line);) out << "  | " << line << "\n";
   }
@@ -71,6 +84,16 @@ std::string HostPlan::render() const {
     out << "file " << key << "\n";
     std::istringstream lines(file.content);
     for (std::string line; std::getline(lines, line);) out << "  | " << line << "\n";
+  }
+  for (const auto& [key, element] : nftElements) {
+    out << "element " << key;
+    if (!element.value.empty()) out << " : " << element.value;
+    out << "\n";
+  }
+  for (const auto& [key, probe] : probes) {
+    out << "probe " << key << " in " << probe.ns << " " << probe.protocol << " "
+        << probe.address.toString() << ":" << probe.port << probe.requestPath << " every "
+        << probe.intervalSeconds << "s threshold " << probe.threshold << "\n";
   }
   for (const auto& [key, status] : failures)
     out << "failure " << key << ": " << status.toString() << "\n";

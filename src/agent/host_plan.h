@@ -10,6 +10,7 @@
 // main table, and every nft table whose name starts with "pl". Nothing in any other namespace.
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,40 @@ struct PlannedNftTable {
   std::string text;
   std::string fingerprint;
   std::vector<std::string> owners;
+  // Sets/maps whose removed elements stop flows: set name -> index of the key component (in a
+  // " . " concatenation) that is the conntrack original destination. When such an element is
+  // removed or changes value, the applier deletes the conntrack entries in `ns` whose original
+  // destination is that address (Kernel::conntrackDelete), so established flows stop at once.
+  std::map<std::string, int> flushOnRemove;
+};
+
+// One element of a named nft set or map, or one named counter object, inside a planned table.
+// Elements are diffed one by one (DESIGN.md §2: adding or removing an endpoint is one small
+// transaction, never a table rewrite): the applier lists the table, parses the elements of every
+// set/map it plans elements for, and adds/deletes only the difference in one batch per table.
+// `key` and `value` are written exactly as `nft list table` prints them (marks as 0x%08x,
+// concatenations " . ", counter references quoted).
+struct PlannedNftElement {
+  std::string ns;
+  std::string family;
+  std::string table;
+  std::string set;    // set or map name; "" for a named counter object (`key` is its name)
+  std::string key;
+  std::string value;  // map value; "" for a set element or a counter
+  std::vector<std::string> owners;
+};
+
+// A health probe the agent's prober runs from inside a VNet namespace (non-blocking connect, or
+// an HTTP GET expecting 200). Results feed compile() (ProbeHealth) on the next pass.
+struct PlannedProbe {
+  std::string ns;
+  IpAddress address;
+  int port = 0;
+  std::string protocol;  // "Tcp" or "Http" ("Https" is probed as Tcp)
+  std::string requestPath;
+  int intervalSeconds = 15;
+  int threshold = 1;  // consecutive results needed to change state
+  std::vector<std::string> owners;
 };
 
 struct PlannedFile {
@@ -82,6 +117,8 @@ struct HostPlan {
   std::map<std::string, PlannedSysctl> sysctls;        // by sysctlKey
   std::map<std::string, PlannedNftTable> nftTables;    // by nftTableKey
   std::map<std::string, PlannedFile> files;            // by fileKey
+  std::map<std::string, PlannedNftElement> nftElements;  // by nftElementKey
+  std::map<std::string, PlannedProbe> probes;          // by probe target key (probeTargetKey)
   // Resources compile could not realise (missing subnet, no address, ...), by store key.
   std::map<std::string, Status> failures;
 
@@ -97,5 +134,11 @@ std::string routeKey(const std::string& ns, const dataplane::Route& route);
 std::string sysctlKey(const std::string& ns, const std::string& key);
 std::string nftTableKey(const std::string& ns, const std::string& family, const std::string& name);
 std::string fileKey(const std::string& ns, const std::string& name);
+// "<ns> <family> <table> <set>|<key>"; counters have set "".
+std::string nftElementKey(const std::string& ns, const std::string& family,
+                          const std::string& table, const std::string& set,
+                          const std::string& key);
+// Identity of one probed backend: "<probe key>|<address>".
+std::string probeTargetKey(const std::string& probeKey, const IpAddress& address);
 
 }  // namespace privlink::agent

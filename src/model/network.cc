@@ -131,6 +131,12 @@ Result<Nic> parseNicImpl(const SourceDocument& doc) {
     if (const Json* p = path(c, {"properties", "primary"}); p != nullptr && p->is_boolean()) {
       config.primary = p->get<bool>();
     }
+    if (const Json* pools = path(c, {"properties", "loadBalancerBackendAddressPools"});
+        pools != nullptr && pools->is_array()) {
+      for (const Json& pool : *pools) {
+        if (auto id = stringAt(pool, {"id"})) config.poolKeys.push_back(normaliseKey(*id));
+      }
+    }
     nic.ipConfigurations.push_back(std::move(config));
   }
   if (auto pe = stringAt(doc.body, {"properties", "privateEndpoint", "id"})) {
@@ -162,6 +168,130 @@ Result<std::pair<std::string, IpAddress>> parseTransitImpl(const SourceDocument&
   return std::make_pair(normaliseKey(*vnetKey), *address);
 }
 
+
+std::optional<int> intAt(const Json& j, std::initializer_list<const char*> names) {
+  const Json* v = path(j, names);
+  if (v == nullptr || !v->is_number_integer()) return std::nullopt;
+  return v->get<int>();
+}
+
+std::string refKey(const Json& j, std::initializer_list<const char*> names) {
+  auto id = stringAt(j, names);
+  return id ? normaliseKey(*id) : std::string();
+}
+
+const Json& arrayAt(const Json& j, std::initializer_list<const char*> names) {
+  static const Json kEmpty = Json::array();
+  const Json* v = path(j, names);
+  return v != nullptr && v->is_array() ? *v : kEmpty;
+}
+
+Result<LoadBalancer> parseLoadBalancerImpl(const SourceDocument& doc) {
+  LoadBalancer lb;
+  lb.key = normaliseKey(doc.key);
+  lb.id = doc.id;
+  for (const Json& fe : arrayAt(doc.body, {"properties", "frontendIPConfigurations"})) {
+    LbFrontend f;
+    f.key = refKey(fe, {"id"});
+    f.subnetKey = refKey(fe, {"properties", "subnet", "id"});
+    auto text = stringAt(fe, {"properties", "privateIPAddress"});
+    auto address = text ? IpAddress::parse(*text) : std::nullopt;
+    if (f.key.empty() || !address) {
+      return malformed(doc, "frontendIPConfigurations[] need id and properties.privateIPAddress");
+    }
+    f.address = *address;
+    if (f.address.isV4()) lb.frontends.push_back(std::move(f));
+  }
+  for (const Json& pr : arrayAt(doc.body, {"properties", "probes"})) {
+    LbProbe probe;
+    probe.key = refKey(pr, {"id"});
+    probe.protocol = stringAt(pr, {"properties", "protocol"}).value_or("Tcp");
+    probe.port = intAt(pr, {"properties", "port"}).value_or(0);
+    probe.intervalSeconds = intAt(pr, {"properties", "intervalInSeconds"}).value_or(15);
+    probe.threshold = intAt(pr, {"properties", "probeThreshold"})
+                          .value_or(intAt(pr, {"properties", "numberOfProbes"}).value_or(1));
+    probe.requestPath = stringAt(pr, {"properties", "requestPath"}).value_or("/");
+    if (probe.key.empty() || probe.port <= 0 || probe.port > 65535) {
+      return malformed(doc, "probes[] need id and a port from 1 to 65535");
+    }
+    lb.probes.push_back(std::move(probe));
+  }
+  for (const Json& ru : arrayAt(doc.body, {"properties", "loadBalancingRules"})) {
+    LbRule rule;
+    rule.key = refKey(ru, {"id"});
+    rule.frontendKey = refKey(ru, {"properties", "frontendIPConfiguration", "id"});
+    rule.poolKey = refKey(ru, {"properties", "backendAddressPool", "id"});
+    rule.probeKey = refKey(ru, {"properties", "probe", "id"});
+    rule.protocol = stringAt(ru, {"properties", "protocol"}).value_or("Tcp");
+    rule.frontendPort = intAt(ru, {"properties", "frontendPort"}).value_or(-1);
+    rule.backendPort = intAt(ru, {"properties", "backendPort"}).value_or(-1);
+    if (rule.key.empty() || rule.frontendKey.empty() || rule.poolKey.empty() ||
+        rule.frontendPort < 0 || rule.frontendPort > 65535 || rule.backendPort < 0 ||
+        rule.backendPort > 65535) {
+      return malformed(doc,
+                       "loadBalancingRules[] need id, frontendIPConfiguration.id, "
+                       "backendAddressPool.id, frontendPort and backendPort");
+    }
+    lb.rules.push_back(std::move(rule));
+  }
+  return lb;
+}
+
+Result<PrivateLinkService> parsePrivateLinkServiceImpl(const SourceDocument& doc) {
+  PrivateLinkService pls;
+  pls.key = normaliseKey(doc.key);
+  pls.id = doc.id;
+  for (const Json& fe : arrayAt(doc.body, {"properties", "loadBalancerFrontendIpConfigurations"})) {
+    std::string key = refKey(fe, {"id"});
+    if (!key.empty()) pls.frontendKeys.push_back(std::move(key));
+  }
+  for (const Json& c : arrayAt(doc.body, {"properties", "ipConfigurations"})) {
+    auto text = stringAt(c, {"properties", "privateIPAddress"});
+    auto address = text ? IpAddress::parse(*text) : std::nullopt;
+    if (address && address->isV4()) {
+      pls.natAddresses.push_back(*address);
+      pls.natSubnetKeys.push_back(refKey(c, {"properties", "subnet", "id"}));
+    }
+  }
+  return pls;
+}
+
+std::optional<uint32_t> uint32At(const Json& j, std::initializer_list<const char*> names) {
+  const Json* v = path(j, names);
+  if (v == nullptr) return std::nullopt;
+  if (v->is_number_unsigned()) return static_cast<uint32_t>(v->get<uint64_t>());
+  if (v->is_string()) {
+    const std::string text = v->get<std::string>();
+    if (text.empty() || text.size() > 10 ||
+        text.find_first_not_of("0123456789") != std::string::npos) {
+      return std::nullopt;
+    }
+    uint64_t value = std::stoull(text);
+    if (value > 0xffffffffULL) return std::nullopt;
+    return static_cast<uint32_t>(value);
+  }
+  return std::nullopt;
+}
+
+Result<PrivateEndpoint> parsePrivateEndpointImpl(const SourceDocument& doc) {
+  PrivateEndpoint pe;
+  pe.key = normaliseKey(doc.key);
+  pe.id = doc.id;
+  pe.subnetKey = refKey(doc.body, {"properties", "subnet", "id"});
+  const Json& nics = arrayAt(doc.body, {"properties", "networkInterfaces"});
+  if (!nics.empty()) pe.nicKey = refKey(nics[0], {"id"});
+  for (const char* list : {"privateLinkServiceConnections", "manualPrivateLinkServiceConnections"}) {
+    const Json& connections = arrayAt(doc.body, {"properties", list});
+    if (connections.empty()) continue;
+    const Json& c = connections[0];
+    pe.connectionKey = refKey(c, {"properties", "privlink", "connectionId"});
+    pe.targetKey = refKey(c, {"properties", "privlink", "targetId"});
+    pe.linkIdentifier = uint32At(c, {"properties", "privlink", "linkIdentifier"}).value_or(0);
+    break;
+  }
+  if (pe.subnetKey.empty()) return malformed(doc, "properties.subnet.id is missing");
+  return pe;
+}
 }  // namespace
 
 bool Peering::connected() const {
@@ -190,11 +320,22 @@ Result<std::pair<std::string, IpAddress>> parseTransit(const SourceDocument& doc
   return guarded(doc, &parseTransitImpl);
 }
 
+Result<LoadBalancer> parseLoadBalancer(const SourceDocument& doc) {
+  return guarded(doc, &parseLoadBalancerImpl);
+}
+Result<PrivateLinkService> parsePrivateLinkService(const SourceDocument& doc) {
+  return guarded(doc, &parsePrivateLinkServiceImpl);
+}
+Result<PrivateEndpoint> parsePrivateEndpoint(const SourceDocument& doc) {
+  return guarded(doc, &parsePrivateEndpointImpl);
+}
+
 NetworkSnapshot parseNetwork(const std::vector<SourceDocument>& docs, int64_t revision) {
   NetworkSnapshot snap;
   snap.revision = revision;
   std::vector<Subnet> subnets;
   std::vector<Peering> peerings;
+  std::map<std::string, const SourceDocument*> records;  // connection records by key
   for (const SourceDocument& doc : docs) {
     const std::string type = normaliseKey(doc.type);
     const std::string key = normaliseKey(doc.key);
@@ -226,6 +367,30 @@ NetworkSnapshot parseNetwork(const std::vector<SourceDocument>& docs, int64_t re
       } else {
         snap.failures.emplace(key, peering.status());
       }
+    } else if (type == kLoadBalancerType) {
+      auto lb = parseLoadBalancer(doc);
+      if (lb.ok()) {
+        snap.loadBalancers.emplace(key, std::move(lb).value());
+      } else {
+        snap.failures.emplace(key, lb.status());
+      }
+    } else if (type == kPrivateLinkServiceType) {
+      auto pls = parsePrivateLinkService(doc);
+      if (pls.ok()) {
+        snap.privateLinkServices.emplace(key, std::move(pls).value());
+      } else {
+        snap.failures.emplace(key, pls.status());
+      }
+    } else if (type == kPrivateEndpointType) {
+      auto pe = parsePrivateEndpoint(doc);
+      if (pe.ok()) {
+        snap.privateEndpoints.emplace(key, std::move(pe).value());
+      } else {
+        snap.failures.emplace(key, pe.status());
+      }
+    } else if (type.size() > 27 &&
+               type.compare(type.size() - 27, 27, "/privateendpointconnections") == 0) {
+      records[key] = &doc;
     } else if (type == kTransitAddressType) {
       auto transit = parseTransit(doc);
       if (transit.ok()) {
@@ -243,6 +408,15 @@ NetworkSnapshot parseNetwork(const std::vector<SourceDocument>& docs, int64_t re
   }
   for (Peering& peering : peerings) {
     if (snap.vnets.count(peering.vnetKey)) snap.peerings.emplace(peering.key, std::move(peering));
+  }
+  // Each endpoint's state comes from its connection record (the one place it lives).
+  for (auto& [key, pe] : snap.privateEndpoints) {
+    auto record = records.find(pe.connectionKey);
+    if (record == records.end()) continue;  // deleted by the provider: Disconnected
+    const Json& body = record->second->body;
+    pe.status = stringAt(body, {"properties", "privateLinkServiceConnectionState", "status"})
+                    .value_or("Disconnected");
+    if (auto id = uint32At(body, {"properties", "linkIdentifier"})) pe.linkIdentifier = *id;
   }
   // Transit records of VNets that no longer exist are not part of the network.
   for (auto it = snap.transit.begin(); it != snap.transit.end();) {

@@ -15,6 +15,23 @@
 //                                              {privateIPAddress, subnet.id, primary}
 //   privlink/transitaddress                    key "/privlink/transit<vnet key>";
 //                                              body {"vnetKey": "...", "address": "100.64.x.y"}
+//   microsoft.network/loadbalancers            properties.{frontendIPConfigurations[].{id,
+//                                              properties.{privateIPAddress, subnet.id}},
+//                                              probes[].{id, properties.{protocol, port,
+//                                              intervalInSeconds, probeThreshold, requestPath}},
+//                                              loadBalancingRules[].{id, properties.{protocol,
+//                                              frontendPort, backendPort, frontendIPConfiguration
+//                                              .id, backendAddressPool.id, probe.id}}}
+//   NIC ipConfigurations[].properties.loadBalancerBackendAddressPools[].id  (pool membership)
+//   microsoft.network/privatelinkservices      properties.{loadBalancerFrontendIpConfigurations[]
+//                                              .id, ipConfigurations[].properties.
+//                                              privateIPAddress (NAT IPs)}
+//   microsoft.network/privateendpoints         properties.{subnet.id, networkInterfaces[0].id,
+//                                              (manual)privateLinkServiceConnections[0].properties
+//                                              .privlink.{connectionId, targetId, linkIdentifier}}
+//   <target type>/privateendpointconnections   the connection record (control/privatelink/
+//                                              connection_record.h): properties.{linkIdentifier,
+//                                              privateLinkServiceConnectionState.status}
 // Pure data; thread-compatible.
 
 #include <cstdint>
@@ -66,6 +83,9 @@ struct IpConfiguration {
   std::string subnetKey;  // lower-case key of the subnet
   std::optional<IpAddress> address;
   bool primary = false;
+  // Load balancer backend pools this configuration is a member of (lower-case pool keys,
+  // "<lb key>/backendaddresspools/<name>").
+  std::vector<std::string> poolKeys;
 };
 
 struct Nic {
@@ -85,12 +105,75 @@ struct Peering {
   bool connected() const;
 };
 
+inline constexpr std::string_view kLoadBalancerType = "microsoft.network/loadbalancers";
+inline constexpr std::string_view kPrivateLinkServiceType = "microsoft.network/privatelinkservices";
+inline constexpr std::string_view kPrivateEndpointType = "microsoft.network/privateendpoints";
+inline constexpr std::string_view kPlsConnectionType =
+    "microsoft.network/privatelinkservices/privateendpointconnections";
+
+struct LbFrontend {
+  std::string key;  // lower-case part id
+  IpAddress address;
+  std::string subnetKey;
+};
+
+struct LbProbe {
+  std::string key;
+  std::string protocol;  // "Tcp", "Http", "Https" (Https is probed as a TCP connect)
+  int port = 0;
+  int intervalSeconds = 15;
+  int threshold = 1;
+  std::string requestPath;
+};
+
+struct LbRule {
+  std::string key;
+  std::string frontendKey;
+  std::string poolKey;
+  std::string probeKey;  // "" = no probe: every member counts healthy
+  std::string protocol;  // "Tcp", "Udp", "All"
+  int frontendPort = 0;
+  int backendPort = 0;
+};
+
+struct LoadBalancer {
+  std::string key;
+  std::string id;
+  std::vector<LbFrontend> frontends;
+  std::vector<LbProbe> probes;
+  std::vector<LbRule> rules;
+};
+
+struct PrivateLinkService {
+  std::string key;
+  std::string id;
+  std::vector<std::string> frontendKeys;  // LB frontend part keys
+  std::vector<IpAddress> natAddresses;    // NAT IPs, in document order
+  std::vector<std::string> natSubnetKeys;  // the subnet of each NAT IP (same order)
+};
+
+struct PrivateEndpoint {
+  std::string key;
+  std::string id;
+  std::string subnetKey;
+  std::string nicKey;
+  std::string targetKey;      // the PLS (or PaaS resource) key
+  std::string connectionKey;  // the connection record's key
+  uint32_t linkIdentifier = 0;
+  // "Approved", "Pending", "Rejected" or "Disconnected" (record absent).
+  std::string status = "Disconnected";
+  bool approved() const { return status == "Approved"; }
+};
+
 struct NetworkSnapshot {
   int64_t revision = 0;
   std::map<std::string, VNet> vnets;         // by key
   std::map<std::string, Nic> nics;           // by key
   std::map<std::string, Peering> peerings;   // by key
   std::map<std::string, IpAddress> transit;  // vnet key -> T_vnet
+  std::map<std::string, LoadBalancer> loadBalancers;           // by key
+  std::map<std::string, PrivateLinkService> privateLinkServices;  // by key
+  std::map<std::string, PrivateEndpoint> privateEndpoints;     // by key (status from records)
   // Documents that could not be parsed, by key, with an error that says what is wrong.
   std::map<std::string, Status> failures;
 };
@@ -105,6 +188,10 @@ Result<Nic> parseNic(const SourceDocument& doc);
 Result<Peering> parsePeering(const SourceDocument& doc);
 // Returns {vnet key, address}.
 Result<std::pair<std::string, IpAddress>> parseTransit(const SourceDocument& doc);
+
+Result<LoadBalancer> parseLoadBalancer(const SourceDocument& doc);
+Result<PrivateLinkService> parsePrivateLinkService(const SourceDocument& doc);
+Result<PrivateEndpoint> parsePrivateEndpoint(const SourceDocument& doc);
 
 // Parses every document it knows (others are ignored) and attaches subnets to their VNets.
 // Subnets or peerings whose VNet is absent are ignored (the VNet is being deleted).

@@ -30,6 +30,15 @@ bool isVnetTransitAddress(const IpPrefix& transitRange, const IpAddress& address
   return offset >= kInfrastructureSize && offset < kInfrastructureSize + poolSize(transitRange);
 }
 
+std::optional<IpAddress> endpointTransitAddress(const IpPrefix& transitRange,
+                                                uint32_t linkIdentifier) {
+  const uint64_t half = transitRange.size() / 2;
+  if (linkIdentifier == 0 || !transitRange.network().isV4() || linkIdentifier >= half - 1) {
+    return std::nullopt;
+  }
+  return transitRange.at(half + linkIdentifier);
+}
+
 std::map<std::string, std::optional<IpAddress>> allocateTransit(
     const std::vector<std::string>& vnetKeys, const std::map<std::string, IpAddress>& existing,
     const IpPrefix& transitRange) {

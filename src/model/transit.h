@@ -25,6 +25,13 @@ IpAddress internetAddress(const IpPrefix& transitRange);
 // True iff `address` may be a T_vnet in `transitRange`.
 bool isVnetTransitAddress(const IpPrefix& transitRange, const IpAddress& address);
 
+// T_pe of a private endpoint: the upper half of the range at offset `linkIdentifier` (the
+// connection's link identifier, unique per host and never reused — control/privatelink/
+// connection_record.h), so it is stable for the endpoint's life without a record of its own.
+// nullopt when the identifier is 0 or does not fit the upper half.
+std::optional<IpAddress> endpointTransitAddress(const IpPrefix& transitRange,
+                                                uint32_t linkIdentifier);
+
 // Returns a T_vnet for every key of `vnetKeys`: the `existing` one when it is valid and not
 // taken by another VNet, otherwise a new one. Keys are processed in sorted order, so the result
 // depends only on the inputs. nullopt for a key only when the pool is exhausted.

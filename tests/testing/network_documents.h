@@ -66,4 +66,142 @@ inline model::SourceDocument transitDocument(const std::string& vnetKey,
   return {id, id, std::string(model::kTransitAddressType), body};
 }
 
+
+// ---- Load balancers and Private Link (documents as control/network and control/privatelink
+// store them; model/network.h lists the fields the agent reads). ----
+
+inline std::string resourceId(const std::string& group, const std::string& type,
+                              const std::string& name,
+                              const std::string& subscription =
+                                  "00000000-0000-0000-0000-000000000001") {
+  return "/subscriptions/" + subscription + "/resourceGroups/" + group + "/providers/" + type +
+         "/" + name;
+}
+
+struct LbRuleSpec {
+  std::string name;
+  std::string protocol;  // "Tcp" | "Udp"
+  int frontendPort;
+  int backendPort;
+  bool probed = true;  // uses the load balancer's probe "probe"
+};
+
+// One frontend "fe" at `frontendAddress` in `subnet`, one pool "pool", one probe "probe"
+// (`probeProtocol` "Tcp"/"Http" on `probePort`, threshold 1), and `rules`.
+inline model::SourceDocument lbDocument(const std::string& id, const std::string& subnet,
+                                        const std::string& frontendAddress,
+                                        const std::vector<LbRuleSpec>& rules,
+                                        const std::string& probeProtocol = "Tcp",
+                                        int probePort = 80) {
+  nlohmann::json probe = {{"id", id + "/probes/probe"},
+                          {"name", "probe"},
+                          {"properties",
+                           {{"protocol", probeProtocol},
+                            {"port", probePort},
+                            {"intervalInSeconds", 5},
+                            {"numberOfProbes", 1},
+                            {"probeThreshold", 1}}}};
+  if (probeProtocol == "Http") probe["properties"]["requestPath"] = "/";
+  nlohmann::json ruleList = nlohmann::json::array();
+  for (const LbRuleSpec& r : rules) {
+    nlohmann::json props = {{"protocol", r.protocol},
+                            {"frontendPort", r.frontendPort},
+                            {"backendPort", r.backendPort},
+                            {"frontendIPConfiguration", {{"id", id + "/frontendIPConfigurations/fe"}}},
+                            {"backendAddressPool", {{"id", id + "/backendAddressPools/pool"}}}};
+    if (r.probed) props["probe"] = {{"id", id + "/probes/probe"}};
+    ruleList.push_back({{"id", id + "/loadBalancingRules/" + r.name},
+                        {"name", r.name},
+                        {"properties", props}});
+  }
+  nlohmann::json body = {
+      {"location", "westeurope"},
+      {"properties",
+       {{"frontendIPConfigurations",
+         nlohmann::json::array({{{"id", id + "/frontendIPConfigurations/fe"},
+                                 {"name", "fe"},
+                                 {"properties",
+                                  {{"privateIPAddress", frontendAddress},
+                                   {"subnet", {{"id", subnet}}}}}}})},
+        {"backendAddressPools",
+         nlohmann::json::array({{{"id", id + "/backendAddressPools/pool"}, {"name", "pool"}}})},
+        {"probes", nlohmann::json::array({probe})},
+        {"loadBalancingRules", ruleList}}}};
+  return {model::normaliseKey(id), id, "microsoft.network/loadbalancers", body};
+}
+
+// A NIC whose configuration is a member of backend pool `pool` (a full pool id).
+inline model::SourceDocument nicInPoolDocument(const std::string& id, const std::string& subnet,
+                                               const std::string& address,
+                                               const std::string& pool) {
+  model::SourceDocument doc = nicDocument(id, subnet, address);
+  doc.body["properties"]["ipConfigurations"][0]["properties"]["loadBalancerBackendAddressPools"] =
+      nlohmann::json::array({{{"id", pool}}});
+  return doc;
+}
+
+inline model::SourceDocument plsDocument(const std::string& id, const std::string& frontend,
+                                         const std::string& natSubnet,
+                                         const std::vector<std::string>& natAddresses) {
+  nlohmann::json configs = nlohmann::json::array();
+  for (size_t i = 0; i < natAddresses.size(); ++i) {
+    configs.push_back({{"id", id + "/ipConfigurations/nat" + std::to_string(i)},
+                       {"name", "nat" + std::to_string(i)},
+                       {"properties",
+                        {{"privateIPAddress", natAddresses[i]},
+                         {"subnet", {{"id", natSubnet}}},
+                         {"primary", i == 0}}}});
+  }
+  nlohmann::json body = {
+      {"location", "westeurope"},
+      {"properties",
+       {{"loadBalancerFrontendIpConfigurations", nlohmann::json::array({{{"id", frontend}}})},
+        {"ipConfigurations", configs}}}};
+  return {model::normaliseKey(id), id, "microsoft.network/privatelinkservices", body};
+}
+
+// The endpoint, its read-only NIC (address `address` in `subnet`) and the connection record
+// under `target` with `status` ("Approved", "Pending", "Rejected"); linkIdentifier `link`.
+struct EndpointDocuments {
+  model::SourceDocument endpoint;
+  model::SourceDocument nic;
+  model::SourceDocument record;
+};
+inline EndpointDocuments endpointDocuments(const std::string& id, const std::string& subnet,
+                                           const std::string& address, const std::string& target,
+                                           uint32_t link, const std::string& status) {
+  const std::string nic = id + "-nic";
+  const std::string nicIdText = nic.substr(0, nic.find("/providers/")) +
+                                "/providers/Microsoft.Network/networkInterfaces/" +
+                                nic.substr(nic.rfind('/') + 1);
+  const std::string record = target + "/privateEndpointConnections/" +
+                             id.substr(id.rfind('/') + 1) + ".conn";
+  nlohmann::json connection = {
+      {"name", "conn"},
+      {"properties",
+       {{"privateLinkServiceId", target},
+        {"privlink",
+         {{"connectionId", record}, {"targetId", target},
+          {"linkIdentifier", std::to_string(link)}}}}}};
+  nlohmann::json body = {
+      {"location", "westeurope"},
+      {"properties",
+       {{"subnet", {{"id", subnet}}},
+        {"networkInterfaces", nlohmann::json::array({{{"id", nicIdText}}})},
+        {"privateLinkServiceConnections", nlohmann::json::array({connection})}}}};
+  model::SourceDocument nicDoc = nicDocument(nicIdText, subnet, address);
+  nicDoc.body["properties"]["privateEndpoint"] = {{"id", id}};
+  nlohmann::json recordBody = {
+      {"id", record},
+      {"properties",
+       {{"privateEndpoint", {{"id", id}}},
+        {"privateLinkServiceConnectionState",
+         {{"status", status}, {"description", ""}, {"actionsRequired", "None"}}},
+        {"linkIdentifier", std::to_string(link)}}}};
+  return {{model::normaliseKey(id), id, "microsoft.network/privateendpoints", body},
+          nicDoc,
+          {model::normaliseKey(record), record,
+           "microsoft.network/privatelinkservices/privateendpointconnections", recordBody}};
+}
+
 }  // namespace privlink::testing
