@@ -231,6 +231,7 @@ Status Daemon::start() {
     parts_->router = std::make_unique<ArmRouter>(*parts_->service, routerOptions);
     ArmRouter* router = parts_->router.get();
     parts_->authorizer = std::make_unique<control::authorization::Authorizer>(*parts_->store);
+    parts_->service->setAuthorizer(parts_->authorizer.get());  // KindContext::authorizer
     parts_->authorizationRoutes =
         std::make_unique<AuthorizationRoutes>(*parts_->store, *parts_->principals);
     parts_->identityRoutes = std::make_unique<IdentityRoutes>(*parts_->store, *parts_->principals);

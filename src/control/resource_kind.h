@@ -22,6 +22,9 @@
 namespace privlink::control {
 
 class ResourceService;
+namespace authorization {
+class Authorizer;
+}  // namespace authorization
 
 struct ControlConfig {
   std::string transitRange = "100.64.0.0/10";  // refused as VNet address space
@@ -36,6 +39,10 @@ struct KindContext {
   const Caller& caller;
   const ControlConfig& config;
   ResourceService& service;  // to put/remove other resources through their own kinds
+  // Azure RBAC for checks a kind makes itself (e.g. privateEndpointConnectionsApproval/action on a
+  // private link service): authorizer->check(txn, caller, action, scope). Null allows everything
+  // (unit tests of kinds); privlinkd always sets it (control/authorization/authorizer.h).
+  const authorization::Authorizer* authorizer = nullptr;
 };
 
 class ResourceKind {

@@ -452,7 +452,7 @@ Result<ResourceService::Stored> ResourceService::putIn(store::Transaction& txn,
         .withTarget("properties");
   }
 
-  KindContext ctx{txn, caller, config_, *this};
+  KindContext ctx{txn, caller, config_, *this, authorizer_};
   Result<json> kindResult = [&] {
     PutInProgress guard(id.key());
     return kind->put(ctx, id, std::move(body), existing ? &*existing : nullptr);
@@ -705,7 +705,7 @@ Result<DeleteOutcome> ResourceService::remove(const Caller& caller, const Resour
       RETURN_IF_ERROR(checkPreconditions(Preconditions{pre.ifMatch, false}, existing, id));
       outcome.existed = true;
       outcome.location = locationOf(txn, *existing);
-      KindContext ctx{txn, caller, config_, *this};
+      KindContext ctx{txn, caller, config_, *this, authorizer_};
       RETURN_IF_ERROR(removeIn(ctx, id, *existing));
       ASSIGN_OR_RETURN(outcome.operationId,
                        recordOperation(txn, id, existing->key, true, outcome.location));
@@ -737,7 +737,7 @@ Result<DeleteOutcome> ResourceService::removeGroup(const Caller& caller, const R
                                 "Resource group '" + id.resourceGroup() + "' could not be found.");
       }
       RETURN_IF_ERROR(checkPreconditions(Preconditions{pre.ifMatch, false}, group, id));
-      KindContext ctx{txn, caller, config_, *this};
+      KindContext ctx{txn, caller, config_, *this, authorizer_};
       ASSIGN_OR_RETURN(std::vector<Document> docs, txn.listPrefix(group->key + "/"));
       std::vector<Document> pending(docs.rbegin(), docs.rend());
       // Resources may refer to each other across the group (a NIC on a subnet); a kind refuses

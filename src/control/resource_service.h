@@ -96,6 +96,8 @@ class ResourceService {
   ResourceService(store::Store& store, ProvisioningTracker& tracker, ControlConfig config);
 
   void registerKind(std::unique_ptr<ResourceKind> kind);
+  // Passed to kinds as KindContext::authorizer (nullptr, the default, allows everything).
+  void setAuthorizer(const authorization::Authorizer* authorizer) { authorizer_ = authorizer; }
   const ResourceKind* kindFor(std::string_view type) const;  // case-insensitive
 
   Result<PutOutcome> put(const Caller& caller, const ResourceId& id, nlohmann::json body,
@@ -126,6 +128,7 @@ class ResourceService {
   ProvisioningTracker& tracker_;
   ControlConfig config_;
   std::vector<std::unique_ptr<ResourceKind>> kinds_;
+  const authorization::Authorizer* authorizer_ = nullptr;
 
   struct Stored {
     store::Document doc;
