@@ -92,8 +92,10 @@ constexpr uint64_t kTagWake = 3;
 
 // One direction: src socket -> pipe -> dst socket.
 struct Flow {
-  UniqueFd pipeRead;
+  UniqueFd pipeRead;  // kSplice
   UniqueFd pipeWrite;
+  std::vector<uint8_t> buffer;  // kCopy: bytes [head, head + inPipe) are pending
+  std::size_t head = 0;
   std::size_t inPipe = 0;    // bytes in the pipe
   bool pipeFull = false;     // splice into the pipe hit EAGAIN with bytes in it
   bool srcEof = false;       // read 0 from src
@@ -463,6 +465,10 @@ class SpliceProxy::Loop {
     c->header = std::move(header).value();
     c->started = c->lastActivity = Clock::now();
     for (Flow* f : {&c->toUpstream, &c->toClient}) {
+      if (options_.mode == ProxyCopyMode::kCopy) {
+        f->buffer.resize(static_cast<std::size_t>(options_.pipeCapacity));
+        continue;
+      }
       int p[2];
       if (::pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) {
         armReset(c->client.get());
@@ -576,6 +582,9 @@ class SpliceProxy::Loop {
   // error (the connection must go).
   bool moveFlow(Flow& f, int src, bool& srcReadable, int dst, bool& dstWritable, bool* progress,
                 bool* more) {
+    if (options_.mode == ProxyCopyMode::kCopy) {
+      return copyFlow(f, src, srcReadable, dst, dstWritable, progress, more);
+    }
     for (int budget = 8; budget > 0; --budget) {
       bool moved = false;
       if (f.inPipe > 0 && dstWritable) {
@@ -611,6 +620,51 @@ class SpliceProxy::Loop {
           } else {
             srcReadable = false;
           }
+        } else {
+          return false;
+        }
+      }
+      if (f.srcEof && f.inPipe == 0 && !f.dstShut) {
+        ::shutdown(dst, SHUT_WR);
+        f.dstShut = true;
+        moved = true;
+      }
+      if (!moved) return true;
+      *progress = true;
+    }
+    *more = true;
+    return true;
+  }
+
+  // moveFlow with recv/send through the flow's bounded buffer (ProxyCopyMode::kCopy).
+  bool copyFlow(Flow& f, int src, bool& srcReadable, int dst, bool& dstWritable, bool* progress,
+                bool* more) {
+    for (int budget = 8; budget > 0; --budget) {
+      bool moved = false;
+      if (f.inPipe > 0 && dstWritable) {
+        const ssize_t n = ::send(dst, f.buffer.data() + f.head, f.inPipe, MSG_NOSIGNAL);
+        if (n > 0) {
+          f.inPipe -= static_cast<std::size_t>(n);
+          f.head = f.inPipe == 0 ? 0 : f.head + static_cast<std::size_t>(n);
+          f.moved += static_cast<uint64_t>(n);
+          moved = true;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+          dstWritable = false;
+        } else {
+          return false;
+        }
+      }
+      const std::size_t space = f.buffer.size() - f.head - f.inPipe;
+      if (!f.srcEof && srcReadable && space > 0) {
+        const ssize_t n = ::recv(src, f.buffer.data() + f.head + f.inPipe, space, 0);
+        if (n > 0) {
+          f.inPipe += static_cast<std::size_t>(n);
+          moved = true;
+        } else if (n == 0) {
+          f.srcEof = true;
+          moved = true;
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          srcReadable = false;
         } else {
           return false;
         }

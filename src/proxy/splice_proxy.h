@@ -5,14 +5,16 @@
 // proxy connects, from inside the same namespace, to the endpoint's upstream (its transit address
 // T_pe, same port as the original destination), writes a PPv2 header first (source = the client's
 // address and port, destination = the endpoint's address and port, TLV EE 00 05 01 <LinkID LE>),
-// then moves bytes both ways with splice(2) through one pipe per direction (zero copy).
+// then moves bytes both ways with splice(2) through one pipe per direction (zero copy), or, with
+// ProxyCopyMode::kCopy, recv/send through a bounded buffer per direction.
 //
 // Per connection: memory is bounded by two pipes of `pipeCapacity` bytes (plus the kernel's
 // socket buffers); a side is not read while its pipe is full (backpressure); a FIN from one side
 // becomes shutdown(SHUT_WR) on the other once its pipe has drained (half-close); a reset or error
 // on one side resets the other; a connection with no bytes moving for `idleTimeout` is reset on
 // both sides; a client whose destination is not in the namespace's endpoint map, or whose upstream
-// refuses or does not answer within `connectTimeout`, is reset. Each connection holds 6 fds.
+// refuses or does not answer within `connectTimeout`, is reset. Each connection holds 6 fds
+// (kSplice) or 2 (kCopy).
 //
 // Threading: one event-loop thread (start()..stop()) drives every namespace. All public methods
 // are thread-safe and may be called before or after start(). The proxy's sockets are created in
@@ -44,11 +46,16 @@ struct EndpointTarget {
 // Private endpoint address (the original destination) -> target, for one namespace.
 using EndpointMap = std::map<IpAddress, EndpointTarget>;
 
+// How bytes move: splice(2) through a pipe per direction (zero copy), or recv/send through a
+// buffer per direction (one copy in, one copy out).
+enum class ProxyCopyMode { kSplice, kCopy };
+
 struct SpliceProxyOptions {
+  ProxyCopyMode mode = ProxyCopyMode::kSplice;
   std::chrono::milliseconds idleTimeout{std::chrono::minutes(4)};  // Azure LB's TCP idle default
   std::chrono::milliseconds connectTimeout{std::chrono::seconds(10)};
-  // Bytes buffered per direction per connection (the pipe size; rounded up to pages by the
-  // kernel, minimum one page).
+  // Bytes buffered per direction per connection (kSplice: the pipe size, rounded up to pages by
+  // the kernel; kCopy: the buffer size).
   int pipeCapacity = 64 * 1024;
   int listenBacklog = 4096;
 };

@@ -139,7 +139,7 @@ int64_t recvPatternToEof(int fd, int d) {
   }
 }
 
-class SpliceProxyTest : public ::testing::Test {
+class SpliceProxyTest : public ::testing::TestWithParam<ProxyCopyMode> {
  protected:
   void SetUp() override {
     ASSERT_EQ(::geteuid(), 0u) << "integration tests need root (CAP_NET_ADMIN, CAP_SYS_ADMIN)";
@@ -174,6 +174,7 @@ class SpliceProxyTest : public ::testing::Test {
 
   // The proxy with `options`, listening in the VNet namespace behind the TPROXY rule set.
   void startProxy(SpliceProxyOptions options = {}) {
+    options.mode = GetParam();
     proxy_ = std::make_unique<SpliceProxy>(options);
     auto port = proxy_->addListener(nsVnet_, 0);
     ASSERT_TRUE(port.ok()) << port.status().toString();
@@ -285,7 +286,7 @@ class SpliceProxyTest : public ::testing::Test {
   int fdsBefore_ = 0;
 };
 
-TEST_F(SpliceProxyTest, BackendSeesClientEndpointAndLinkIdByteExact) {
+TEST_P(SpliceProxyTest, BackendSeesClientEndpointAndLinkIdByteExact) {
   startProxy();
   startServer();
   uint16_t clientPort = 0;
@@ -328,7 +329,7 @@ TEST_F(SpliceProxyTest, BackendSeesClientEndpointAndLinkIdByteExact) {
                                           .bytesToUpstream = 5, .bytesToClient = 5}));
 }
 
-TEST_F(SpliceProxyTest, LargeTransferBothWaysAtOnce) {
+TEST_P(SpliceProxyTest, LargeTransferBothWaysAtOnce) {
   startProxy();
   startServer();
   constexpr uint64_t kBytes = 64ull << 20;
@@ -359,7 +360,7 @@ TEST_F(SpliceProxyTest, LargeTransferBothWaysAtOnce) {
   EXPECT_EQ(atClient, static_cast<int64_t>(kBytes));
 }
 
-TEST_F(SpliceProxyTest, HalfCloseFromClientStillCarriesTheResponse) {
+TEST_P(SpliceProxyTest, HalfCloseFromClientStillCarriesTheResponse) {
   startProxy();
   startServer();
   UniqueFd client = connectClient("10.0.1.4");
@@ -379,7 +380,7 @@ TEST_F(SpliceProxyTest, HalfCloseFromClientStillCarriesTheResponse) {
   EXPECT_EQ(recvPatternToEof(client.get(), 1), 1 << 20);
 }
 
-TEST_F(SpliceProxyTest, HalfCloseFromBackendStillCarriesClientData) {
+TEST_P(SpliceProxyTest, HalfCloseFromBackendStillCarriesClientData) {
   startProxy();
   startServer();
   UniqueFd client = connectClient("10.0.1.4");
@@ -396,7 +397,7 @@ TEST_F(SpliceProxyTest, HalfCloseFromBackendStillCarriesClientData) {
   EXPECT_EQ(recvPatternToEof(backend.get(), 0), 1 << 20);
 }
 
-TEST_F(SpliceProxyTest, SlowReaderStopsTheSenderAndThenGetsEverything) {
+TEST_P(SpliceProxyTest, SlowReaderStopsTheSenderAndThenGetsEverything) {
   SpliceProxyOptions options;
   options.pipeCapacity = 64 * 1024;
   startProxy(options);
@@ -426,7 +427,7 @@ TEST_F(SpliceProxyTest, SlowReaderStopsTheSenderAndThenGetsEverything) {
   EXPECT_TRUE(ok);
 }
 
-TEST_F(SpliceProxyTest, UnknownEndpointIsReset) {
+TEST_P(SpliceProxyTest, UnknownEndpointIsReset) {
   startProxy();
   startServer();
   UniqueFd client = connectClient("10.0.1.6");
@@ -437,7 +438,7 @@ TEST_F(SpliceProxyTest, UnknownEndpointIsReset) {
   EXPECT_EQ(proxy_->counters().unknownEndpoint, 1u);
 }
 
-TEST_F(SpliceProxyTest, RefusedUpstreamResetsTheClient) {
+TEST_P(SpliceProxyTest, RefusedUpstreamResetsTheClient) {
   startProxy();  // no server in the upstream namespace
   UniqueFd client = connectClient("10.0.1.4");
   ASSERT_TRUE(client.valid());
@@ -449,7 +450,7 @@ TEST_F(SpliceProxyTest, RefusedUpstreamResetsTheClient) {
   EXPECT_EQ((perEndpoint[{nsVnet_, ip("10.0.1.4")}].upstreamConnectFailures), 1u);
 }
 
-TEST_F(SpliceProxyTest, IdleConnectionIsResetOnBothSides) {
+TEST_P(SpliceProxyTest, IdleConnectionIsResetOnBothSides) {
   SpliceProxyOptions options;
   options.idleTimeout = 300ms;
   startProxy(options);
@@ -468,7 +469,7 @@ TEST_F(SpliceProxyTest, IdleConnectionIsResetOnBothSides) {
   EXPECT_EQ(proxy_->counters().idleTimeouts, 1u);
 }
 
-TEST_F(SpliceProxyTest, ManyConnectionsLeaveNoFdsBehind) {
+TEST_P(SpliceProxyTest, ManyConnectionsLeaveNoFdsBehind) {
   startProxy();
   startServer();
   int before = 0;
@@ -504,7 +505,7 @@ TEST_F(SpliceProxyTest, ManyConnectionsLeaveNoFdsBehind) {
 
 // A real PPv2-aware server: HAProxy 2.6 with `accept-proxy` in the upstream namespace answers
 // with the client and destination addresses it took from our header (src/dst sample fetches).
-TEST_F(SpliceProxyTest, HaproxyAcceptProxySeesTheConsumerClient) {
+TEST_P(SpliceProxyTest, HaproxyAcceptProxySeesTheConsumerClient) {
   ASSERT_EQ(::access("/usr/sbin/haproxy", X_OK), 0) << "install haproxy (scripts/install-deps.sh)";
   startProxy();
   const std::string dir = "/tmp/" + prefix_ + "haproxy";
@@ -556,6 +557,12 @@ TEST_F(SpliceProxyTest, HaproxyAcceptProxySeesTheConsumerClient) {
             std::string::npos)
       << response;
 }
+
+INSTANTIATE_TEST_SUITE_P(Modes, SpliceProxyTest,
+                         ::testing::Values(ProxyCopyMode::kSplice, ProxyCopyMode::kCopy),
+                         [](const ::testing::TestParamInfo<ProxyCopyMode>& info) {
+                           return info.param == ProxyCopyMode::kSplice ? "Splice" : "Copy";
+                         });
 
 }  // namespace
 }  // namespace privlink::proxy
