@@ -146,7 +146,11 @@ class VirtualNetworkLinkKind : public ResourceKind {
                         "properties.virtualNetwork");
     }
     if (existing) {
-      std::string before = net::propertiesOf(existing->body)["virtualNetwork"].value("id", "");
+      const Json& existingProps = net::propertiesOf(existing->body);
+      std::string before = existingProps.contains("virtualNetwork") &&
+                                   existingProps["virtualNetwork"].is_object()
+                               ? existingProps["virtualNetwork"].value("id", "")
+                               : "";
       auto beforeId = ResourceId::parse(before);
       if (!beforeId.ok() || beforeId->key() != vnetRef->key()) {
         return badRequest("VirtualNetworkLinkVirtualNetworkCannotChange",

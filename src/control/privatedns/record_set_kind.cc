@@ -184,7 +184,10 @@ class RecordSetKind : public ResourceKind {
         out["cnameRecord"] = {{"cname", cname}};
       }
     } else if (recordType_ == "SOA") {
-      const Json& before = net::propertiesOf(existing->body)["soaRecord"];
+      const Json& existingProps = net::propertiesOf(existing->body);
+      const Json before = existingProps.contains("soaRecord") && existingProps["soaRecord"].is_object()
+                              ? existingProps["soaRecord"]
+                              : Json::object();
       ASSIGN_OR_RETURN(const Json* s, net::optObject(in, "soaRecord", target));
       Json soa = before;
       soa["host"] = before.value("host", std::string(kSoaHost));  // read-only

@@ -143,7 +143,6 @@ TEST_F(PaasTest, RegisteredAsPrivateLinkTargets) {
 }
 
 TEST_F(PaasTest, EndpointsConnectAndZoneGroupsDoNotClobber) {
-  privatedns::registerPrivateDnsKinds(svc());
   putOk(sql("db1"), {{"location", "local"}});
   makeVnet("v1", "10.1.0.0/24");
   makeVnet("v2", "10.1.0.0/24");  // overlapping on purpose
