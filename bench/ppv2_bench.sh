@@ -8,7 +8,7 @@
 # The upstream server and the load client are build/bench/ppv2_tool (server strips the PPv2
 # header; client measures). Medians of RUNS runs of SECONDS each; prints ratios splice/haproxy.
 # Usage (root): bench/ppv2_bench.sh [BUILD_DIR] ; env RUNS=3 SECONDS_PER_RUN=3 PIPE_BYTES=<proxy
-# pipe size per direction, default SpliceProxyOptions::pipeCapacity>
+# pipe/buffer size per direction, default SpliceProxyOptions::pipeCapacity> PPV2_MODE=splice|copy
 set -euo pipefail
 BUILD=${1:-build}
 TOOL=$BUILD/bench/ppv2_tool
@@ -43,10 +43,14 @@ ip -n "$U" addr add 100.64.0.2/30 dev u0
 ip -n "$C" route add 100.64.0.0/30 via 10.0.1.1
 ip -n "$U" route add 10.0.1.0/24 via 100.64.0.1
 ip netns exec "$V" sysctl -qw net.ipv4.ip_forward=1
+# Connection-rate runs open tens of thousands of connections: reuse TIME_WAIT ports.
+for ns in $C $V; do
+  ip netns exec "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=1 net.ipv4.ip_local_port_range="1024 65000"
+done
 
 # Upstream: a PPv2 server (8443) and a plain one (8444, for the routed baseline).
-"$TOOL" server "$U" 100.64.0.2 8443 header & PIDS+=($!)
-"$TOOL" server "$U" 100.64.0.2 8444 plain & PIDS+=($!)
+"$TOOL" server "$U" 100.64.0.2 8443 header & PIDS+=($!); SRV1=$!
+"$TOOL" server "$U" 100.64.0.2 8444 plain & PIDS+=($!); SRV2=$!
 
 # privlink splice proxy behind TPROXY of 10.0.1.4:8443.
 "$TOOL" proxy "$V" 10.0.1.4 100.64.0.2 0x11223344 ${PIPE_BYTES:-} > "$TMP/port" & PIDS+=($!)
@@ -88,13 +92,14 @@ run() {
   : > "$f"
   for _ in $(seq "$RUNS"); do
     ip netns exec "$V" conntrack -F >/dev/null 2>&1 || true
-    "$TOOL" client "$C" "$1" "$2" "$3" "$SECS" "$4" >> "$f" || echo 0 0 >> "$f"
+    $PIN "$TOOL" client "$C" "$1" "$2" "$3" "$SECS" "$4" >> "$f" || echo 0 0 >> "$f"
   done
   local cols; cols=$(head -1 "$f" | wc -w)
   for c in $(seq "$cols"); do awk -v c="$c" '{print $c}' "$f" | median; done | paste -sd' '
 }
 
 declare -A R
+PIN=""
 for path in routed splice haproxy; do
   case $path in
     routed) ip=100.64.0.2 port=8444 ;;
@@ -104,7 +109,12 @@ for path in routed splice haproxy; do
   R[$path,s1]=$(run $ip $port stream 1)
   R[$path,s4]=$(run $ip $port stream 4)
   R[$path,crr]=$(run $ip $port crr 4)
+  # Latency pinned (linux-host.md): client on CPU0, servers on CPU1; the proxy is not pinned.
+  for p in $SRV1 $SRV2; do taskset -a -p -c 1 "$p" >/dev/null; done
+  PIN="taskset -c 0"
   read -r R[$path,p50] R[$path,p99] < <(run $ip $port rr 1)
+  PIN=""
+  for p in $SRV1 $SRV2; do taskset -a -p -c "0-$(($(nproc) - 1))" "$p" >/dev/null; done
 done
 
 printf '%-28s %10s %10s %10s %16s %16s\n' "path (median of $RUNS x ${SECS}s)" "routed" "splice" "haproxy" "splice/haproxy" "splice/routed"

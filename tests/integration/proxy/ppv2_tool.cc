@@ -86,8 +86,9 @@ bool readAll(int fd, char* p, size_t n) {
 int runProxy(const std::string& ns, const char* pe, const char* upstream, uint32_t linkId,
              int pipeCapacity) {
   proxy::SpliceProxyOptions options;
-  if (const char* mode = std::getenv("PPV2_MODE"); mode && std::string(mode) == "copy") {
-    options.mode = proxy::ProxyCopyMode::kCopy;
+  if (const char* mode = std::getenv("PPV2_MODE")) {  // "splice" or "copy"; default: options'
+    if (std::string(mode) == "copy") options.mode = proxy::ProxyCopyMode::kCopy;
+    if (std::string(mode) == "splice") options.mode = proxy::ProxyCopyMode::kSplice;
   }
   if (pipeCapacity > 0) options.pipeCapacity = pipeCapacity;
   proxy::SpliceProxy p(options);
