@@ -533,7 +533,8 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
         pls->second.natAddresses[pe.linkIdentifier % pls->second.natAddresses.size()];
     const Owners both{key, pls->first};
     b.addElement(ns, "pe_dnat", ip, tpe->toString(), owners);
-    b.addRoute(bb, hostPrefix(*tpe), std::nullopt,
+    // Via the provider's T_vnet: the provider namespace owns no T_pe address to answer ARP.
+    b.addRoute(bb, hostPrefix(*tpe), providerTransit->second,
                model::HostNaming::backboneUplinkName(fe->vnetKey), both);
     b.addElement(providerNs, "tpe_fe", consumerTransit->second.toString() + " . " + tpe->toString(),
                  markText(fe->mark), both);
