@@ -497,7 +497,7 @@ std::vector<uint8_t> spliceForwarded(std::span<const uint8_t> clientQuery,
   if (clientQuery.size() < kHeaderSize) return {};
   size_t limit = limitFor(transport, clientQuery);
   PktPtr up = parse(upstream);
-  if (!up) return servfailFor(clientQuery);
+  if (!up || !ldns_pkt_qr(up.get())) return servfailFor(clientQuery);
   if (partialReply.empty()) {
     std::vector<uint8_t> relayed(upstream.begin(), upstream.end());
     relayed[0] = clientQuery[0];

@@ -85,7 +85,8 @@ Outcome answerQuery(const VnetDns& dns, std::span<const uint8_t> query, Transpor
 
 // The reply to send for a forwarded query once the upstream answered: `upstream` (its id
 // replaced by the client's) when `partialReply` is empty, else the partial chain followed by the
-// upstream's answer records and rcode. Fitted to the transport. SERVFAIL if upstream is garbage.
+// upstream's answer records and rcode. Fitted to the transport. SERVFAIL if upstream is garbage or
+// not a response (QR clear).
 std::vector<uint8_t> spliceForwarded(std::span<const uint8_t> clientQuery,
                                      std::span<const uint8_t> partialReply,
                                      std::span<const uint8_t> upstream, Transport transport);
