@@ -58,8 +58,13 @@ std::string stringField(const json& obj, const char* key) {
   return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-// Azure-style client secret: 40 characters from the URL-safe base64 alphabet.
-std::string newSecret() { return randomBase64Url(30); }
+// Azure-style client secret: 40 characters from the URL-safe base64 alphabet, never starting with
+// '-' (az and most CLIs would read `-p -abc` as an option).
+std::string newSecret() {
+  std::string secret = randomBase64Url(30);
+  while (secret.front() == '-') secret = randomBase64Url(30);
+  return secret;
+}
 
 Status notFound(const std::string& ref) {
   return Status::NotFound("PrincipalNotFound",

@@ -3,9 +3,14 @@
 az 2.45 pins Microsoft.Network API 2022-01-01 for its `latest` profile, but Debian's
 python3-azure does not ship azure.mgmt.network.v2022_01_01, so every `az network ...` command
 crashes while loading its arguments ('NoneType' object has no attribute 'standard_medium').
-Putting this directory on PYTHONPATH makes that module an alias of v2022_07_01 (same models,
-newer optional fields); az itself stays unmodified. The network commands privlink uses are AAZ
-code that sends api-version=2022-01-01 on the wire regardless.
+Debian's azure-mgmt-network 23.0.0b1 is the single-API client: it has operations only for
+2022-07-01 (older versions ship models only), so az's SDK-based commands (`az network nic ...`)
+also fail ("'network_interfaces' is not available in API version 2022-01-01").
+Putting this directory on PYTHONPATH (1) makes azure.mgmt.network.v2022_01_01 an alias of
+v2022_07_01 (same models, newer optional fields) and (2) moves az's `latest` profile for
+Microsoft.Network to 2022-07-01 when azure.cli.core.profiles._shared loads; az itself stays
+unmodified. AAZ-based commands (vnet, subnet, peering, lb probe/rule) keep sending
+api-version=2022-01-01; SDK-based ones (nic) send 2022-07-01. privlinkd accepts both.
 
 Python imports the first `sitecustomize` on sys.path, so this file also runs the one it shadows
 (Debian's), if any.
@@ -13,6 +18,7 @@ Python imports the first `sitecustomize` on sys.path, so this file also runs the
 
 import importlib
 import importlib.abc
+import importlib.machinery
 import importlib.util
 import os
 import sys
@@ -43,6 +49,34 @@ class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 
 sys.meta_path.insert(0, _AliasFinder())
+
+_PROFILES_MODULE = "azure.cli.core.profiles._shared"
+_NETWORK_API = "2022-07-01"
+
+
+class _ProfilePatcher(importlib.abc.MetaPathFinder):
+    """Lets az's profile table load normally, then points Microsoft.Network at _NETWORK_API."""
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != _PROFILES_MODULE:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return spec
+        original = spec.loader.exec_module
+
+        def exec_module(module):
+            original(module)
+            try:
+                module.AZURE_API_PROFILES["latest"][module.ResourceType.MGMT_NETWORK] = _NETWORK_API
+            except (AttributeError, KeyError):
+                pass  # another az version: leave its profile alone
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+sys.meta_path.insert(0, _ProfilePatcher())
 
 
 def _chain_shadowed_sitecustomize():

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# run_python_compat.sh PRIVLINKD: runs sdk_compat.py (Debian python3-azure under /usr/bin/python3)
+# against its own privlinkd (temporary state directory, free loopback port) and always stops it.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../../.." && pwd)
+PRIVLINKD=$(realpath "$1")
+# shellcheck source=../privlinkd_fixture.sh
+source "$REPO/tests/compat/privlinkd_fixture.sh"
+
+if ! /usr/bin/python3 -c 'import azure.mgmt.network, azure.identity' 2>/dev/null; then
+  echo "run_python_compat: Debian python3-azure is missing; run scripts/install-deps.sh" >&2
+  exit 1
+fi
+
+WORK=$(mktemp -d /tmp/privlink-py.XXXXXX)
+cleanup() {
+  local rc=$?
+  pl_stop
+  if [ "$rc" -ne 0 ] && [ -f "$WORK/privlinkd.log" ]; then
+    echo "--- privlinkd log (last 40 lines) ---"
+    tail -n 40 "$WORK/privlinkd.log"
+  fi
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+PORT=$(pl_free_port)
+pl_start "$PRIVLINKD" "$WORK/state" "$PORT" "$WORK/privlinkd.log"
+echo "python compat: privlinkd pid $PL_PID at $PL_BASE"
+REQUESTS_CA_BUNDLE=$PL_CA PRIVLINK_ADMIN=$WORK/state/admin.json /usr/bin/python3 "$HERE/sdk_compat.py"
