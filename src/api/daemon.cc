@@ -30,6 +30,7 @@
 #include "control/provisioning.h"
 #include "control/resource_service.h"
 #include "dataplane/kernel.h"
+#include "dns/responder.h"
 #include "store/store.h"
 
 namespace privlink::api {
@@ -50,6 +51,7 @@ struct Daemon::Parts {
   std::unique_ptr<Frontend> frontend;
   std::atomic<const Frontend*> published{nullptr};
   std::unique_ptr<agent::Agent> agent;  // stops before the store closes (declared after it)
+  std::unique_ptr<dns::Responder> dns;  // the 168.63.129.16 resolver of the agent role
   std::unique_ptr<HttpsServer> server;  // stops first
 };
 
@@ -162,6 +164,10 @@ Status Daemon::startAgent() {
   parts_->agent->start();
   spdlog::info("role agent: realising the store in the kernel (name prefix '{}')",
                options_.namePrefix);
+  dns::ResponderOptions dnsOptions;
+  dnsOptions.namePrefix = options_.namePrefix;
+  parts_->dns = std::make_unique<dns::Responder>(*parts_->store, dnsOptions);
+  RETURN_IF_ERROR(parts_->dns->start());
   return Status::Ok();
 }
 
@@ -262,6 +268,7 @@ void Daemon::stop() {
   if (parts_ && parts_->server) {
     parts_->server->stop();
   }
+  if (parts_ && parts_->dns) parts_->dns->stop();
   if (parts_ && parts_->agent) {
     parts_->agent->stop();  // after the API, before the store closes
   }
