@@ -23,7 +23,12 @@ import importlib.util
 import os
 import sys
 
-_ALIASES = {"azure.mgmt.network.v2022_01_01": "azure.mgmt.network.v2022_07_01"}
+# Most specific first. Debian's single-API SDK keeps its operations at azure.mgmt.network.operations.
+_ALIASES = {
+    "azure.mgmt.network.v2022_01_01.operations": "azure.mgmt.network.operations",
+    "azure.mgmt.network.v2022_07_01.operations": "azure.mgmt.network.operations",
+    "azure.mgmt.network.v2022_01_01": "azure.mgmt.network.v2022_07_01",
+}
 
 
 def _target(fullname):
