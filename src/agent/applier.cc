@@ -360,7 +360,7 @@ class Run {
 
   // Loads a table when it is missing or its fingerprint changed (with all its planned elements,
   // one atomic batch), else adds/deletes only the elements that differ (one batch). Afterwards
-  // deletes the conntrack entries of removed elements of the table's flushOnRemove sets.
+  // deletes the conntrack entries of removed elements of the table's flushOnChange sets.
   void applyTable(NamespaceState& state, const PlannedNftTable& table) {
     const std::string name = table.family + " " + table.name;
     const std::string prefix = nftElementKey(table.ns, table.family, table.name, "", "");
@@ -384,11 +384,11 @@ class Run {
     std::vector<std::string> owners;
     std::ostringstream batch;
     int changed = 0;
-    // Removed (or changed) elements, for conntrack flushing.
+    // Added, removed or changed elements of flushOnChange sets, for conntrack flushing.
     std::vector<IpAddress> flush;
     auto noteRemoved = [&](const std::string& set, const std::string& key) {
-      auto rule = table.flushOnRemove.find(set);
-      if (rule == table.flushOnRemove.end()) return;
+      auto rule = table.flushOnChange.find(set);
+      if (rule == table.flushOnChange.end()) return;
       if (auto address = keyPart(key, rule->second)) flush.push_back(*address);
     };
     const std::string where = " " + table.family + " " + table.name + " ";
@@ -440,6 +440,7 @@ class Run {
           if (set.empty()) {
             batch << "add counter" << where << k << "\n";
           } else {
+            noteRemoved(set, k);  // flushOnChange: also on addition
             batch << "add element" << where << set << " { " << k
                   << (element->value.empty() ? "" : " : " + element->value) << " }\n";
           }
@@ -457,6 +458,8 @@ class Run {
     const std::string text = batch.str();
     if (!step(what, owners, true, [&] { return kernel_.nftApply(table.ns, text); })) return;
     state.tables.insert(name);
+    std::sort(flush.begin(), flush.end());
+    flush.erase(std::unique(flush.begin(), flush.end()), flush.end());
     for (const IpAddress& destination : flush) {
       dataplane::ConntrackFilter filter;
       filter.originalDestination = destination;

@@ -70,7 +70,7 @@ class PlanBuilder {
     plan_.nftTables[nftTableKey(ns, family, name)] =
         PlannedNftTable{ns, family, name, std::move(text), fingerprint, owners, {}};
     if (name == kVnetTableName) {
-      plan_.nftTables[nftTableKey(ns, family, name)].flushOnRemove = {{"pe_dnat", 0},
+      plan_.nftTables[nftTableKey(ns, family, name)].flushOnChange = {{"pe_dnat", 0},
                                                                       {"tpe_fe", 1}};
     }
   }

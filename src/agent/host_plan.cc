@@ -74,7 +74,7 @@ std::string HostPlan::render() const {
     out << "sysctl " << key << " = " << sysctl.value << "\n";
   for (const auto& [key, table] : nftTables) {
     out << "nft " << key << "\n";
-    for (const auto& [set, index] : table.flushOnRemove) {
+    for (const auto& [set, index] : table.flushOnChange) {
       out << "  flush conntrack on removal from " << set << " (key part " << index << ")\n";
     }
     std::istringstream lines(table.text);

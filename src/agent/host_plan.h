@@ -66,11 +66,13 @@ struct PlannedNftTable {
   std::string text;
   std::string fingerprint;
   std::vector<std::string> owners;
-  // Sets/maps whose removed elements stop flows: set name -> index of the key component (in a
-  // " . " concatenation) that is the conntrack original destination. When such an element is
-  // removed or changes value, the applier deletes the conntrack entries in `ns` whose original
-  // destination is that address (Kernel::conntrackDelete), so established flows stop at once.
-  std::map<std::string, int> flushOnRemove;
+  // Sets/maps whose elements decide a flow's translation: set name -> index of the key component
+  // (in a " . " concatenation) that is the conntrack original destination. When such an element
+  // is added, removed or changes value, the applier deletes the conntrack entries in `ns` whose
+  // original destination is that address (Kernel::conntrackDelete): on removal established flows
+  // stop at once; on addition entries made while the address was refused (no NAT binding, which
+  // a reused source port would otherwise pick up again) are gone.
+  std::map<std::string, int> flushOnChange;
 };
 
 // One element of a named nft set or map, or one named counter object, inside a planned table.

@@ -320,13 +320,36 @@ class PrivateLinkTest : public ::testing::Test {
                 const std::vector<int>& listeners, std::string* peer = nullptr) {
     UniqueFd client = connectFrom(from, address, port);
     if (!client.valid()) return -1;
-    size_t index = 0;
-    UniqueFd server = acceptAny(listeners, &index, peer);
-    if (!server.valid() || !exchange(client.get(), server.get(), "ping") ||
-        !exchange(server.get(), client.get(), "pong")) {
-      return -1;
+    if (::send(client.get(), "ping", 4, MSG_NOSIGNAL) != 4) return -1;
+    // Accept until the connection carrying "ping" shows up (health probes connect too, from the
+    // same gateway address a VNet-local client is masqueraded to).
+    const auto deadline = std::chrono::steady_clock::now() + 2s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::vector<pollfd> fds;
+      for (int l : listeners) fds.push_back({l, POLLIN, 0});
+      if (::poll(fds.data(), fds.size(), 200) <= 0) continue;
+      for (size_t i = 0; i < fds.size(); ++i) {
+        if (!(fds[i].revents & POLLIN)) continue;
+        sockaddr_in sa{};
+        socklen_t len = sizeof sa;
+        UniqueFd server(::accept4(fds[i].fd, reinterpret_cast<sockaddr*>(&sa), &len, SOCK_CLOEXEC));
+        if (!server.valid()) continue;
+        pollfd r{server.get(), POLLIN, 0};
+        char buffer[8];
+        if (::poll(&r, 1, 300) != 1 || ::recv(server.get(), buffer, sizeof buffer, 0) != 4 ||
+            std::string(buffer, 4) != "ping") {
+          continue;  // a probe
+        }
+        if (peer) {
+          char text[INET_ADDRSTRLEN] = {};
+          ::inet_ntop(AF_INET, &sa.sin_addr, text, sizeof text);
+          *peer = text;
+        }
+        if (!exchange(server.get(), client.get(), "pong")) return -1;
+        return static_cast<int>(i);
+      }
     }
-    return static_cast<int>(index);
+    return -1;
   }
 
   std::string prefix_;
