@@ -206,7 +206,7 @@ void setupPaasCommands(CLI::App& root, CliContext& ctx) {
   addResourceGroupOption(del, a->group);
   addNameOption(del, a->name, "resource");
   addNoWaitOption(del, a->noWait);
-  del->add_flag("-y,--yes", "Do not prompt (accepted for az compatibility).");
+  del->add_flag("-y,--yes")->description("Do not prompt (accepted for az compatibility).");
   bindAction(del, ctx, [&ctx, a]() -> Result<CommandOutput> {
     ASSIGN_OR_RETURN(std::string sub, ctx.subscriptionId());
     return deleteResource(ctx, withApi(instancePath(sub, *a, a->name), *a), a->noWait);

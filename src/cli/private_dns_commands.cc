@@ -129,7 +129,7 @@ void setupZoneCommands(CLI::App* dns, CliContext& ctx) {
   addResourceGroupOption(del, a->group);
   addNameOption(del, a->name, "zone");
   addNoWaitOption(del, a->noWait);
-  del->add_flag("-y,--yes", std::string("Do not prompt (accepted for az compatibility)."));
+  del->add_flag("-y,--yes")->description("Do not prompt (accepted for az compatibility).");
   bindAction(del, ctx, [&ctx, a]() -> Result<CommandOutput> {
     ASSIGN_OR_RETURN(std::string sub, ctx.subscriptionId());
     return deleteResource(ctx, zonePath(sub, a->group, a->name) + kDnsApi, a->noWait);
@@ -197,7 +197,7 @@ void setupLinkCommands(CLI::App* dns, CliContext& ctx) {
   addNameOption(del, a->name, "link");
   addZoneOption(del, a->zone);
   addNoWaitOption(del, a->noWait);
-  del->add_flag("-y,--yes", std::string("Do not prompt (accepted for az compatibility)."));
+  del->add_flag("-y,--yes")->description("Do not prompt (accepted for az compatibility).");
   bindAction(del, ctx, [&ctx, a, linkPath]() -> Result<CommandOutput> {
     ASSIGN_OR_RETURN(std::string sub, ctx.subscriptionId());
     return deleteResource(ctx, linkPath(sub, *a), a->noWait);
@@ -332,7 +332,7 @@ void setupRecordTypeCommands(CLI::App* recordSet, CliContext& ctx, const RecordT
   });
   CLI::App* del = group->add_subcommand("delete", "Delete a record set.");
   common(del, true);
-  del->add_flag("-y,--yes", std::string("Do not prompt (accepted for az compatibility)."));
+  del->add_flag("-y,--yes")->description("Do not prompt (accepted for az compatibility).");
   bindAction(del, ctx, [&ctx, a, setPath]() -> Result<CommandOutput> {
     ASSIGN_OR_RETURN(std::string sub, ctx.subscriptionId());
     return deleteResource(ctx, setPath(sub, *a), false);
