@@ -55,6 +55,8 @@ Result<EndpointFacts> endpointFacts(store::ReadView& view, const store::Document
       ASSIGN_OR_RETURN(auto nic, view.get(nicId->key()));
       if (!nic) continue;
       const Json& np = net::propertiesOf(nic->body);
+      // The endpoint carries no resourceGuid of its own today; its NIC does.
+      if (f.resourceGuid.empty()) f.resourceGuid = np.value("resourceGuid", "");
       if (!np.contains("ipConfigurations") || !np["ipConfigurations"].is_array()) continue;
       for (const auto& cfg : np["ipConfigurations"]) {
         std::string text = net::propertiesOf(cfg).value("privateIPAddress", "");
