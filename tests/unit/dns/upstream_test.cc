@@ -26,7 +26,9 @@ TEST(UpstreamTest, RefusesWhatIsNotAnAddress) {
                           "[2001:db8::1", "[2001:db8::1]x", "1.2.3.4:5x"}) {
     auto r = parseUpstream(bad);
     EXPECT_FALSE(r.ok()) << bad;
-    if (!r.ok()) EXPECT_NE(r.status().toString().find("is not an address"), std::string::npos);
+    if (!r.ok()) {
+      EXPECT_NE(r.status().toString().find("is not an address"), std::string::npos);
+    }
   }
 }
 
