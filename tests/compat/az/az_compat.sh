@@ -186,7 +186,7 @@ expect "peering output" '.name == "one-to-two"'
 ok "network nic create" \
   "$AZ" network nic create -g "$RG" -n nic1 --vnet-name vnet1 --subnet default -o json
 expect "nic has a private IP in the subnet" \
-  '.NewNIC.ipConfigurations[0].privateIPAddress | startswith("10.20.1.")'
+  '[.. | objects | (.privateIPAddress // .privateIpAddress) | strings] | any(startswith("10.20.1."))'
 ok "network nic show" "$AZ" network nic show -g "$RG" -n nic1 -o json
 ok "network nic list" "$AZ" network nic list -g "$RG" -o json
 expect "nic list" 'length == 1'
