@@ -24,6 +24,7 @@ WORK=$(mktemp -d /tmp/privlink-az.XXXXXX)
 cleanup() {
   local rc=$?
   pl_stop
+  pl_cleanup_kernel
   if [ "$rc" -ne 0 ] && [ -f "$WORK/privlinkd.log" ]; then
     echo "--- privlinkd log (last 40 lines) ---"
     tail -n 40 "$WORK/privlinkd.log"
@@ -35,6 +36,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 PORT=$(pl_free_port)
+# A unique prefix for the agent's kernel objects; the trap removes what the test left behind.
+export PL_NAME_PREFIX=ta$$
 pl_start "$PRIVLINKD" "$WORK/state" "$PORT" "$WORK/privlinkd.log" || exit 1
 echo "az_compat: privlinkd pid $PL_PID at $PL_BASE"
 
