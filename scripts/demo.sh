@@ -14,6 +14,7 @@ PRIVLINK="$BIN/privlink"
 STATE=$(mktemp -d /tmp/privlink-demo.XXXXXX)
 export PRIVLINK_CONFIG_DIR="$STATE/cli"
 DAEMON_PID=""
+SERVER_PID=""
 
 bold=$'\e[1m'; dim=$'\e[2m'; green=$'\e[32m'; red=$'\e[31m'; off=$'\e[0m'
 [ -t 1 ] || { bold=""; dim=""; green=""; red=""; off=""; }
@@ -27,6 +28,9 @@ fail() { printf '%s   ✘ %s%s\n' "$red" "$*" "$off"; exit 1; }
 cleanup() {
   local rc=$?
   set +e
+  if [ -n "$SERVER_PID" ]; then
+    pkill -P "$SERVER_PID" 2>/dev/null; kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null
+  fi
   if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
     say "Cleaning up: deleting the resource groups, then stopping privlinkd"
     for g in demo-contoso demo-fabrikam; do "$PRIVLINK" group delete -n "$g" >/dev/null 2>&1; done
@@ -83,6 +87,7 @@ if [ "${PRIVLINK_DEMO_DATAPLANE:-1}" = 1 ]; then
   say "Traffic: a web server in a-db (10.0.2.10), a client in a-web (another subnet of vnet-a)"
   "$PRIVLINK" nic exec -g demo-contoso -n a-db -- python3 -m http.server 80 --bind 10.0.2.10 \
     >"$STATE/http-a.log" 2>&1 &
+  SERVER_PID=$!
   sleep 1
   if run "$PRIVLINK" nic exec -g demo-contoso -n a-web -- curl -sS -m 3 -o /dev/null -w '%{http_code}\n' http://10.0.2.10/; then
     ok "a-web reaches a-db across subnets inside vnet-a"
@@ -114,7 +119,6 @@ if [ "${PRIVLINK_DEMO_DATAPLANE:-1}" = 1 ]; then
   else
     fail "c-app could not reach a-db through the peering"
   fi
-  kill %1 2>/dev/null || true
 fi
 
 say "Done. Removing everything the demo created."
