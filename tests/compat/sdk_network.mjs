@@ -10,11 +10,13 @@
 import assert from "node:assert/strict";
 
 import {
-  BASE, LOCATION, SUB, checkLoopbackOnly, clientOptions, collect, credential,
+  BASE, LOCATION, SUB, admin, checkLoopbackOnly, clientOptions, collect, credential,
   expectRestError, finish, makeCredential, poll, sameId, suffix, test, usableIn,
 } from "./lib/harness.mjs";
 import { ResourceManagementClient } from "@azure/arm-resources";
 import { NetworkManagementClient } from "@azure/arm-network";
+import { ClientSecretCredential } from "@azure/identity";
+import crypto from "node:crypto";
 
 const RG = `compat-rg-${suffix}`;
 const EXTRA_RGS = [1, 2, 3, 4, 5].map((i) => `compat-page-${suffix}-${i}`);
@@ -213,6 +215,65 @@ await test("errors: a subnet outside the address space is a RestError with the A
 
 await test("errors: a missing virtual network is 404 ResourceNotFound", async () => {
   await expectRestError(network.virtualNetworks.get(RG, "vnet-missing"), 404, "ResourceNotFound");
+});
+
+// --- Authorization: a second principal with its own client secret -----------------------------
+// The admin creates it through privlinkd's directory API and gives it Reader on the group; its
+// writes surface as the SDK's normal RestError 403 AuthorizationFailed, and a principal without
+// any role sees no subscription at all.
+const READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
+async function adminCall(method, path, body) {
+  const token = await credential.getToken(`${BASE}/.default`);
+  const sep = path.includes("?") ? "&" : "?";
+  const res = await fetch(`${BASE}${path}${sep}api-version=2022-04-01`, {
+    method,
+    headers: { authorization: `Bearer ${token.token}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : {};
+}
+const principalCredential = (p) => new ClientSecretCredential(admin.tenantId, p.appId, p.secret, {
+  authorityHost: BASE,
+  disableInstanceDiscovery: true,
+});
+let reader;
+
+await test("authorization: a Reader on the group reads but cannot write (403 AuthorizationFailed)", async () => {
+  reader = await adminCall("POST", "/providers/Microsoft.Privlink/principals",
+    { kind: "ServicePrincipal", displayName: `js-reader-${suffix}` });
+  assert.ok(reader.appId && reader.secret && reader.objectId, JSON.stringify(reader));
+  await adminCall("PUT", `${rgId}/providers/Microsoft.Authorization/roleAssignments/${crypto.randomUUID()}`, {
+    properties: {
+      roleDefinitionId: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${READER}`,
+      principalId: reader.objectId,
+      principalType: "ServicePrincipal",
+    },
+  });
+  const asReader = new NetworkManagementClient(principalCredential(reader), SUB, clientOptions);
+  const got = await asReader.virtualNetworks.get(RG, VNET);
+  sameId(got.id, vnetId);
+  const err = await expectRestError(asReader.virtualNetworks.beginCreateOrUpdateAndWait(RG, "vnet-denied", {
+    location: LOCATION,
+    addressSpace: { addressPrefixes: ["10.9.0.0/16"] },
+  }, poll), 403, "AuthorizationFailed");
+  assert.match(err.message, /does not have authorization to perform action 'Microsoft\.Network\/virtualNetworks\/write'/,
+    err.message);
+  assert.ok(err.message.includes(reader.objectId) || err.message.includes(reader.appId), err.message);
+  await expectRestError(network.virtualNetworks.get(RG, "vnet-denied"), 404, "ResourceNotFound");
+});
+
+await test("authorization: a principal without any role sees an empty subscription list", async () => {
+  const lonely = await adminCall("POST", "/providers/Microsoft.Privlink/principals",
+    { kind: "ServicePrincipal", displayName: `js-lonely-${suffix}` });
+  const token = await principalCredential(lonely).getToken(`${BASE}/.default`);
+  const res = await fetch(`${BASE}/subscriptions?api-version=2022-12-01`,
+    { headers: { authorization: `Bearer ${token.token}` } });
+  assert.equal(res.status, 200);
+  assert.deepEqual((await res.json()).value, []);
+  const asLonely = new ResourceManagementClient(principalCredential(lonely), SUB, clientOptions);
+  await expectRestError(asLonely.resourceGroups.get(RG), 403, "AuthorizationFailed");
 });
 
 await test("delete: NICs (beginDeleteAndWait), then 404", async () => {
