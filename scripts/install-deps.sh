@@ -13,6 +13,7 @@ PACKAGES=(
   iproute2 nftables conntrack curl openssl jq dnsutils sqlite3 procps
   nodejs npm
   haproxy  # PPv2 (accept-proxy) backend in tests/integration/proxy and bench/ppv2_bench.sh
+  iperf3  # TCP throughput in bench/network_bench.sh and bench/privatelink_bench.sh
   # compat suites: the real Azure CLI and Python SDK from Debian (large: ~6 min to install)
   azure-cli python3-azure
 )
