@@ -1,124 +1,693 @@
 #!/usr/bin/env bash
-# The main scenario, narrated as it runs. Called by `make demo` (after the build) and by the
-# `demo` test in `make check`, which fails if any step's expected outcome does not happen.
+# The whole privlink story, narrated as it runs: `make demo` (after the build) and the `demo` test
+# in `make check` (tests/integration/demo), which fails if any step's expected outcome does not
+# happen. docs/quickstart.md is the same story as a tutorial to follow by hand.
 #
-# It starts its own privlinkd on a free loopback port with a throwaway state directory, drives it
-# only through the `privlink` CLI and ordinary tools run inside NICs, and removes everything it
-# created when it ends, also when a step fails.
+#   scripts/demo.sh [BUILD_DIR]
+#
+#   Part 1  networks: two VNets with the same 10.0.0.0/16, traffic inside each and none between
+#           them; a peering opens the way for a third VNet.
+#   Part 2  Contoso's database: a workload reaches a PaaS PostgreSQL server over its public
+#           endpoint; a private endpoint + DNS zone group make the same name resolve privately,
+#           public access is switched off, the same connection string still works.
+#   Part 3  Contoso publishes its own service (internal load balancer) as a private link service
+#           to Fabrikam, another subscription with its own login whose VNet overlaps: manual
+#           request (Pending, refused), approval, PROXY protocol v2 shows the consumer and the
+#           LinkID, the provider cannot connect back, a rejection cuts a running stream.
+#   Part 4  everything is deleted and the host is checked to hold nothing of the demo.
+#
+# It starts its own privlinkd on a free loopback port with a throwaway state directory and a
+# kernel name prefix of its own, drives it only through the `privlink` CLI and ordinary tools run
+# inside NICs (curl, dig, psql, python3), and removes everything it created when it ends, also when
+# a step fails (trap).
+#
+# Environment:
+#   PRIVLINK_NAME_PREFIX  kernel name prefix of the demo's privlinkd (default dm<pid>; the CLI's
+#                         `nic exec`/`paas exec` read the same variable)
+#   DEMO_STATE_DIR        where the daemon state, CLI logins and logs go (default: a new
+#                         /tmp/privlink-demo.XXXXXX; removed at the end)
+#   DEMO_PAAS=auto|1|0    part 2: auto runs it when this build realises PaaS backends (1: must)
+#   DEMO_PPV2=auto|1|0    PROXY v2 check in part 3: auto checks the header when the backend
+#                         receives one (1: the header must arrive)
 set -euo pipefail
 
 BUILD=${1:-build}
 cd "$(dirname "$0")/.."
 BIN=$(cd "$BUILD/bin" && pwd)
-PRIVLINK="$BIN/privlink"
-STATE=$(mktemp -d /tmp/privlink-demo.XXXXXX)
-export PRIVLINK_CONFIG_DIR="$STATE/cli"
+export PATH="$BIN:$PATH"
+PREFIX=${PRIVLINK_NAME_PREFIX:-dm$$}
+export PRIVLINK_NAME_PREFIX=$PREFIX
+if [ -n "${DEMO_STATE_DIR:-}" ]; then
+  mkdir -p "$DEMO_STATE_DIR"
+  STATE=$(cd "$DEMO_STATE_DIR" && pwd)
+else
+  STATE=$(mktemp -d /tmp/privlink-demo.XXXXXX)
+fi
+DEMO_PAAS=${DEMO_PAAS:-auto}
+DEMO_PPV2=${DEMO_PPV2:-auto}
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+CONTOSO_CFG="$STATE/contoso"     # each login keeps its own CLI config directory
+FABRIKAM_CFG="$STATE/fabrikam"
+export PRIVLINK_CONFIG_DIR=$CONTOSO_CFG
 DAEMON_PID=""
-SERVER_PID=""
+BG_PIDS=()                        # process groups of the servers started inside NICs
+START=$SECONDS
+STEP=0
 
-bold=$'\e[1m'; dim=$'\e[2m'; green=$'\e[32m'; red=$'\e[31m'; off=$'\e[0m'
-[ -t 1 ] || { bold=""; dim=""; green=""; red=""; off=""; }
+bold=$'\e[1m'; dim=$'\e[2m'; green=$'\e[32m'; red=$'\e[31m'; cyan=$'\e[36m'; off=$'\e[0m'
+[ -t 1 ] || { bold=""; dim=""; green=""; red=""; cyan=""; off=""; }
 
-say()  { printf '\n%s== %s%s\n' "$bold" "$*" "$off"; }
+part() { printf '\n%s######## %s%s\n' "$bold$cyan" "$*" "$off"; }
+say()  { STEP=$((STEP + 1)); printf '\n%s== %d. %s%s\n' "$bold" "$STEP" "$*" "$off"; }
 note() { printf '%s   %s%s\n' "$dim" "$*" "$off"; }
-run()  { printf '%s$ %s%s\n' "$bold" "$*" "$off"; "$@"; }
 ok()   { printf '%s   ✔ %s%s\n' "$green" "$*" "$off"; }
-fail() { printf '%s   ✘ %s%s\n' "$red" "$*" "$off"; exit 1; }
+fail() {
+  printf '%s   ✘ FAILED at step %d: %s%s\n' "$red" "$STEP" "$*" "$off" >&2
+  exit 1
+}
+show_cmd() {  # show_cmd WHO ARGS...: prints the command as the reader would type it
+  local who=$1; shift
+  printf '%s%s$ %s%s\n' "$bold" "$who" "$*" "$off"
+}
+# contoso|fabrikam ARGS...: runs the CLI as that login, prints command and output; a failing
+# command fails the demo (with the CLI's own error message above).
+contoso() {
+  show_cmd contoso privlink "$@"
+  PRIVLINK_CONFIG_DIR=$CONTOSO_CFG privlink "$@" || fail "privlink $* exited with $?"
+}
+fabrikam() {
+  show_cmd fabrikam privlink "$@"
+  PRIVLINK_CONFIG_DIR=$FABRIKAM_CFG privlink "$@" || fail "privlink $* exited with $?"
+}
+# Quiet queries for the checks (JSON), not printed.
+q_contoso()  { PRIVLINK_CONFIG_DIR=$CONTOSO_CFG privlink "$@"; }
+q_fabrikam() { PRIVLINK_CONFIG_DIR=$FABRIKAM_CFG privlink "$@"; }
+# in_nic WHO GROUP NIC CMD...: runs CMD inside a NIC, printing it; returns CMD's status.
+in_nic() {
+  local who=$1 group=$2 nic=$3; shift 3
+  local cfg=$CONTOSO_CFG; [ "$who" = fabrikam ] && cfg=$FABRIKAM_CFG
+  show_cmd "$who" privlink nic exec -g "$group" -n "$nic" -- "$@"
+  PRIVLINK_CONFIG_DIR=$cfg timeout 30 privlink nic exec -g "$group" -n "$nic" -- "$@"
+}
+# background LOG CMD...: starts CMD in its own process group (so cleanup can stop it and every
+# child), output to LOG.
+background() {
+  local log=$1; shift
+  setsid "$@" >"$log" 2>&1 &
+  BG_PIDS+=($!)
+}
+stop_background() {
+  local pid
+  for pid in "${BG_PIDS[@]}"; do
+    kill -TERM -- "-$pid" 2>/dev/null || true
+  done
+  for pid in "${BG_PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  BG_PIDS=()
+}
+# wait_for SECONDS CMD...: retries CMD (quietly) every 0.2 s until it succeeds.
+wait_for() {
+  local deadline=$((SECONDS + $1)); shift
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.2
+  done
+}
+demo_namespaces() { ip netns list | awk '{print $1}' | grep -E "^${PREFIX}(v-|n-|p-|bb$|inet$)" || true; }
 
 cleanup() {
   local rc=$?
   set +e
-  if [ -n "$SERVER_PID" ]; then
-    pkill -P "$SERVER_PID" 2>/dev/null; kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null
-  fi
+  trap - EXIT INT TERM
+  stop_background
   if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-    say "Cleaning up: deleting the resource groups, then stopping privlinkd"
-    for g in demo-contoso demo-fabrikam; do "$PRIVLINK" group delete -n "$g" >/dev/null 2>&1; done
-    kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
+    if [ "$rc" -ne 0 ]; then
+      printf '\n%s(cleaning up after the failure: resource groups, privlinkd, kernel objects)%s\n' \
+        "$dim" "$off"
+      for g in fabrikam-apps; do
+        PRIVLINK_CONFIG_DIR=$FABRIKAM_CFG timeout 60 privlink group delete -n "$g" -y >/dev/null 2>&1
+      done
+      for g in demo-contoso; do
+        PRIVLINK_CONFIG_DIR=$CONTOSO_CFG timeout 60 privlink group delete -n "$g" -y >/dev/null 2>&1
+      done
+      echo "--- privlinkd log (last 40 lines) ---"
+      tail -n 40 "$STATE/privlinkd.log"
+    fi
+    kill -TERM "$DAEMON_PID"
+    for _ in $(seq 100); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$DAEMON_PID" 2>/dev/null
+    wait "$DAEMON_PID" 2>/dev/null
   fi
-  "$BIN/privlinkd" --state-dir "$STATE/daemon" --cleanup >/dev/null 2>&1
+  privlinkd --state-dir "$STATE/daemon" --name-prefix "$PREFIX" --cleanup >/dev/null 2>&1
   rm -rf "$STATE"
-  exit $rc
+  exit "$rc"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-say "Starting privlinkd (HTTPS on a free loopback port, state in $STATE/daemon)"
-"$BIN/privlinkd" --state-dir "$STATE/daemon" --listen 127.0.0.1:0 >"$STATE/privlinkd.log" 2>&1 &
+# A tiny TCP service for part 3, and a client that keeps one connection busy. The service reads
+# an optional PROXY protocol v2 header (what privlink writes when the private link service has
+# enableProxyProtocol), answers HTTP GETs with what it learned about the connection, and echoes
+# "ping N" lines with "pong N".
+cat >"$STATE/orders.py" <<'PY'
+import socket, struct, sys, threading, time
+
+SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
+
+def read_exact(conn, n):
+    data = b""
+    while len(data) < n:
+        chunk = conn.recv(n - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+def proxy_header(conn):
+    """Returns (description or None, bytes already read that belong to the payload)."""
+    head = b""
+    while len(head) < 16:  # read on only while the bytes can still be a PROXY v2 header
+        chunk = conn.recv(16 - len(head))
+        if not chunk:
+            break
+        head += chunk
+        if not SIGNATURE.startswith(head[:12]):
+            return None, head
+    if len(head) < 16:
+        return None, head
+    length = struct.unpack("!H", head[14:16])[0]
+    body = read_exact(conn, length)
+    if head[13] != 0x11 or len(body) < 12:  # TCP over IPv4
+        return "PROXY v2 (family %#x)" % head[13], b""
+    src, dst = socket.inet_ntoa(body[0:4]), socket.inet_ntoa(body[4:8])
+    sport, dport = struct.unpack("!HH", body[8:12])
+    link, tlvs = None, body[12:]
+    while len(tlvs) >= 3:
+        kind, size = tlvs[0], struct.unpack("!H", tlvs[1:3])[0]
+        value, tlvs = tlvs[3:3 + size], tlvs[3 + size:]
+        if kind == 0xEE and len(value) == 5 and value[0] == 0x01:
+            link = struct.unpack("<I", value[1:5])[0]
+    return "client=%s:%d endpoint=%s:%d linkid=%s" % (src, sport, dst, dport, link), b""
+
+def read_lines(conn, data):
+    while True:
+        while b"\n" not in data:
+            chunk = conn.recv(4096)
+            if not chunk:
+                if data:
+                    yield data
+                return
+            data += chunk
+        line, data = data.split(b"\n", 1)
+        yield line + b"\n"
+
+def serve_one(conn, peer, me):
+    try:
+        header, rest = proxy_header(conn)
+        if not rest and header is None:
+            return  # a health probe: connects and closes
+        lines = read_lines(conn, rest)
+        first = next(lines, b"")
+        print("connection from %s:%d%s" % (peer[0], peer[1],
+              "" if header is None else "; PROXY v2 " + header), flush=True)
+        if first.startswith(b"GET "):
+            for line in lines:
+                if line in (b"\r\n", b"\n"):
+                    break
+            text = "Contoso orders service on %s\n" % me
+            text += "  TCP source seen here: %s:%d\n" % peer
+            text += "  PROXY v2 header: %s\n" % (header or "none")
+            conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
+                         + str(len(text)).encode() + b"\r\n\r\n" + text.encode())
+            return
+        line = first
+        while line.startswith(b"ping"):
+            conn.sendall(b"pong" + line[4:])
+            line = next(lines, b"")
+    except OSError:
+        pass
+    finally:
+        conn.close()
+
+def serve(port, me):
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("0.0.0.0", port))
+    listener.listen(64)
+    print("listening on port %d" % port, flush=True)
+    while True:
+        conn, peer = listener.accept()
+        threading.Thread(target=serve_one, args=(conn, peer, me), daemon=True).start()
+
+def stream(host, port):
+    sock = socket.create_connection((host, port), timeout=3)
+    reader = sock.makefile("rb")
+    n = 0
+    try:
+        while True:
+            n += 1
+            sock.sendall(b"ping %d\n" % n)
+            line = reader.readline()
+            if not line:
+                raise ConnectionError("the connection was closed")
+            print(line.decode().strip(), flush=True)
+            time.sleep(0.2)
+    except (OSError, ConnectionError) as e:
+        print("stream cut after %d round trips: %s" % (n - 1, e), flush=True)
+
+def listen_once(port):
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("0.0.0.0", port))
+    listener.listen(8)
+    print("listening on port %d" % port, flush=True)
+    while True:
+        conn, peer = listener.accept()
+        print("ACCEPTED a connection from %s:%d" % peer, flush=True)
+        conn.close()
+
+if __name__ == "__main__":
+    if sys.argv[1] == "serve":
+        serve(int(sys.argv[2]), sys.argv[3])
+    elif sys.argv[1] == "stream":
+        stream(sys.argv[2], int(sys.argv[3]))
+    elif sys.argv[1] == "listen":
+        listen_once(int(sys.argv[2]))
+PY
+
+# A static web page per VNet for part 1 (python3 -m http.server serves the directory).
+mkdir -p "$STATE/www-a" "$STATE/www-b"
+echo "hello from a-db, 10.0.2.10 in vnet-a" >"$STATE/www-a/index.html"
+echo "hello from b-db, 10.0.2.20 in vnet-b" >"$STATE/www-b/index.html"
+
+###################################################################################################
+part "privlink: Azure Private Link on one Linux host"
+note "privlink speaks Azure's resource API (ARM) over HTTPS and builds what it describes in the"
+note "Linux kernel: a virtual network is a network namespace, a NIC is a namespace with eth0,"
+note "a private endpoint is an address that leads, through NAT, to someone else's service."
+note "Every step below prints the command, its output and a check (✔) of what must happen."
+
+say "Starting privlinkd (HTTPS on a free loopback port; kernel objects named ${PREFIX}*)"
+privlinkd --state-dir "$STATE/daemon" --listen 127.0.0.1:0 --name-prefix "$PREFIX" \
+  >"$STATE/privlinkd.log" 2>&1 &
 DAEMON_PID=$!
-for _ in $(seq 100); do
-  grep -q "listening on" "$STATE/privlinkd.log" 2>/dev/null && break
+for _ in $(seq 200); do
+  grep -q "listening on" "$STATE/privlinkd.log" 2>/dev/null && [ -s "$STATE/daemon/admin.json" ] &&
+    break
   kill -0 "$DAEMON_PID" 2>/dev/null || { cat "$STATE/privlinkd.log"; fail "privlinkd exited"; }
   sleep 0.1
 done
-note "$(grep 'listening on' "$STATE/privlinkd.log")"
-note "On first start privlinkd made a CA, a server certificate, a token-signing key, a tenant,"
-note "a subscription and an admin service principal; admin.json holds the credentials."
+grep -q "listening on" "$STATE/privlinkd.log" || fail "privlinkd did not start within 20 s"
+note "$(grep -o 'privlinkd listening on .*' "$STATE/privlinkd.log")"
+note "On first start privlinkd made a CA, a TLS certificate, a token-signing key, a tenant, a"
+note "subscription and an admin service principal, whose credentials are in admin.json."
 
-say "Logging in with the CLI (OAuth2 client credentials against privlinkd's own issuer)"
-run "$PRIVLINK" login --state-dir "$STATE/daemon"
+say "Contoso's administrator logs in (OAuth2 client credentials against privlinkd's own issuer)"
+contoso login --state-dir "$STATE/daemon" -o table
+CONTOSO_SUB=$(jq -r .subscriptionId "$STATE/daemon/admin.json")
+
+###################################################################################################
+part "Part 1: virtual networks are isolated, even with the same addresses"
 
 say "A resource group, then two virtual networks that use the very same 10.0.0.0/16"
-run "$PRIVLINK" group create -n demo-contoso -l local -o table
-run "$PRIVLINK" vnet create -g demo-contoso -n vnet-a --address-prefixes 10.0.0.0/16 \
-  --subnet-name apps --subnet-prefixes 10.0.1.0/24 -o table
-run "$PRIVLINK" vnet create -g demo-contoso -n vnet-b --address-prefixes 10.0.0.0/16 \
-  --subnet-name apps --subnet-prefixes 10.0.1.0/24 -o table
-run "$PRIVLINK" vnet subnet create -g demo-contoso --vnet-name vnet-a -n data --address-prefixes 10.0.2.0/24 -o table
+note "In Azure, every customer may pick any private range; networks never see each other."
+contoso group create -n demo-contoso -l local -o table
+for v in a b; do
+  contoso vnet create -g demo-contoso -n vnet-$v --address-prefixes 10.0.0.0/16 \
+    --subnet-name apps --subnet-prefixes 10.0.1.0/24 -o table
+  contoso vnet subnet create -g demo-contoso --vnet-name vnet-$v -n data \
+    --address-prefixes 10.0.2.0/24 -o table
+done
 
-say "Workloads: a NIC is a network namespace with eth0 in its subnet"
-run "$PRIVLINK" nic create -g demo-contoso -n a-web --vnet-name vnet-a --subnet apps -o table
-run "$PRIVLINK" nic create -g demo-contoso -n a-db --vnet-name vnet-a --subnet data --private-ip-address 10.0.2.10 -o table
-run "$PRIVLINK" nic create -g demo-contoso -n b-web --vnet-name vnet-b --subnet apps -o table
-note "a-web and b-web got the same address, 10.0.1.4, each in its own VNet."
+say "Workloads: each NIC is a network namespace with eth0 in its subnet"
+contoso nic create -g demo-contoso -n a-web --vnet-name vnet-a --subnet apps -o table
+contoso nic create -g demo-contoso -n a-db --vnet-name vnet-a --subnet data \
+  --private-ip-address 10.0.2.10 -o table
+contoso nic create -g demo-contoso -n b-web --vnet-name vnet-b --subnet apps -o table
+contoso nic create -g demo-contoso -n b-db --vnet-name vnet-b --subnet data \
+  --private-ip-address 10.0.2.20 -o table
+A_WEB_IP=$(q_contoso nic show -g demo-contoso -n a-web |
+  jq -r '.properties.ipConfigurations[0].properties.privateIPAddress')
+B_WEB_IP=$(q_contoso nic show -g demo-contoso -n b-web |
+  jq -r '.properties.ipConfigurations[0].properties.privateIPAddress')
+[ "$A_WEB_IP" = 10.0.1.4 ] && [ "$B_WEB_IP" = 10.0.1.4 ] ||
+  fail "expected a-web and b-web both at 10.0.1.4, got $A_WEB_IP and $B_WEB_IP"
+ok "a-web and b-web both got 10.0.1.4 (the first free address), each in its own VNet"
+in_nic contoso demo-contoso a-web ip -brief -4 addr show eth0 || fail "nic exec into a-web failed"
 
-say "An internal Standard load balancer in vnet-a"
-run "$PRIVLINK" lb create -g demo-contoso -n web-lb --vnet-name vnet-a --subnet apps \
-  --frontend-ip-name fe --private-ip-address 10.0.1.100 --backend-pool-name web -o table
-run "$PRIVLINK" lb probe create -g demo-contoso --lb-name web-lb -n http --protocol Tcp --port 80 -o table
-run "$PRIVLINK" lb rule create -g demo-contoso --lb-name web-lb -n http --protocol Tcp \
-  --frontend-port 80 --backend-port 8080 --frontend-ip-name fe --backend-pool-name web --probe-name http -o table
+say "Web servers: a-db (10.0.2.10) in vnet-a, b-db (10.0.2.20) in vnet-b"
+note "Programs run inside a NIC with 'privlink nic exec', the way a VM runs its workload."
+show_cmd contoso privlink nic exec -g demo-contoso -n a-db -- python3 -m http.server 80 \&
+background "$STATE/http-a.log" privlink nic exec -g demo-contoso -n a-db -- \
+  "$PY" -m http.server 80 --directory "$STATE/www-a"
+show_cmd contoso privlink nic exec -g demo-contoso -n b-db -- python3 -m http.server 80 \&
+background "$STATE/http-b.log" privlink nic exec -g demo-contoso -n b-db -- \
+  "$PY" -m http.server 80 --directory "$STATE/www-b"
 
-say "Everything, as a table"
-run "$PRIVLINK" vnet list -g demo-contoso -o table
-run "$PRIVLINK" nic list -g demo-contoso -o table
-run "$PRIVLINK" lb list -g demo-contoso -o table
+say "Traffic inside vnet-a: a-web (subnet apps) -> a-db (subnet data)"
+wait_for 10 privlink nic exec -g demo-contoso -n a-web -- curl -sf -m 1 http://10.0.2.10/ ||
+  fail "a-web could not reach a-db (10.0.2.10) inside vnet-a"
+out=$(in_nic contoso demo-contoso a-web curl -sS -m 3 http://10.0.2.10/) || fail "curl failed"
+echo "$out"
+[[ $out == *"in vnet-a"* ]] || fail "a-web got an unexpected answer: $out"
+ok "a-web reaches a-db across subnets: the VNet routes between its subnets"
 
-if [ "${PRIVLINK_DEMO_DATAPLANE:-1}" = 1 ]; then
-  say "Traffic: a web server in a-db (10.0.2.10), a client in a-web (another subnet of vnet-a)"
-  "$PRIVLINK" nic exec -g demo-contoso -n a-db -- python3 -m http.server 80 --bind 10.0.2.10 \
-    >"$STATE/http-a.log" 2>&1 &
-  SERVER_PID=$!
-  sleep 1
-  if run "$PRIVLINK" nic exec -g demo-contoso -n a-web -- curl -sS -m 3 -o /dev/null -w '%{http_code}\n' http://10.0.2.10/; then
-    ok "a-web reaches a-db across subnets inside vnet-a"
+say "Traffic inside vnet-b: b-web (subnet apps) -> b-db (subnet data)"
+wait_for 10 privlink nic exec -g demo-contoso -n b-web -- curl -sf -m 1 http://10.0.2.20/ ||
+  fail "b-web could not reach b-db (10.0.2.20) inside vnet-b"
+out=$(in_nic contoso demo-contoso b-web curl -sS -m 3 http://10.0.2.20/) || fail "curl failed"
+echo "$out"
+[[ $out == *"in vnet-b"* ]] || fail "b-web got an unexpected answer: $out"
+ok "b-web reaches b-db: vnet-b works the same way, with the same address space"
+
+say "Isolation: nothing crosses between vnet-a and vnet-b"
+if in_nic contoso demo-contoso a-web curl -sS -m 2 http://10.0.2.20/; then
+  fail "a-web reached b-db in vnet-b: isolation is broken"
+fi
+ok "a-web cannot reach 10.0.2.20: in vnet-a that address does not exist"
+if in_nic contoso demo-contoso b-web curl -sS -m 2 http://10.0.2.10/; then
+  fail "b-web reached a-db in vnet-a: isolation is broken"
+fi
+ok "b-web cannot reach 10.0.2.10: in vnet-b that address does not exist"
+
+say "Peering opens the way for a third VNet, vnet-c (10.1.0.0/16; peers may not overlap)"
+contoso vnet create -g demo-contoso -n vnet-c --address-prefixes 10.1.0.0/16 \
+  --subnet-name apps --subnet-prefixes 10.1.1.0/24 -o table
+contoso nic create -g demo-contoso -n c-app --vnet-name vnet-c --subnet apps -o table
+if in_nic contoso demo-contoso c-app curl -sS -m 2 http://10.0.2.10/; then
+  fail "c-app reached vnet-a before any peering"
+fi
+ok "before peering: c-app cannot reach a-db"
+contoso vnet peering create -g demo-contoso -n a-to-c --vnet-name vnet-a --remote-vnet vnet-c \
+  -o table
+note "One side alone is 'Initiated' and carries nothing; the other side makes it 'Connected'."
+contoso vnet peering create -g demo-contoso -n c-to-a --vnet-name vnet-c --remote-vnet vnet-a \
+  -o table
+state=$(q_contoso vnet peering show -g demo-contoso --vnet-name vnet-a -n a-to-c |
+  jq -r .properties.peeringState)
+[ "$state" = Connected ] || fail "peering a-to-c is '$state', expected Connected"
+ok "both sides exist: the peering is Connected"
+out=$(in_nic contoso demo-contoso c-app curl -sS -m 3 http://10.0.2.10/) ||
+  fail "c-app could not reach a-db through the peering"
+echo "$out"
+ok "after peering: c-app (vnet-c) reaches a-db (vnet-a); vnet-b is still out of reach"
+if in_nic contoso demo-contoso c-app curl -sS -m 2 http://10.0.2.20/; then
+  fail "c-app reached vnet-b, which is not peered"
+fi
+ok "c-app cannot reach b-db: peering is not transitive and vnet-b has none"
+stop_background
+
+###################################################################################################
+part "Part 2: a PaaS database, first over the internet, then privately"
+PG_TYPE=Microsoft.DBforPostgreSQL/flexibleServers
+PG=contoso-pg
+PG_FQDN=$PG.postgres.database.azure.com
+PG_ZONE=privatelink.postgres.database.azure.com
+PG_CONN="host=$PG_FQDN port=5432 user=app dbname=orders sslmode=disable connect_timeout=3"
+
+run_paas=0
+if [ "$DEMO_PAAS" != 0 ]; then
+  say "Contoso creates an Azure Database for PostgreSQL flexible server (a platform resource)"
+  note "A PaaS resource lives on the platform, not in any customer VNet. It gets a public name"
+  note "and a public IP (in privlink's internet namespace), and private link support."
+  contoso paas create --type "$PG_TYPE" -g demo-contoso -n "$PG" -o table
+  PG_JSON=$(q_contoso paas show --type "$PG_TYPE" -g demo-contoso -n "$PG")
+  PG_ID=$(jq -r .id <<<"$PG_JSON")
+  PG_PUBLIC_IP=$(jq -r .properties.privlink.paas.publicIpAddress <<<"$PG_JSON")
+  note "public name $(jq -r .properties.fullyQualifiedDomainName <<<"$PG_JSON"), public IP $PG_PUBLIC_IP"
+  if ip netns list | awk '{print $1}' | grep -q "^${PREFIX}p-"; then
+    run_paas=1
+  elif [ "$DEMO_PAAS" = 1 ]; then
+    fail "privlinkd created no backend namespace (${PREFIX}p-*) for $PG"
   else
-    fail "a-web could not reach a-db"
-  fi
-
-  say "Isolation: b-web lives in vnet-b, which has the same address space and no peering"
-  if "$PRIVLINK" nic exec -g demo-contoso -n b-web -- curl -sS -m 2 -o /dev/null http://10.0.2.10/ 2>/dev/null; then
-    fail "b-web reached vnet-a: isolation is broken"
-  else
-    ok "b-web cannot reach 10.0.2.10: in vnet-b that address does not exist"
-  fi
-
-  say "Peering opens the way for a third VNet (10.1.0.0/16; peered spaces may not overlap)"
-  run "$PRIVLINK" vnet create -g demo-contoso -n vnet-c --address-prefixes 10.1.0.0/16 \
-    --subnet-name apps --subnet-prefixes 10.1.1.0/24 -o table
-  run "$PRIVLINK" nic create -g demo-contoso -n c-app --vnet-name vnet-c --subnet apps -o table
-  if "$PRIVLINK" nic exec -g demo-contoso -n c-app -- curl -sS -m 2 -o /dev/null http://10.0.2.10/ 2>/dev/null; then
-    fail "c-app reached vnet-a before any peering"
-  else
-    ok "before peering: c-app cannot reach vnet-a"
-  fi
-  run "$PRIVLINK" vnet peering create -g demo-contoso -n a-to-c --vnet-name vnet-a --remote-vnet vnet-c -o table
-  note "One side alone is 'Initiated' and carries nothing; the other side makes it 'Connected'."
-  run "$PRIVLINK" vnet peering create -g demo-contoso -n c-to-a --vnet-name vnet-c --remote-vnet vnet-a -o table
-  if run "$PRIVLINK" nic exec -g demo-contoso -n c-app -- curl -sS -m 3 -o /dev/null -w '%{http_code}\n' http://10.0.2.10/; then
-    ok "after peering: c-app reaches a-db"
-  else
-    fail "c-app could not reach a-db through the peering"
+    note "(this build of privlinkd does not run PaaS backends yet: the database steps are skipped)"
   fi
 fi
 
-say "Done. Removing everything the demo created."
+if [ "$run_paas" = 1 ]; then
+  say "The platform operator runs a real PostgreSQL server as the resource's backend"
+  note "privlink paas exec runs a program in the resource's hidden backend namespace."
+  show_cmd operator privlink paas exec --type "$PG_TYPE" -g demo-contoso -n "$PG" -- postgres ... \&
+  background "$STATE/postgres.log" privlink paas exec --type "$PG_TYPE" -g demo-contoso -n "$PG" \
+    -- bash tests/integration/demo/run_postgres.sh "$STATE/pgdata"
+  wait_for 30 grep -q "ready to accept connections" "$STATE/postgres.log" ||
+    { cat "$STATE/postgres.log"; fail "PostgreSQL did not start in the backend namespace"; }
+  ok "PostgreSQL is up (database 'orders', user 'app')"
+
+  say "Without private link: a-web finds the database by its public name..."
+  out=$(in_nic contoso demo-contoso a-web dig +short "$PG_FQDN") || fail "dig failed"
+  echo "$out"
+  [ "$(tail -n1 <<<"$out")" = "$PG_PUBLIC_IP" ] ||
+    fail "$PG_FQDN should resolve to the public IP $PG_PUBLIC_IP"
+  ok "$PG_FQDN resolves to the public IP $PG_PUBLIC_IP (the resolver at 168.63.129.16)"
+
+  say "...and connects over the public endpoint, through the internet namespace"
+  out=$(in_nic contoso demo-contoso a-web psql "$PG_CONN" -Atc \
+    "select 'connected to ' || current_database() || ', server sees client ' || inet_client_addr()") ||
+    fail "psql over the public endpoint failed"
+  echo "$out"
+  ok "it works, but the database is open to the internet and traffic leaves the VNet"
+  note "b-web in vnet-b (any VNet, or anyone on the internet) can connect the same way:"
+  in_nic contoso demo-contoso b-web psql "$PG_CONN" -Atc "select 'b-web is in too'" ||
+    fail "b-web could not reach the public endpoint"
+
+  say "A private endpoint for the database in vnet-a's data subnet"
+  note "The endpoint is an address in Contoso's own subnet that leads to this one database."
+  note "Contoso owns the database, so the connection is approved automatically."
+  contoso private-endpoint create -g demo-contoso -n pg-pe --vnet-name vnet-a --subnet data \
+    --private-connection-resource-id "$PG_ID" --group-id postgresqlServer --connection-name pg \
+    -o table
+  PG_PE_IP=$(q_contoso private-endpoint show -g demo-contoso -n pg-pe |
+    jq -r '.properties.customDnsConfigs[0].ipAddresses[0] // empty')
+  [ -n "$PG_PE_IP" ] || fail "the endpoint pg-pe has no address"
+  ok "pg-pe has the address $PG_PE_IP in vnet-a"
+
+  say "Private DNS: the zone $PG_ZONE, linked to vnet-a, filled by a zone group"
+  note "The app keeps its connection string. The public name is a CNAME to"
+  note "$PG.$PG_ZONE; a VNet linked to that zone gets the endpoint's address instead."
+  contoso private-dns zone create -g demo-contoso -n "$PG_ZONE" -o table
+  contoso private-dns link vnet create -g demo-contoso -z "$PG_ZONE" -n vnet-a-link \
+    -v vnet-a -e false -o table
+  contoso private-endpoint dns-zone-group create -g demo-contoso --endpoint-name pg-pe \
+    -n default --private-dns-zone "$PG_ZONE" --zone-name postgres -o table
+  contoso private-dns record-set a list -g demo-contoso -z "$PG_ZONE" -o table
+  wait_for 5 bash -c "privlink nic exec -g demo-contoso -n a-web -- dig +short $PG_FQDN |
+    tail -n1 | grep -qx '$PG_PE_IP'" || fail "$PG_FQDN did not start resolving to $PG_PE_IP"
+  in_nic contoso demo-contoso a-web dig +short "$PG_FQDN"
+  ok "in vnet-a the same name now resolves to the private endpoint $PG_PE_IP"
+  in_nic contoso demo-contoso b-web dig +short "$PG_FQDN"
+  ok "vnet-b is not linked to the zone: it still gets the public IP"
+
+  say "Public network access is switched off"
+  contoso paas update --type "$PG_TYPE" -g demo-contoso -n "$PG" --public-network-access Disabled \
+    -o table
+  access=$(q_contoso paas show --type "$PG_TYPE" -g demo-contoso -n "$PG" |
+    jq -r .properties.publicNetworkAccess)
+  [ "$access" = Disabled ] || fail "publicNetworkAccess is '$access'"
+  ok "publicNetworkAccess: Disabled"
+
+  say "The same connection string still works from a-web, now through the private endpoint"
+  out=$(in_nic contoso demo-contoso a-web psql "$PG_CONN" -Atc \
+    "select 'connected to ' || current_database() || ', server sees client ' || inet_client_addr()") ||
+    fail "psql through the private endpoint failed"
+  echo "$out"
+  ok "same name, same connection string, private path; traffic never left Contoso's network"
+  if in_nic contoso demo-contoso b-web psql "$PG_CONN" -Atc "select 1"; then
+    fail "b-web still reaches the database over the public endpoint"
+  fi
+  ok "b-web, with no endpoint, cannot reach the database any more"
+  stop_background
+fi
+
+###################################################################################################
+part "Part 3: Contoso publishes its own service to a partner, Fabrikam"
+
+say "Contoso's 'orders' service: two backends behind an internal load balancer in vnet-a"
+contoso vnet subnet create -g demo-contoso --vnet-name vnet-a -n services \
+  --address-prefixes 10.0.3.0/24 -o table
+contoso lb create -g demo-contoso -n orders-lb --vnet-name vnet-a --subnet services \
+  --frontend-ip-name fe --private-ip-address 10.0.3.100 --backend-pool-name orders -o table
+contoso lb probe create -g demo-contoso --lb-name orders-lb -n tcp8080 --protocol Tcp --port 8080 \
+  -o table
+contoso lb rule create -g demo-contoso --lb-name orders-lb -n http --protocol Tcp \
+  --frontend-port 80 --backend-port 8080 --frontend-ip-name fe --backend-pool-name orders \
+  --probe-name tcp8080 -o table
+for i in 1 2; do
+  contoso nic create -g demo-contoso -n orders-$i --vnet-name vnet-a --subnet services \
+    --private-ip-address 10.0.3.1$i --lb-name orders-lb --lb-address-pools orders -o table
+done
+show_cmd contoso privlink nic exec -g demo-contoso -n orders-1 -- python3 orders.py serve 8080 \&
+background "$STATE/orders-1.log" privlink nic exec -g demo-contoso -n orders-1 -- \
+  "$PY" "$STATE/orders.py" serve 8080 orders-1
+show_cmd contoso privlink nic exec -g demo-contoso -n orders-2 -- python3 orders.py serve 8080 \&
+background "$STATE/orders-2.log" privlink nic exec -g demo-contoso -n orders-2 -- \
+  "$PY" "$STATE/orders.py" serve 8080 orders-2
+wait_for 10 privlink nic exec -g demo-contoso -n a-web -- curl -sf -m 1 http://10.0.3.100/ ||
+  fail "a-web could not reach the load balancer frontend 10.0.3.100"
+in_nic contoso demo-contoso a-web curl -sS -m 3 http://10.0.3.100/ || fail "curl to the LB failed"
+ok "inside vnet-a the service answers on the load balancer's frontend 10.0.3.100"
+
+say "The private link service: the LB frontend, published with a NAT subnet and PROXY v2"
+note "Consumers' connections arrive from a NAT address in this subnet (so their addresses can"
+note "overlap Contoso's); PROXY protocol v2 tells the backend who really connected."
+contoso vnet subnet create -g demo-contoso --vnet-name vnet-a -n pls-nat \
+  --address-prefixes 10.0.4.0/24 --private-link-service-network-policies Disabled -o table
+
+say "Fabrikam: another subscription, with its own service principal and its own login"
+contoso subscription create -n fabrikam -o none
+contoso account list -o table
+FABRIKAM_SUB=$(q_contoso account list | jq -r '.[] | select(.name == "fabrikam") | .id')
+[ -n "$FABRIKAM_SUB" ] || fail "the fabrikam subscription is not listed"
+show_cmd contoso privlink principal create -n fabrikam-ops
+SP=$(q_contoso principal create -n fabrikam-ops) || fail "principal create failed"
+jq '{appId, displayName, tenantId, secret: "(shown once; kept for the login below)"}' <<<"$SP"
+contoso role assignment create --assignee "$(jq -r .appId <<<"$SP")" --role Owner \
+  --scope "/subscriptions/$FABRIKAM_SUB" -o none
+ok "fabrikam-ops is Owner of subscription fabrikam ($FABRIKAM_SUB) and of nothing of Contoso's"
+mkdir -p "$FABRIKAM_CFG"
+ENDPOINT=$(jq -r .endpoint "$STATE/daemon/admin.json")
+show_cmd fabrikam privlink login --endpoint "$ENDPOINT" --tenant "$(jq -r .tenantId <<<"$SP")" \
+  --client-id "$(jq -r .appId <<<"$SP")" --client-secret '<the secret above>' \
+  --ca "$STATE/daemon/ca.crt" -o table
+q_fabrikam login --endpoint "$ENDPOINT" --tenant "$(jq -r .tenantId <<<"$SP")" \
+  --client-id "$(jq -r .appId <<<"$SP")" --client-secret "$(jq -r .secret <<<"$SP")" \
+  --ca "$STATE/daemon/ca.crt" -o table || fail "fabrikam's login failed"
+note "(each login has its own CLI config directory: PRIVLINK_CONFIG_DIR)"
+if q_fabrikam vnet list -g demo-contoso --subscription "$CONTOSO_SUB" >/dev/null 2>&1; then
+  fail "fabrikam can read Contoso's networks"
+fi
+ok "Fabrikam cannot see Contoso's resources"
+
+say "Contoso publishes the service, visible to Fabrikam's subscription only"
+contoso private-link-service create -g demo-contoso -n orders-pls --lb-name orders-lb \
+  --lb-frontend-ip-configs fe --vnet-name vnet-a --subnet pls-nat --private-ip-address 10.0.4.5 \
+  --visibility "$FABRIKAM_SUB" --enable-proxy-protocol true -o table
+ALIAS=$(q_contoso private-link-service show -g demo-contoso -n orders-pls | jq -r .properties.alias)
+[ -n "$ALIAS" ] && [ "$ALIAS" != null ] || fail "the private link service has no alias"
+ok "alias: $ALIAS (Contoso sends this string to Fabrikam)"
+
+say "Fabrikam's network overlaps Contoso's: 10.0.0.0/16 again"
+fabrikam group create -n fabrikam-apps -l local -o table
+fabrikam vnet create -g fabrikam-apps -n vnet-f --address-prefixes 10.0.0.0/16 \
+  --subnet-name apps --subnet-prefixes 10.0.1.0/24 -o table
+fabrikam nic create -g fabrikam-apps -n f-app --vnet-name vnet-f --subnet apps -o table
+note "f-app is 10.0.1.4 too, like Contoso's a-web."
+
+say "Fabrikam asks for a private endpoint to the alias (a manual request)"
+fabrikam private-endpoint create -g fabrikam-apps -n orders-pe --vnet-name vnet-f --subnet apps \
+  --private-connection-resource-id "$ALIAS" --manual-request true --private-ip-address 10.0.1.50 \
+  --request-message "Fabrikam purchasing needs the orders API" -o table
+pe_status() {
+  q_fabrikam private-endpoint show -g fabrikam-apps -n orders-pe | jq -r \
+    '.properties.manualPrivateLinkServiceConnections[0].properties.privateLinkServiceConnectionState.status'
+}
+[ "$(pe_status)" = Pending ] || fail "the endpoint's connection is '$(pe_status)', expected Pending"
+ok "Fabrikam sees its request: Pending"
+if in_nic fabrikam fabrikam-apps f-app curl -sS -m 3 http://10.0.1.50/; then
+  fail "traffic flowed through a Pending endpoint"
+fi
+ok "while Pending, the endpoint refuses connections at once (no timeout)"
+
+say "Contoso sees the request and approves it"
+contoso private-link-service connection list -g demo-contoso --service-name orders-pls -o table
+CONN=$(q_contoso private-link-service connection list -g demo-contoso --service-name orders-pls |
+  jq -r '.[0].name')
+LINK_ID=$(q_contoso private-link-service connection show -g demo-contoso \
+  --service-name orders-pls -n "$CONN" | jq -r .properties.linkIdentifier)
+note "request message: $(q_contoso private-link-service connection show -g demo-contoso \
+  --service-name orders-pls -n "$CONN" | jq -r '.properties.requestMessage // empty')"
+contoso private-link-service connection approve -g demo-contoso --service-name orders-pls \
+  -n "$CONN" --description "Welcome, Fabrikam" -o table
+[ "$(pe_status)" = Approved ] || fail "Fabrikam's view says '$(pe_status)', expected Approved"
+ok "both views agree: Approved (one connection record, two views)"
+
+say "Traffic flows: f-app -> 10.0.1.50 (its endpoint) -> Contoso's load balancer -> a backend"
+PRIVLINK_CONFIG_DIR=$FABRIKAM_CFG wait_for 5 privlink nic exec -g fabrikam-apps -n f-app -- \
+  curl -sf -m 1 http://10.0.1.50/ || fail "f-app could not reach the service after approval"
+out=$(in_nic fabrikam fabrikam-apps f-app curl -sS -m 3 http://10.0.1.50/) ||
+  fail "curl through the endpoint failed"
+echo "$out"
+[[ $out == *"TCP source seen here: 10.0.4.5:"* ]] ||
+  fail "the backend should see the connection from the NAT address 10.0.4.5"
+ok "the backend sees the NAT address 10.0.4.5, never Fabrikam's overlapping 10.0.1.4"
+if [[ $out == *"client=10.0.1.4:"*"endpoint=10.0.1.50:80 linkid=$LINK_ID"* ]]; then
+  ok "PROXY v2 tells the backend the real client 10.0.1.4, the endpoint 10.0.1.50 and LinkID $LINK_ID"
+elif [ "$DEMO_PPV2" = 1 ] || [[ $out != *"PROXY v2 header: none"* ]]; then
+  fail "expected a PROXY v2 header with client 10.0.1.4, endpoint 10.0.1.50:80, LinkID $LINK_ID"
+else
+  note "(this build of privlinkd does not send PROXY v2 headers yet: the check is skipped)"
+fi
+
+say "The provider cannot connect back into Fabrikam's network"
+note "Fabrikam listens on port 9000 in f-app; Contoso's backend tries every address it knows."
+show_cmd fabrikam privlink nic exec -g fabrikam-apps -n f-app -- python3 orders.py listen 9000 \&
+PRIVLINK_CONFIG_DIR=$FABRIKAM_CFG background "$STATE/f-listen.log" privlink nic exec \
+  -g fabrikam-apps -n f-app -- "$PY" "$STATE/orders.py" listen 9000
+wait_for 5 grep -q listening "$STATE/f-listen.log" || fail "the listener in f-app did not start"
+for target in 10.0.1.4 10.0.1.50 10.0.4.5; do
+  if in_nic contoso demo-contoso orders-1 curl -sS -m 2 -o /dev/null "http://$target:9000/"; then
+    fail "orders-1 connected to $target:9000"
+  fi
+done
+if grep -q ACCEPTED "$STATE/f-listen.log"; then
+  fail "a connection from the provider reached f-app: $(grep ACCEPTED "$STATE/f-listen.log")"
+fi
+ok "nothing reached f-app: 10.0.1.4 in vnet-a is Contoso's own a-web, and an endpoint only"
+ok "carries connections from the consumer to the provider, never the other way"
+
+say "A rejection cuts a running stream"
+note "f-app keeps one connection busy (ping/pong every 0.2 s); then Contoso rejects."
+show_cmd fabrikam privlink nic exec -g fabrikam-apps -n f-app -- python3 orders.py stream 10.0.1.50 80 \&
+PRIVLINK_CONFIG_DIR=$FABRIKAM_CFG background "$STATE/stream.log" privlink nic exec \
+  -g fabrikam-apps -n f-app -- "$PY" "$STATE/orders.py" stream 10.0.1.50 80
+STREAM_PID=${BG_PIDS[-1]}
+wait_for 5 grep -q "pong 3" "$STATE/stream.log" ||
+  { cat "$STATE/stream.log"; fail "the stream did not start"; }
+sed 's/^/   /' "$STATE/stream.log"
+contoso private-link-service connection reject -g demo-contoso --service-name orders-pls \
+  -n "$CONN" --description "Contract ended" -o table
+wait_for 8 grep -q "stream cut" "$STATE/stream.log" ||
+  { tail -n 3 "$STATE/stream.log"; fail "the stream kept running after the rejection"; }
+wait "$STREAM_PID" 2>/dev/null || true
+tail -n 2 "$STATE/stream.log" | sed 's/^/   /'
+ok "the established connection was cut the moment Contoso rejected it"
+[ "$(pe_status)" = Rejected ] || fail "Fabrikam's view says '$(pe_status)', expected Rejected"
+ok "Fabrikam sees: Rejected ($(q_fabrikam private-endpoint show -g fabrikam-apps -n orders-pe |
+  jq -r '.properties.manualPrivateLinkServiceConnections[0].properties.privateLinkServiceConnectionState.description'))"
+if in_nic fabrikam fabrikam-apps f-app curl -sS -m 3 http://10.0.1.50/; then
+  fail "a new connection flowed through a Rejected endpoint"
+fi
+ok "and new connections are refused"
+stop_background
+
+###################################################################################################
+part "Part 4: removing everything"
+
+say "Fabrikam deletes its resource group (the endpoint and its NIC go with it)"
+fabrikam group delete -n fabrikam-apps -y
+say "Contoso deletes its resource group (networks, NICs, load balancer, link service, DNS, database)"
+contoso group delete -n demo-contoso -y
+contoso principal delete --id fabrikam-ops -o none
+
+say "Checking that the host holds nothing of the demo"
+wait_for 10 bash -c "[ -z \"\$(ip netns list | awk '{print \$1}' | grep -E '^${PREFIX}(v-|n-|p-)')\" ]" ||
+  fail "namespaces left behind: $(demo_namespaces | tr '\n' ' ')"
+printf '%s$ ip netns list | grep %s%s\n' "$bold" "$PREFIX" "$off"
+demo_namespaces | sed 's/^/   /'
+ok "no VNet, NIC or PaaS namespace of the demo is left"
+kill -TERM "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null || true
+DAEMON_PID=""
+show_cmd root privlinkd --name-prefix "$PREFIX" --cleanup
+privlinkd --state-dir "$STATE/daemon" --name-prefix "$PREFIX" --cleanup | sed 's/^/   /'
+echo
+left=$(demo_namespaces)
+[ -z "$left" ] || fail "namespaces left after privlinkd --cleanup: $left"
+ok "ip netns list shows no ${PREFIX}* namespace; privlinkd is stopped"
+
+part "Done in $((SECONDS - START)) s"
+note "You saw: isolated VNets with overlapping addresses, peering, a private endpoint with"
+note "private DNS in front of a PaaS database, and a private link service with manual approval,"
+note "PROXY v2, one-way connectivity and rejection. docs/quickstart.md walks through it by hand."
