@@ -13,7 +13,7 @@
 //   agent_bench topology PREFIX [ppv2]
 //       the private-link topology of bench/privatelink_bench.sh: consumer VNet 10.0.0.0/16 with
 //       client NIC 10.0.1.4 and an approved endpoint 10.0.1.9 -> PLS (NAT IP 10.0.1.20) -> LB
-//       frontend 10.0.1.10 TCP 5201 -> backend NIC 10.0.1.4:5201 in the provider VNet (also
+//       frontend 10.0.1.10 TCP 5201, 5202, 5299 -> backend NIC 10.0.1.4 (same ports) in the provider VNet (also
 //       10.0.0.0/16). Prints KEY=VALUE lines, then "ready"; runs the agent until SIGTERM/SIGINT.
 #include <signal.h>
 #include <unistd.h>
@@ -33,6 +33,7 @@
 #include "control/provisioning.h"
 #include "dataplane/kernel.h"
 #include "model/host_naming.h"
+#include "model/transit.h"
 #include "store/store.h"
 #include "testing/network_documents.h"
 
@@ -302,7 +303,9 @@ std::vector<model::SourceDocument> baseTopology(bool ppv2) {
   d.push_back(subnetDocument(kProviderSubnet, "10.0.1.0/24"));
   d.push_back(nicInPoolDocument(nicId("rgp", "backend"), kProviderSubnet, "10.0.1.4", kPool));
   d.push_back(lbDocument(kLb, kProviderSubnet, "10.0.1.10",
-                         {{"bench", "Tcp", 5201, 5201, false}, {"ppv2", "Tcp", 5202, 5202, false}}));
+                         {{"bench", "Tcp", 5201, 5201, false},
+                          {"ppv2", "Tcp", 5202, 5202, false},
+                          {"iperf", "Tcp", 5299, 5299, false}}));
   auto pls = plsDocument(kPls, kLb + "/frontendIPConfigurations/fe", kProviderSubnet, {"10.0.1.20"});
   if (ppv2) pls.body["properties"]["enableProxyProtocol"] = true;
   d.push_back(pls);
@@ -405,6 +408,8 @@ int runTopology(const std::string& prefix, bool ppv2) {
   std::printf("consumer_ns=%s\n", b.naming_.vnetNamespace(model::normaliseKey(kConsumer)).c_str());
   std::printf("provider_ns=%s\n", b.naming_.vnetNamespace(model::normaliseKey(kProvider)).c_str());
   std::printf("backbone_ns=%s\n", b.naming_.backboneNamespace().c_str());
+  auto tpe = model::endpointTransitAddress(IpPrefix::parse("100.64.0.0/10").value(), 7);
+  std::printf("endpoint_transit=%s\n", tpe ? tpe->toString().c_str() : "");
   std::printf("endpoint=10.0.1.9\nbackend=10.0.1.4\nready\n");
   std::fflush(stdout);
   while (!gStop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
