@@ -277,6 +277,24 @@ if __name__ == "__main__":
         listen_once(int(sys.argv[2]))
 PY
 
+# The platform operator's PostgreSQL for part 2, run inside the database's backend namespace:
+# a fresh cluster in DIR (owned by the postgres user) with a login role 'app' and a database
+# 'orders', in the foreground.
+cat >"$STATE/postgres.sh" <<'SH'
+set -euo pipefail
+DIR=$1
+BINDIR=$(dirname "$(readlink -f "$(command -v initdb || ls /usr/lib/postgresql/*/bin/initdb | tail -n1)")")
+mkdir -p "$DIR"
+chown postgres: "$DIR"
+runuser -u postgres -- "$BINDIR/initdb" -D "$DIR/data" -U postgres -A trust --no-sync >/dev/null
+echo "host all all 0.0.0.0/0 trust" >>"$DIR/data/pg_hba.conf"
+printf 'CREATE ROLE app LOGIN;\nCREATE DATABASE orders OWNER app;\n' |
+  runuser -u postgres -- "$BINDIR/postgres" --single -D "$DIR/data" -c fsync=off postgres >/dev/null
+exec runuser -u postgres -- "$BINDIR/postgres" -D "$DIR/data" -c "listen_addresses=*" \
+  -c "unix_socket_directories=$DIR" -c fsync=off -c shared_buffers=16MB
+SH
+chmod 711 "$STATE"  # the postgres user needs to reach $STATE/pg
+
 # A static web page per VNet for part 1 (python3 -m http.server serves the directory).
 mkdir -p "$STATE/www-a" "$STATE/www-b"
 echo "hello from a-db, 10.0.2.10 in vnet-a" >"$STATE/www-a/index.html"
@@ -429,9 +447,10 @@ fi
 if [ "$run_paas" = 1 ]; then
   say "The platform operator runs a real PostgreSQL server as the resource's backend"
   note "privlink paas exec runs a program in the resource's hidden backend namespace."
-  show_cmd operator privlink paas exec --type "$PG_TYPE" -g demo-contoso -n "$PG" -- postgres ... \&
+  show_cmd operator privlink paas exec --type "$PG_TYPE" -g demo-contoso -n "$PG" -- \
+    bash postgres.sh "$STATE/pg" \&
   background "$STATE/postgres.log" privlink paas exec --type "$PG_TYPE" -g demo-contoso -n "$PG" \
-    -- bash tests/integration/demo/run_postgres.sh "$STATE/pgdata"
+    -- bash "$STATE/postgres.sh" "$STATE/pg"
   wait_for 30 grep -q "ready to accept connections" "$STATE/postgres.log" ||
     { cat "$STATE/postgres.log"; fail "PostgreSQL did not start in the backend namespace"; }
   ok "PostgreSQL is up (database 'orders', user 'app')"
@@ -445,7 +464,7 @@ if [ "$run_paas" = 1 ]; then
 
   say "...and connects over the public endpoint, through the internet namespace"
   out=$(in_nic contoso demo-contoso a-web psql "$PG_CONN" -Atc \
-    "select 'connected to ' || current_database() || ', server sees client ' || inet_client_addr()") ||
+    "select 'connected to ' || current_database() || ', server sees client ' || host(inet_client_addr())") ||
     fail "psql over the public endpoint failed"
   echo "$out"
   ok "it works, but the database is open to the internet and traffic leaves the VNet"
@@ -458,11 +477,12 @@ if [ "$run_paas" = 1 ]; then
   note "Contoso owns the database, so the connection is approved automatically."
   contoso private-endpoint create -g demo-contoso -n pg-pe --vnet-name vnet-a --subnet data \
     --private-connection-resource-id "$PG_ID" --group-id postgresqlServer --connection-name pg \
-    -o table
-  PG_PE_IP=$(q_contoso private-endpoint show -g demo-contoso -n pg-pe |
-    jq -r '.properties.customDnsConfigs[0].ipAddresses[0] // empty')
-  [ -n "$PG_PE_IP" ] || fail "the endpoint pg-pe has no address"
-  ok "pg-pe has the address $PG_PE_IP in vnet-a"
+    --private-ip-address 10.0.2.50 -o table
+  PG_PE_IP=10.0.2.50
+  status=$(q_contoso private-endpoint show -g demo-contoso -n pg-pe | jq -r \
+    '.properties.privateLinkServiceConnections[0].properties.privateLinkServiceConnectionState.status')
+  [ "$status" = Approved ] || fail "the endpoint's connection is '$status', expected Approved"
+  ok "pg-pe (10.0.2.50 in vnet-a's data subnet) is Approved"
 
   say "Private DNS: the zone $PG_ZONE, linked to vnet-a, filled by a zone group"
   note "The app keeps its connection string. The public name is a CNAME to"
@@ -490,7 +510,7 @@ if [ "$run_paas" = 1 ]; then
 
   say "The same connection string still works from a-web, now through the private endpoint"
   out=$(in_nic contoso demo-contoso a-web psql "$PG_CONN" -Atc \
-    "select 'connected to ' || current_database() || ', server sees client ' || inet_client_addr()") ||
+    "select 'connected to ' || current_database() || ', server sees client ' || host(inet_client_addr())") ||
     fail "psql through the private endpoint failed"
   echo "$out"
   ok "same name, same connection string, private path; traffic never left Contoso's network"
