@@ -67,8 +67,16 @@ fail() {
   exit 1
 }
 show_cmd() {  # show_cmd WHO ARGS...: prints the command as the reader would type it
-  local who=$1; shift
-  printf '%s%s$ %s%s\n' "$bold" "$who" "$*" "$off"
+  local who=$1 arg line=""; shift
+  for arg in "$@"; do
+    [ "$arg" = "$PY" ] && arg=python3
+    if [[ $arg =~ ^[][A-Za-z0-9_./:=@,+*%-]+$ || $arg == "&" ]]; then
+      line+=" $arg"
+    else
+      line+=" '${arg//\'/\'\\\'\'}'"
+    fi
+  done
+  printf '%s%s$%s%s\n' "$bold" "$who" "$line" "$off"
 }
 # contoso|fabrikam ARGS...: runs the CLI as that login, prints command and output; a failing
 # command fails the demo (with the CLI's own error message above).
@@ -89,6 +97,13 @@ in_nic() {
   local cfg=$CONTOSO_CFG; [ "$who" = fabrikam ] && cfg=$FABRIKAM_CFG
   show_cmd "$who" privlink nic exec -g "$group" -n "$nic" -- "$@"
   PRIVLINK_CONFIG_DIR=$cfg timeout 30 privlink nic exec -g "$group" -n "$nic" -- "$@"
+}
+# bg_in_nic WHO GROUP NIC LOG CMD...: starts CMD inside a NIC in the background, printing it.
+bg_in_nic() {
+  local who=$1 group=$2 nic=$3 log=$4; shift 4
+  local cfg=$CONTOSO_CFG; [ "$who" = fabrikam ] && cfg=$FABRIKAM_CFG
+  show_cmd "$who" privlink nic exec -g "$group" -n "$nic" -- "$@" "&"
+  PRIVLINK_CONFIG_DIR=$cfg background "$log" privlink nic exec -g "$group" -n "$nic" -- "$@"
 }
 # background LOG CMD...: starts CMD in its own process group (so cleanup can stop it and every
 # child), output to LOG.
@@ -147,152 +162,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A tiny TCP service for part 3, and a client that keeps one connection busy. The service reads
-# an optional PROXY protocol v2 header (what privlink writes when the private link service has
-# enableProxyProtocol), answers HTTP GETs with what it learned about the connection, and echoes
-# "ping N" lines with "pong N".
-cat >"$STATE/orders.py" <<'PY'
-import socket, struct, sys, threading, time
 
-SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
-
-def read_exact(conn, n):
-    data = b""
-    while len(data) < n:
-        chunk = conn.recv(n - len(data))
-        if not chunk:
-            break
-        data += chunk
-    return data
-
-def proxy_header(conn):
-    """Returns (description or None, bytes already read that belong to the payload)."""
-    head = b""
-    while len(head) < 16:  # read on only while the bytes can still be a PROXY v2 header
-        chunk = conn.recv(16 - len(head))
-        if not chunk:
-            break
-        head += chunk
-        if not SIGNATURE.startswith(head[:12]):
-            return None, head
-    if len(head) < 16:
-        return None, head
-    length = struct.unpack("!H", head[14:16])[0]
-    body = read_exact(conn, length)
-    if head[13] != 0x11 or len(body) < 12:  # TCP over IPv4
-        return "PROXY v2 (family %#x)" % head[13], b""
-    src, dst = socket.inet_ntoa(body[0:4]), socket.inet_ntoa(body[4:8])
-    sport, dport = struct.unpack("!HH", body[8:12])
-    link, tlvs = None, body[12:]
-    while len(tlvs) >= 3:
-        kind, size = tlvs[0], struct.unpack("!H", tlvs[1:3])[0]
-        value, tlvs = tlvs[3:3 + size], tlvs[3 + size:]
-        if kind == 0xEE and len(value) == 5 and value[0] == 0x01:
-            link = struct.unpack("<I", value[1:5])[0]
-    return "client=%s:%d endpoint=%s:%d linkid=%s" % (src, sport, dst, dport, link), b""
-
-def read_lines(conn, data):
-    while True:
-        while b"\n" not in data:
-            chunk = conn.recv(4096)
-            if not chunk:
-                if data:
-                    yield data
-                return
-            data += chunk
-        line, data = data.split(b"\n", 1)
-        yield line + b"\n"
-
-def serve_one(conn, peer, me):
-    try:
-        header, rest = proxy_header(conn)
-        if not rest and header is None:
-            return  # a health probe: connects and closes
-        lines = read_lines(conn, rest)
-        first = next(lines, b"")
-        print("connection from %s:%d%s" % (peer[0], peer[1],
-              "" if header is None else "; PROXY v2 " + header), flush=True)
-        if first.startswith(b"GET "):
-            for line in lines:
-                if line in (b"\r\n", b"\n"):
-                    break
-            text = "Contoso orders service on %s\n" % me
-            text += "  TCP source seen here: %s:%d\n" % peer
-            text += "  PROXY v2 header: %s\n" % (header or "none")
-            conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
-                         + str(len(text)).encode() + b"\r\n\r\n" + text.encode())
-            return
-        line = first
-        while line.startswith(b"ping"):
-            conn.sendall(b"pong" + line[4:])
-            line = next(lines, b"")
-    except OSError:
-        pass
-    finally:
-        conn.close()
-
-def serve(port, me):
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("0.0.0.0", port))
-    listener.listen(64)
-    print("listening on port %d" % port, flush=True)
-    while True:
-        conn, peer = listener.accept()
-        threading.Thread(target=serve_one, args=(conn, peer, me), daemon=True).start()
-
-def stream(host, port):
-    sock = socket.create_connection((host, port), timeout=3)
-    reader = sock.makefile("rb")
-    n = 0
-    try:
-        while True:
-            n += 1
-            sock.sendall(b"ping %d\n" % n)
-            line = reader.readline()
-            if not line:
-                raise ConnectionError("the connection was closed")
-            print(line.decode().strip(), flush=True)
-            time.sleep(0.2)
-    except (OSError, ConnectionError) as e:
-        print("stream cut after %d round trips: %s" % (n - 1, e), flush=True)
-
-def listen_once(port):
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("0.0.0.0", port))
-    listener.listen(8)
-    print("listening on port %d" % port, flush=True)
-    while True:
-        conn, peer = listener.accept()
-        print("ACCEPTED a connection from %s:%d" % peer, flush=True)
-        conn.close()
-
-if __name__ == "__main__":
-    if sys.argv[1] == "serve":
-        serve(int(sys.argv[2]), sys.argv[3])
-    elif sys.argv[1] == "stream":
-        stream(sys.argv[2], int(sys.argv[3]))
-    elif sys.argv[1] == "listen":
-        listen_once(int(sys.argv[2]))
-PY
-
-# The platform operator's PostgreSQL for part 2, run inside the database's backend namespace:
-# a fresh cluster in DIR (owned by the postgres user) with a login role 'app' and a database
-# 'orders', in the foreground.
-cat >"$STATE/postgres.sh" <<'SH'
-set -euo pipefail
-DIR=$1
-BINDIR=$(dirname "$(readlink -f "$(command -v initdb || ls /usr/lib/postgresql/*/bin/initdb | tail -n1)")")
-mkdir -p "$DIR"
-chown postgres: "$DIR"
-runuser -u postgres -- "$BINDIR/initdb" -D "$DIR/data" -U postgres -A trust --no-sync >/dev/null
-echo "host all all 0.0.0.0/0 trust" >>"$DIR/data/pg_hba.conf"
-printf 'CREATE ROLE app LOGIN;\nCREATE DATABASE orders OWNER app;\n' |
-  runuser -u postgres -- "$BINDIR/postgres" --single -D "$DIR/data" -c fsync=off postgres >/dev/null
-exec runuser -u postgres -- "$BINDIR/postgres" -D "$DIR/data" -c "listen_addresses=*" \
-  -c "unix_socket_directories=$DIR" -c fsync=off -c shared_buffers=16MB
-SH
 chmod 711 "$STATE"  # the postgres user needs to reach $STATE/pg
 
 # A static web page per VNet for part 1 (python3 -m http.server serves the directory).
@@ -357,12 +227,10 @@ in_nic contoso demo-contoso a-web ip -brief -4 addr show eth0 || fail "nic exec 
 
 say "Web servers: a-db (10.0.2.10) in vnet-a, b-db (10.0.2.20) in vnet-b"
 note "Programs run inside a NIC with 'privlink nic exec', the way a VM runs its workload."
-show_cmd contoso privlink nic exec -g demo-contoso -n a-db -- python3 -m http.server 80 \&
-background "$STATE/http-a.log" privlink nic exec -g demo-contoso -n a-db -- \
-  "$PY" -m http.server 80 --directory "$STATE/www-a"
-show_cmd contoso privlink nic exec -g demo-contoso -n b-db -- python3 -m http.server 80 \&
-background "$STATE/http-b.log" privlink nic exec -g demo-contoso -n b-db -- \
-  "$PY" -m http.server 80 --directory "$STATE/www-b"
+bg_in_nic contoso demo-contoso a-db "$STATE/http-a.log" "$PY" -m http.server 80 \
+  --directory "$STATE/www-a"
+bg_in_nic contoso demo-contoso b-db "$STATE/http-b.log" "$PY" -m http.server 80 \
+  --directory "$STATE/www-b"
 
 say "Traffic inside vnet-a: a-web (subnet apps) -> a-db (subnet data)"
 wait_for 10 privlink nic exec -g demo-contoso -n a-web -- curl -sf -m 1 http://10.0.2.10/ ||
@@ -448,9 +316,9 @@ if [ "$run_paas" = 1 ]; then
   say "The platform operator runs a real PostgreSQL server as the resource's backend"
   note "privlink paas exec runs a program in the resource's hidden backend namespace."
   show_cmd operator privlink paas exec --type "$PG_TYPE" -g demo-contoso -n "$PG" -- \
-    bash postgres.sh "$STATE/pg" \&
+    bash scripts/demo_postgres.sh "$STATE/pg" "&"
   background "$STATE/postgres.log" privlink paas exec --type "$PG_TYPE" -g demo-contoso -n "$PG" \
-    -- bash "$STATE/postgres.sh" "$STATE/pg"
+    -- bash scripts/demo_postgres.sh "$STATE/pg"
   wait_for 30 grep -q "ready to accept connections" "$STATE/postgres.log" ||
     { cat "$STATE/postgres.log"; fail "PostgreSQL did not start in the backend namespace"; }
   ok "PostgreSQL is up (database 'orders', user 'app')"
@@ -538,12 +406,10 @@ for i in 1 2; do
   contoso nic create -g demo-contoso -n orders-$i --vnet-name vnet-a --subnet services \
     --private-ip-address 10.0.3.1$i --lb-name orders-lb --lb-address-pools orders -o table
 done
-show_cmd contoso privlink nic exec -g demo-contoso -n orders-1 -- python3 orders.py serve 8080 \&
-background "$STATE/orders-1.log" privlink nic exec -g demo-contoso -n orders-1 -- \
-  "$PY" "$STATE/orders.py" serve 8080 orders-1
-show_cmd contoso privlink nic exec -g demo-contoso -n orders-2 -- python3 orders.py serve 8080 \&
-background "$STATE/orders-2.log" privlink nic exec -g demo-contoso -n orders-2 -- \
-  "$PY" "$STATE/orders.py" serve 8080 orders-2
+for i in 1 2; do
+  bg_in_nic contoso demo-contoso orders-$i "$STATE/orders-$i.log" \
+    "$PY" scripts/demo_orders.py serve 8080 orders-$i
+done
 wait_for 10 privlink nic exec -g demo-contoso -n a-web -- curl -sf -m 1 http://10.0.3.100/ ||
   fail "a-web could not reach the load balancer frontend 10.0.3.100"
 in_nic contoso demo-contoso a-web curl -sS -m 3 http://10.0.3.100/ || fail "curl to the LB failed"
@@ -642,9 +508,7 @@ fi
 
 say "The provider cannot connect back into Fabrikam's network"
 note "Fabrikam listens on port 9000 in f-app; Contoso's backend tries every address it knows."
-show_cmd fabrikam privlink nic exec -g fabrikam-apps -n f-app -- python3 orders.py listen 9000 \&
-PRIVLINK_CONFIG_DIR=$FABRIKAM_CFG background "$STATE/f-listen.log" privlink nic exec \
-  -g fabrikam-apps -n f-app -- "$PY" "$STATE/orders.py" listen 9000
+bg_in_nic fabrikam fabrikam-apps f-app "$STATE/f-listen.log" "$PY" scripts/demo_orders.py listen 9000
 wait_for 5 grep -q listening "$STATE/f-listen.log" || fail "the listener in f-app did not start"
 for target in 10.0.1.4 10.0.1.50 10.0.4.5; do
   if in_nic contoso demo-contoso orders-1 curl -sS -m 2 -o /dev/null "http://$target:9000/"; then
@@ -659,9 +523,8 @@ ok "carries connections from the consumer to the provider, never the other way"
 
 say "A rejection cuts a running stream"
 note "f-app keeps one connection busy (ping/pong every 0.2 s); then Contoso rejects."
-show_cmd fabrikam privlink nic exec -g fabrikam-apps -n f-app -- python3 orders.py stream 10.0.1.50 80 \&
-PRIVLINK_CONFIG_DIR=$FABRIKAM_CFG background "$STATE/stream.log" privlink nic exec \
-  -g fabrikam-apps -n f-app -- "$PY" "$STATE/orders.py" stream 10.0.1.50 80
+bg_in_nic fabrikam fabrikam-apps f-app "$STATE/stream.log" \
+  "$PY" scripts/demo_orders.py stream 10.0.1.50 80
 STREAM_PID=${BG_PIDS[-1]}
 wait_for 5 grep -q "pong 3" "$STATE/stream.log" ||
   { cat "$STATE/stream.log"; fail "the stream did not start"; }
