@@ -70,7 +70,7 @@ show_cmd() {  # show_cmd WHO ARGS...: prints the command as the reader would typ
   local who=$1 arg line=""; shift
   for arg in "$@"; do
     [ "$arg" = "$PY" ] && arg=python3
-    if [[ $arg =~ ^[][A-Za-z0-9_./:=@,+*%-]+$ || $arg == "&" ]]; then
+    if [[ $arg =~ ^[][A-Za-z0-9_./:=@,+*%-]+$ || $arg == "&" || $arg == "|" ]]; then
       line+=" $arg"
     else
       line+=" '${arg//\'/\'\\\'\'}'"
@@ -390,9 +390,11 @@ if [ "$run_paas" = 1 ]; then
 fi
 
 ###################################################################################################
-part "Part 3: Contoso publishes its own service to a partner, Fabrikam"
+part "Part 3: Contoso offers its own service to a partner, Fabrikam, with a private link service"
 
 say "Contoso's 'orders' service: two backends behind an internal load balancer in vnet-a"
+note "A private link service publishes a service that sits behind a Standard internal load"
+note "balancer. First the service itself, reachable inside vnet-a on the frontend 10.0.3.100."
 contoso vnet subnet create -g demo-contoso --vnet-name vnet-a -n services \
   --address-prefixes 10.0.3.0/24 -o table
 contoso lb create -g demo-contoso -n orders-lb --vnet-name vnet-a --subnet services \
@@ -415,53 +417,61 @@ wait_for 10 privlink nic exec -g demo-contoso -n a-web -- curl -sf -m 1 http://1
 in_nic contoso demo-contoso a-web curl -sS -m 3 http://10.0.3.100/ || fail "curl to the LB failed"
 ok "inside vnet-a the service answers on the load balancer's frontend 10.0.3.100"
 
-say "The private link service: the LB frontend, published with a NAT subnet and PROXY v2"
-note "Consumers' connections arrive from a NAT address in this subnet (so their addresses can"
-note "overlap Contoso's); PROXY protocol v2 tells the backend who really connected."
-contoso vnet subnet create -g demo-contoso --vnet-name vnet-a -n pls-nat \
-  --address-prefixes 10.0.4.0/24 --private-link-service-network-policies Disabled -o table
-
 say "Fabrikam: another subscription, with its own service principal and its own login"
+note "Fabrikam is a separate customer: its own subscription, and a principal that is Owner"
+note "there and has no rights at all on Contoso's resources."
 contoso subscription create -n fabrikam -o none
 contoso account list -o table
 FABRIKAM_SUB=$(q_contoso account list | jq -r '.[] | select(.name == "fabrikam") | .id')
 [ -n "$FABRIKAM_SUB" ] || fail "the fabrikam subscription is not listed"
 show_cmd contoso privlink principal create -n fabrikam-ops
 SP=$(q_contoso principal create -n fabrikam-ops) || fail "principal create failed"
-jq '{appId, displayName, tenantId, secret: "(shown once; kept for the login below)"}' <<<"$SP"
+jq '{appId, displayName, tenantId, secret: "(printed once; used for the login below)"}' <<<"$SP"
 contoso role assignment create --assignee "$(jq -r .appId <<<"$SP")" --role Owner \
   --scope "/subscriptions/$FABRIKAM_SUB" -o none
-ok "fabrikam-ops is Owner of subscription fabrikam ($FABRIKAM_SUB) and of nothing of Contoso's"
-mkdir -p "$FABRIKAM_CFG"
 ENDPOINT=$(jq -r .endpoint "$STATE/daemon/admin.json")
+mkdir -p "$FABRIKAM_CFG"
+note "Each login keeps its own CLI configuration (PRIVLINK_CONFIG_DIR); 'fabrikam\$' below"
+note "means the command runs with Fabrikam's login."
 show_cmd fabrikam privlink login --endpoint "$ENDPOINT" --tenant "$(jq -r .tenantId <<<"$SP")" \
   --client-id "$(jq -r .appId <<<"$SP")" --client-secret '<the secret above>' \
   --ca "$STATE/daemon/ca.crt" -o table
 q_fabrikam login --endpoint "$ENDPOINT" --tenant "$(jq -r .tenantId <<<"$SP")" \
   --client-id "$(jq -r .appId <<<"$SP")" --client-secret "$(jq -r .secret <<<"$SP")" \
   --ca "$STATE/daemon/ca.crt" -o table || fail "fabrikam's login failed"
-note "(each login has its own CLI config directory: PRIVLINK_CONFIG_DIR)"
-if q_fabrikam vnet list -g demo-contoso --subscription "$CONTOSO_SUB" >/dev/null 2>&1; then
+show_cmd fabrikam privlink vnet list -g demo-contoso --subscription "$CONTOSO_SUB"
+if q_fabrikam vnet list -g demo-contoso --subscription "$CONTOSO_SUB"; then
   fail "fabrikam can read Contoso's networks"
 fi
 ok "Fabrikam cannot see Contoso's resources"
 
-say "Contoso publishes the service, visible to Fabrikam's subscription only"
+say "Fabrikam's own network overlaps Contoso's: 10.0.0.0/16 again"
+fabrikam group create -n fabrikam-apps -l local -o table
+fabrikam vnet create -g fabrikam-apps -n vnet-f --address-prefixes 10.0.0.0/16 \
+  --subnet-name apps --subnet-prefixes 10.0.1.0/24 -o table
+fabrikam nic create -g fabrikam-apps -n f-app --vnet-name vnet-f --subnet apps -o table
+note "f-app is 10.0.1.4, exactly like Contoso's a-web. A peering could never join these two"
+note "networks (peers may not overlap); a private endpoint can."
+
+say "Contoso publishes the service as a private link service, visible to Fabrikam only"
+note "Consumers' connections reach Contoso from a NAT address of its own (10.0.4.5 in a subnet"
+note "set aside for it), so overlapping addresses never meet. 'visibility' lists who may ask"
+note "for a connection; nobody is approved automatically. PROXY protocol v2 gives the backend"
+note "the consumer's real address and the connection's LinkID in a header."
+contoso vnet subnet create -g demo-contoso --vnet-name vnet-a -n pls-nat \
+  --address-prefixes 10.0.4.0/24 --private-link-service-network-policies Disabled -o table
 contoso private-link-service create -g demo-contoso -n orders-pls --lb-name orders-lb \
   --lb-frontend-ip-configs fe --vnet-name vnet-a --subnet pls-nat --private-ip-address 10.0.4.5 \
   --visibility "$FABRIKAM_SUB" --enable-proxy-protocol true -o table
 ALIAS=$(q_contoso private-link-service show -g demo-contoso -n orders-pls | jq -r .properties.alias)
 [ -n "$ALIAS" ] && [ "$ALIAS" != null ] || fail "the private link service has no alias"
-ok "alias: $ALIAS (Contoso sends this string to Fabrikam)"
-
-say "Fabrikam's network overlaps Contoso's: 10.0.0.0/16 again"
-fabrikam group create -n fabrikam-apps -l local -o table
-fabrikam vnet create -g fabrikam-apps -n vnet-f --address-prefixes 10.0.0.0/16 \
-  --subnet-name apps --subnet-prefixes 10.0.1.0/24 -o table
-fabrikam nic create -g fabrikam-apps -n f-app --vnet-name vnet-f --subnet apps -o table
-note "f-app is 10.0.1.4 too, like Contoso's a-web."
+ok "alias: $ALIAS"
+note "Contoso sends this alias to Fabrikam (it names the service without revealing its id)."
 
 say "Fabrikam asks for a private endpoint to the alias (a manual request)"
+note "A private endpoint is an address in Fabrikam's own subnet (10.0.1.50) that leads to"
+note "Contoso's service and nowhere else. Fabrikam has no rights on the service, so it sends a"
+note "request, with a message, that Contoso must approve."
 fabrikam private-endpoint create -g fabrikam-apps -n orders-pe --vnet-name vnet-f --subnet apps \
   --private-connection-resource-id "$ALIAS" --manual-request true --private-ip-address 10.0.1.50 \
   --request-message "Fabrikam purchasing needs the orders API" -o table
@@ -477,6 +487,8 @@ fi
 ok "while Pending, the endpoint refuses connections at once (no timeout)"
 
 say "Contoso sees the request and approves it"
+note "The connection is one record: Contoso sees it under its service, Fabrikam under its"
+note "endpoint. Its LinkIdentifier is the number PROXY v2 headers carry."
 contoso private-link-service connection list -g demo-contoso --service-name orders-pls -o table
 CONN=$(q_contoso private-link-service connection list -g demo-contoso --service-name orders-pls |
   jq -r '.[0].name')
@@ -490,6 +502,8 @@ contoso private-link-service connection approve -g demo-contoso --service-name o
 ok "both views agree: Approved (one connection record, two views)"
 
 say "Traffic flows: f-app -> 10.0.1.50 (its endpoint) -> Contoso's load balancer -> a backend"
+note "privlink translates the endpoint's address on the way: Fabrikam's VNet hands the"
+note "connection to the backbone, and Contoso's VNet receives it from its NAT address 10.0.4.5."
 PRIVLINK_CONFIG_DIR=$FABRIKAM_CFG wait_for 5 privlink nic exec -g fabrikam-apps -n f-app -- \
   curl -sf -m 1 http://10.0.1.50/ || fail "f-app could not reach the service after approval"
 out=$(in_nic fabrikam fabrikam-apps f-app curl -sS -m 3 http://10.0.1.50/) ||
@@ -507,6 +521,7 @@ else
 fi
 
 say "The provider cannot connect back into Fabrikam's network"
+note "An endpoint carries connections from the consumer to the provider, never the other way."
 note "Fabrikam listens on port 9000 in f-app; Contoso's backend tries every address it knows."
 bg_in_nic fabrikam fabrikam-apps f-app "$STATE/f-listen.log" "$PY" scripts/demo_orders.py listen 9000
 wait_for 5 grep -q listening "$STATE/f-listen.log" || fail "the listener in f-app did not start"
@@ -518,11 +533,11 @@ done
 if grep -q ACCEPTED "$STATE/f-listen.log"; then
   fail "a connection from the provider reached f-app: $(grep ACCEPTED "$STATE/f-listen.log")"
 fi
-ok "nothing reached f-app: 10.0.1.4 in vnet-a is Contoso's own a-web, and an endpoint only"
-ok "carries connections from the consumer to the provider, never the other way"
+ok "nothing reached f-app (in vnet-a, 10.0.1.4 is Contoso's own a-web; 10.0.1.50 is nothing)"
 
 say "A rejection cuts a running stream"
-note "f-app keeps one connection busy (ping/pong every 0.2 s); then Contoso rejects."
+note "Approval is not only checked when a connection starts: f-app keeps one connection busy"
+note "(ping/pong every 0.2 s), then Contoso rejects, and privlink ends the flows in the kernel."
 bg_in_nic fabrikam fabrikam-apps f-app "$STATE/stream.log" \
   "$PY" scripts/demo_orders.py stream 10.0.1.50 80
 STREAM_PID=${BG_PIDS[-1]}
@@ -557,7 +572,7 @@ contoso principal delete --id fabrikam-ops -o none
 say "Checking that the host holds nothing of the demo"
 wait_for 10 bash -c "[ -z \"\$(ip netns list | awk '{print \$1}' | grep -E '^${PREFIX}(v-|n-|p-)')\" ]" ||
   fail "namespaces left behind: $(demo_namespaces | tr '\n' ' ')"
-printf '%s$ ip netns list | grep %s%s\n' "$bold" "$PREFIX" "$off"
+show_cmd root ip netns list \| grep "$PREFIX"
 demo_namespaces | sed 's/^/   /'
 ok "no VNet, NIC or PaaS namespace of the demo is left"
 kill -TERM "$DAEMON_PID"
@@ -571,6 +586,13 @@ left=$(demo_namespaces)
 ok "ip netns list shows no ${PREFIX}* namespace; privlinkd is stopped"
 
 part "Done in $((SECONDS - START)) s"
-note "You saw: isolated VNets with overlapping addresses, peering, a private endpoint with"
-note "private DNS in front of a PaaS database, and a private link service with manual approval,"
-note "PROXY v2, one-way connectivity and rejection. docs/quickstart.md walks through it by hand."
+note "What you saw:"
+note " - VNets are isolated, even with the same addresses; a peering joins two that do not overlap."
+note " - A private endpoint is an address in your own VNet that leads to one service, across"
+note "   overlapping networks, through NAT, in one direction only."
+note " - Private DNS: a zone linked to your VNet makes the service's usual name resolve to the"
+note "   endpoint, so connection strings do not change; public access can then be switched off."
+note " - A private link service publishes your own load-balanced service; consumers ask, the"
+note "   provider approves or rejects (a rejection cuts live connections too); PROXY v2 tells"
+note "   the backend who connected and through which LinkID."
+note "docs/quickstart.md walks through the same story by hand."
