@@ -258,7 +258,18 @@ if in_nic contoso demo-contoso b-web curl -sS -m 2 http://10.0.2.10/; then
 fi
 ok "b-web cannot reach 10.0.2.10: in vnet-b that address does not exist"
 
-say "Peering opens the way for a third VNet, vnet-c (10.1.0.0/16; peers may not overlap)"
+say "Peering joins two VNets, but only when their address spaces do not overlap"
+show_cmd contoso privlink vnet peering create -g demo-contoso -n a-to-b --vnet-name vnet-a \
+  --remote-vnet vnet-b
+if out=$(q_contoso vnet peering create -g demo-contoso -n a-to-b --vnet-name vnet-a \
+  --remote-vnet vnet-b 2>&1); then
+  fail "vnet-a and vnet-b (both 10.0.0.0/16) were peered"
+fi
+sed 's/: Cannot create .*\. Overlapping/: ... Overlapping/' <<<"$out"
+[[ $out == VnetAddressSpacesOverlap* ]] || fail "expected VnetAddressSpacesOverlap, got: $out"
+ok "refused: an address would mean two different machines"
+
+say "Peering opens the way for a third VNet, vnet-c (10.1.0.0/16)"
 contoso vnet create -g demo-contoso -n vnet-c --address-prefixes 10.1.0.0/16 \
   --subnet-name apps --subnet-prefixes 10.1.1.0/24 -o table
 contoso nic create -g demo-contoso -n c-app --vnet-name vnet-c --subnet apps -o table
