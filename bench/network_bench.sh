@@ -116,7 +116,7 @@ nic_ns() {  # the NIC namespace that appeared since ns.before was listed
   comm -13 "$BENCH_TMP/ns.before" "$BENCH_TMP/ns.after" | head -1
 }
 
-echo "network_bench: prefix $P, $(nproc) CPUs, kernel $(uname -r), RUNS=$RUNS x ${SECS}s"
+echo "network_bench: prefix $P, $(nproc) CPUs, kernel $(uname -r), RUNS=$RUNS x ${SECS}s, load average $(cut -d" " -f1-3 /proc/loadavg)"
 
 # ---------------------------------------------------------------------------------------------
 # (a) + (c): one VNet 10.0.0.0/16, subnet 10.0.1.0/24; NIC "prober" 10.0.1.4; NICS more NICs.

@@ -84,7 +84,7 @@ start_topology() {
   tune_client_ns "$T_client_ns"
 }
 
-echo "privatelink_bench: prefix $P, $(nproc) CPUs, kernel $(uname -r), RUNS=$RUNS x ${SECS}s"
+echo "privatelink_bench: prefix $P, $(nproc) CPUs, kernel $(uname -r), RUNS=$RUNS x ${SECS}s, load average $(cut -d" " -f1-3 /proc/loadavg)"
 
 # --- the limit: a plain veth pair -----------------------------------------------------------
 ip netns add "$VA"; ip netns add "$VB"
