@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <set>
 
 #include "model/network.h"
@@ -28,7 +29,8 @@ Agent::Agent(store::Store& store, control::ProvisioningTracker& tracker,
       kernel_(std::move(kernel)),
       options_(std::move(options)),
       compile_options_{model::HostNaming(options_.namePrefix), options_.transitRange},
-      applier_(*kernel_, model::HostNaming(options_.namePrefix)) {}
+      applier_(*kernel_, model::HostNaming(options_.namePrefix)),
+      proxy_(std::make_unique<proxy::SpliceProxy>()) {}
 
 Agent::~Agent() { stop(); }
 
@@ -38,6 +40,10 @@ void Agent::start() {
   stopping_ = false;
   prober_ = std::make_unique<Prober>([this] { health_changed_ = true; }, options_.probeInterval);
   thread_ = std::thread([this] { loop(); });
+  Status proxyStarted = proxy_->start();
+  if (!proxyStarted.ok()) {
+    spdlog::error("agent: the PROXY protocol proxy did not start: {}", proxyStarted.toString());
+  }
 }
 
 void Agent::stop() {
@@ -45,6 +51,9 @@ void Agent::stop() {
   if (thread_.joinable()) thread_.join();
   prober_.reset();
 }
+  proxy_->stop();  // resets the proxied connections; listeners close
+  proxy_maps_.clear();
+  proxy_listeners_.clear();
 
 ProbeHealth Agent::currentHealth() const { return prober_ ? prober_->health() : ProbeHealth{}; }
 
@@ -84,10 +93,12 @@ Result<PassResult> Agent::runOnce() {
   PassResult result;
   result.revision = snapshot.revision;
   result.apply = applier_.apply(plan);
+  withdrawProxyEndpoints(plan);
   result.failures = snapshot.failures;
   for (const auto& [key, status] : plan.failures) result.failures.emplace(key, status);
   for (const auto& [key, status] : result.apply.failures) result.failures.emplace(key, status);
 
+  publishProxyEndpoints(plan, result.apply, result.failures);
   for (const std::string& stepText : result.apply.steps) spdlog::debug("agent: {}", stepText);
   for (const Status& s : result.apply.unowned) spdlog::warn("agent: {}", s.toString());
   for (const auto& [key, status] : result.failures) {
@@ -102,6 +113,83 @@ Result<PassResult> Agent::runOnce() {
 }
 
 Result<model::NetworkSnapshot> Agent::readSnapshot() {
+namespace {
+
+std::map<std::string, proxy::EndpointMap> proxyMapsOf(const HostPlan& plan) {
+  std::map<std::string, proxy::EndpointMap> maps;
+  for (const auto& [key, e] : plan.proxyEndpoints) {
+    maps[e.ns][e.address] = proxy::EndpointTarget{e.upstream, e.linkId};
+  }
+  return maps;
+}
+
+}  // namespace
+
+void Agent::withdrawProxyEndpoints(const HostPlan& plan) {
+  const auto wanted = proxyMapsOf(plan);
+  for (auto it = proxy_maps_.begin(); it != proxy_maps_.end();) {
+    const std::string& ns = it->first;
+    auto want = wanted.find(ns);
+    if (want == wanted.end()) {
+      // No proxied endpoint left here: the listener goes, its connections are reset.
+      proxy_->removeNamespace(ns);
+      proxy_listeners_.erase(ns);
+      it = proxy_maps_.erase(it);
+      continue;
+    }
+    proxy::EndpointMap kept;
+    std::vector<IpAddress> gone;
+    for (const auto& [address, target] : it->second) {
+      auto w = want->second.find(address);
+      if (w != want->second.end() && w->second == target) {
+        kept.emplace(address, target);
+      } else {
+        gone.push_back(address);
+      }
+    }
+    if (!gone.empty()) {
+      proxy_->setEndpoints(ns, kept);  // new connections to them are refused from now on
+      for (const IpAddress& address : gone) {
+        spdlog::info("agent: resetting proxied connections to {} in {}", address.toString(), ns);
+        proxy_->resetEndpoint(ns, address);
+      }
+      it->second = std::move(kept);
+    }
+    ++it;
+  }
+}
+
+void Agent::publishProxyEndpoints(const HostPlan& plan, const ApplyResult& applied,
+                                  std::map<std::string, Status>& failures) {
+  std::map<std::string, std::vector<std::string>> owners;  // by namespace
+  for (const auto& [key, e] : plan.proxyEndpoints) {
+    owners[e.ns].insert(owners[e.ns].end(), e.owners.begin(), e.owners.end());
+  }
+  for (auto& [ns, map] : proxyMapsOf(plan)) {
+    const bool recreated =
+        std::find(applied.steps.begin(), applied.steps.end(), "create namespace " + ns) !=
+        applied.steps.end();
+    if (recreated && proxy_listeners_.count(ns)) {
+      proxy_->removeNamespace(ns);  // its listener was in the namespace that is gone
+      proxy_listeners_.erase(ns);
+      proxy_maps_.erase(ns);
+    }
+    if (!proxy_listeners_.count(ns)) {
+      auto port = proxy_->addListener(ns, kProxyPort);
+      if (!port.ok()) {
+        const Status failure = Status::Internal(
+            "opening the PROXY protocol listener on port " + std::to_string(kProxyPort) + " in " +
+            ns + ": " + port.status().message());
+        for (const std::string& key : owners[ns]) failures.emplace(key, failure);
+        continue;
+      }
+      proxy_listeners_.insert(ns);
+    }
+    proxy_->setEndpoints(ns, map);
+    proxy_maps_[ns] = std::move(map);
+  }
+}
+
   std::vector<model::SourceDocument> docs;
   int64_t revision = 0;
   RETURN_IF_ERROR(store_.read([&](store::ReadView& view) -> Status {

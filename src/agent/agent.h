@@ -15,6 +15,14 @@
 // Load balancer health probes (HostPlan::probes) run on a Prober while the thread runs; a
 // changed result wakes the loop, whose next compile moves only the affected hash buckets.
 //
+// PROXY protocol v2 (HostPlan::proxyEndpoints): the agent owns a proxy::SpliceProxy, running
+// while the thread runs. Every pass, before applying, endpoints that leave a namespace's map (or
+// change target) are removed from it and their proxied connections reset (both sides get a RST,
+// like the conntrack flush of the NAT path), and namespaces left without proxied endpoints lose
+// their listener; after applying, each namespace with proxied endpoints gets its listener on
+// kProxyPort (again when the applier recreated the namespace) and its new map. A listener that
+// cannot be opened is a failure of the endpoints of that namespace.
+//
 // On start (and every pass) it converges whatever the kernel holds: creates what is missing,
 // deletes owned objects nothing wants (resources deleted while privlinkd was down), and touches
 // nothing that matches, so established connections survive kill -9 and a restart.
@@ -29,6 +37,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -39,6 +48,7 @@
 #include "common/status.h"
 #include "control/provisioning.h"
 #include "dataplane/kernel.h"
+#include "proxy/splice_proxy.h"
 #include "store/store.h"
 
 namespace privlink::agent {
@@ -87,11 +97,18 @@ class Agent {
   // Health of every probed backend (probeTargetKey -> healthy); empty until start() ran a pass.
   ProbeHealth probeHealth() const;
 
+  // The PROXY protocol v2 proxy's counters (all namespaces).
+  proxy::SpliceProxyCounters proxyCounters() const { return proxy_->counters(); }
+
  private:
   void loop();
   Status ensureTransitAddresses();
   ProbeHealth currentHealth() const;
   Result<model::NetworkSnapshot> readSnapshot();
+  // The proxy halves of a pass (see the class comment).
+  void withdrawProxyEndpoints(const HostPlan& plan);
+  void publishProxyEndpoints(const HostPlan& plan, const ApplyResult& applied,
+                             std::map<std::string, Status>& failures);
 
   store::Store& store_;
   control::ProvisioningTracker& tracker_;
@@ -104,6 +121,11 @@ class Agent {
   // Runs the health probes while the thread runs (created by start(); runOnce() alone never
   // probes, so unit tests on the fake kernel see every backend healthy).
   std::unique_ptr<Prober> prober_;
+  // Created with the agent; its loop runs from start() to stop(). The maps and listeners below
+  // are what it was given (agent thread, or runOnce's caller, only).
+  std::unique_ptr<proxy::SpliceProxy> proxy_;
+  std::map<std::string, proxy::EndpointMap> proxy_maps_;  // by namespace
+  std::set<std::string> proxy_listeners_;                 // namespaces with a listener
   std::thread thread_;
 };
 

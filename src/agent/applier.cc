@@ -18,6 +18,7 @@ struct NamespaceState {
   std::map<std::string, LinkInfo> links;              // by name
   std::map<std::string, InterfaceAddress> addresses;  // by addressKey, owned ones only
   std::map<std::string, Route> routes;                // by routeKey, owned ones only
+  std::map<std::string, dataplane::RoutingRule> rules;  // by ruleKey (fwmark rules, all owned)
   std::set<std::string> tables;                       // "family name", owned ones only
 };
 
@@ -166,10 +167,14 @@ class Run {
     for (const InterfaceAddress& a : addresses) {
       if (ownedAddress(a)) state.addresses[addressKey(ns, a)] = a;
     }
-    ASSIGN_OR_RETURN(std::vector<Route> routes, kernel_.listRoutes(ns, 254));
-    for (const Route& r : routes) {
-      if (ownedRoute(r)) state.routes[routeKey(ns, r)] = r;
+    for (uint32_t table : {254u, kProxyRouteTable}) {
+      ASSIGN_OR_RETURN(std::vector<Route> routes, kernel_.listRoutes(ns, table));
+      for (const Route& r : routes) {
+        if (ownedRoute(r)) state.routes[routeKey(ns, r)] = r;
+      }
     }
+    ASSIGN_OR_RETURN(std::vector<dataplane::RoutingRule> rules, kernel_.listRules(ns));
+    for (const dataplane::RoutingRule& r : rules) state.rules[ruleKey(ns, r)] = r;
     ASSIGN_OR_RETURN(std::vector<std::string> tables, kernel_.nftListTables(ns));
     for (const std::string& t : tables) {
       auto space = t.find(' ');
@@ -199,6 +204,13 @@ class Run {
         if (step("delete nft table " + table + " in " + ns, {}, false,
                  [&] { return kernel_.nftApply(ns, "delete table " + table + "\n"); })) {
           state.tables.erase(table);
+        }
+      }
+      for (const auto& [key, rule] : std::map<std::string, dataplane::RoutingRule>(state.rules)) {
+        if (plan_.rules.count(key)) continue;
+        if (step("delete rule " + key, {}, false,
+                 [&] { return kernel_.deleteRule(ns, rule); })) {
+          state.rules.erase(key);
         }
       }
       for (const auto& [key, route] : std::map<std::string, Route>(state.routes)) {
@@ -332,6 +344,14 @@ class Run {
                  [&] { return kernel_.addRoute(route.ns, route.route); })) {
           state->routes[key] = route.route;
         }
+      }
+    }
+    for (const auto& [key, rule] : plan_.rules) {
+      NamespaceState* state = live(rule.ns);
+      if (state == nullptr || state->rules.count(key)) continue;
+      if (step("add rule " + key, rule.owners, true,
+               [&] { return kernel_.addRule(rule.ns, rule.rule); })) {
+        state->rules[key] = rule.rule;
       }
     }
     for (const auto& [key, sysctl] : plan_.sysctls) {

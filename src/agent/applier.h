@@ -2,8 +2,9 @@
 // Applier: makes the kernel match a HostPlan, changing only the difference (DESIGN.md §3, crash
 // safety). Each apply() lists what exists in the namespaces privlink owns (HostNaming::
 // ownsNamespace; see host_plan.h for what inside them is owned), then runs ordered steps:
-//   deletions, innermost first: nft tables, routes, addresses, links, namespaces (files first);
-//   creations: namespaces, links, masters, addresses, links up, routes, sysctls, nft, files.
+//   deletions, innermost first: nft tables, rules, routes, addresses, links, namespaces (files
+//   first); creations: namespaces, links, masters, addresses, links up, routes, rules, sysctls,
+//   nft, files.
 // Anything that already matches is not touched, so established connections survive a restart.
 // AlreadyExists on a create and NotFound on a delete count as success (another pass, or the
 // kernel, got there first). Any other error becomes a failure of the plan item's owners (store

@@ -58,6 +58,9 @@ class PlanBuilder {
     plan_.routes[routeKey(ns, r)] = PlannedRoute{ns, r, owners};
   }
   void addSysctl(const std::string& ns, const std::string& key, const std::string& value,
+  void addLocalRoute(const std::string& ns, const Route& route, const Owners& owners) {
+    plan_.routes[routeKey(ns, route)] = PlannedRoute{ns, route, owners};
+  }
                  const Owners& owners) {
     plan_.sysctls[sysctlKey(ns, key)] = PlannedSysctl{ns, key, value, owners};
   }
@@ -70,8 +73,8 @@ class PlanBuilder {
     plan_.nftTables[nftTableKey(ns, family, name)] =
         PlannedNftTable{ns, family, name, std::move(text), fingerprint, owners, {}};
     if (name == kVnetTableName) {
-      plan_.nftTables[nftTableKey(ns, family, name)].flushOnChange = {{"pe_dnat", 0},
-                                                                      {"tpe_fe", 1}};
+      plan_.nftTables[nftTableKey(ns, family, name)].flushOnChange = {
+          {"pe_dnat", 0}, {"pe_proxy", 0}, {"tpe_fe", 1}};
     }
   }
   void addFile(const std::string& ns, const std::string& name, const std::string& content,
@@ -84,6 +87,13 @@ class PlanBuilder {
         PlannedNftElement{ns, "inet", kVnetTableName, set, key, value, owners};
   }
   void addProbe(const std::string& key, PlannedProbe probe) {
+  void addRule(const std::string& ns, const dataplane::RoutingRule& rule, const Owners& owners) {
+    plan_.rules[ruleKey(ns, rule)] = PlannedRule{ns, rule, owners};
+  }
+  void addProxyEndpoint(PlannedProxyEndpoint endpoint) {
+    const std::string key = proxyEndpointKey(endpoint.ns, endpoint.address);
+    plan_.proxyEndpoints[key] = std::move(endpoint);
+  }
     plan_.probes[key] = std::move(probe);
   }
   void fail(const std::string& key, Status status) {
@@ -95,6 +105,8 @@ class PlanBuilder {
 };
 
 Status notRealisable(const std::string& message) {
+std::string markText(uint32_t mark);
+
   return Status::InvalidArgument("InvalidResourceReference", message);
 }
 
@@ -106,9 +118,11 @@ Status notRealisable(const std::string& message) {
 std::string vnetTableBody(const std::string& uplink, const IpAddress& transit) {
   const std::string u = "\"" + uplink + "\"";
   std::ostringstream out;
+  const std::string pm = markText(kProxyMark);
   out << "  map pe_dnat { type ipv4_addr : ipv4_addr; }\n"
       << "  set pe_blocked { type ipv4_addr; }\n"
       << "  map tpe_fe { type ipv4_addr . ipv4_addr : mark; }\n"
+      << "  set pe_proxy { type ipv4_addr; }\n"
       << "  map tpe_snat { type ipv4_addr : ipv4_addr; }\n"
       << "  map fe_id { type ipv4_addr : mark; }\n"
       << "  map lb_dnat { type mark . inet_proto . inet_service . mark : ipv4_addr . "
@@ -118,8 +132,14 @@ std::string vnetTableBody(const std::string& uplink, const IpAddress& transit) {
       << "  map pe_conn { type ipv4_addr : counter; }\n"
       << "  map pe_rej { type ipv4_addr : counter; }\n"
       << "  chain prerouting {\n"
+      << "  chain proxy {\n"
+      << "    type filter hook prerouting priority mangle; policy accept;\n"
+      << "    iifname != " << u << " ip daddr @pe_proxy meta l4proto tcp meta mark set " << pm
+      << " tproxy ip to :" << kProxyPort << "\n"
+      << "  }\n"
       << "    type nat hook prerouting priority dstnat; policy accept;\n"
       << "    iifname != " << u << " dnat ip to ip daddr map @pe_dnat\n"
+      << "    meta mark " << pm << " accept\n"
       << "    iifname " << u << " meta mark set ip saddr . ip daddr map @tpe_fe\n"
       << "    iifname != " << u << " meta mark set ip daddr map @fe_id\n"
       << "    meta mark != 0 meta l4proto { tcp, udp } ct mark set jhash ip saddr . th sport . "
@@ -148,11 +168,17 @@ std::string vnetTableBody(const std::string& uplink, const IpAddress& transit) {
       << "  chain input {\n"
       << "    type filter hook input priority filter; policy accept;\n"
       << "    ip daddr @pe_blocked counter name ip daddr map @pe_rej\n"
+      << "    meta mark " << pm << " counter name ip daddr map @pe_out\n"
+      << "    meta mark " << pm << " ct state new counter name ip daddr map @pe_conn\n"
       << "    ip daddr @pe_blocked meta l4proto tcp reject with tcp reset\n"
       << "    ip daddr @pe_blocked reject with icmp type admin-prohibited\n"
       << "    iifname " << u << " ct state established,related accept\n"
       << "    iifname " << u << " drop\n"
       << "  }\n";
+      << "  }\n"
+      << "  chain output {\n"
+      << "    type filter hook output priority filter; policy accept;\n"
+      << "    ct direction reply ip saddr @pe_proxy counter name ip saddr map @pe_in\n"
   return out.str();
 }
 
@@ -195,7 +221,8 @@ struct FrontendRef {
 
 uint32_t frontendMark(const std::string& frontendKey) {
   uint32_t mark = hash32("frontend " + frontendKey);
-  return mark == 0 ? 1 : mark;
+  // 0 means "no frontend"; kProxyMark is the TPROXY mark, routed locally.
+  return mark == 0 || mark == kProxyMark ? 1 : mark;
 }
 
 std::string endpointCounterName(uint32_t linkIdentifier, char which) {
@@ -469,6 +496,7 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
 
   // Private endpoints (DESIGN.md §2): the PE address answers on its subnet bridge; approved
   // ones translate PE_IP -> T_pe at the consumer, T_pe is routed by the backbone to the
+  std::map<std::string, Owners> proxied;  // consumer namespace -> owners of proxied endpoints
   // provider VNet, which maps (T_consumer, T_pe) to the PLS's frontend and SNATs to a NAT IP.
   // Others are rejected.
   for (const auto& [key, pe] : snapshot.privateEndpoints) {
@@ -542,7 +570,15 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
   }
 
   // Peerings: one link per pair of VNets whose peerings on both sides are Connected.
+    // UDP (and TCP of endpoints without PROXY protocol) is translated; with enableProxyProtocol
+    // TCP is intercepted by TPROXY instead (pe_proxy marks it, the nat chain then skips it) and
+    // the agent's splice proxy connects on to T_pe from this namespace.
   std::map<std::pair<std::string, std::string>, const model::Peering*> connected;
+    if (pls->second.enableProxyProtocol) {
+      b.addElement(ns, "pe_proxy", ip, "", both);
+      b.addProxyEndpoint(PlannedProxyEndpoint{ns, *address, *tpe, pe.linkIdentifier, both});
+      proxied[ns].insert(proxied[ns].end(), both.begin(), both.end());
+    }
   for (const auto& [key, peering] : snapshot.peerings) {
     if (peering.connected()) connected[{peering.vnetKey, peering.remoteVnetKey}] = &peering;
   }
@@ -551,6 +587,21 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
     if (a >= bKey) continue;  // each pair once, from its smaller key
     auto back = connected.find({bKey, a});
     if (back == connected.end()) continue;  // the remote side is not Connected (yet)
+  // TPROXY delivers marked packets locally: one rule and one local route per namespace that has
+  // proxied endpoints, gone with the last of them.
+  for (auto& [ns, owners] : proxied) {
+    std::sort(owners.begin(), owners.end());
+    owners.erase(std::unique(owners.begin(), owners.end()), owners.end());
+    b.addRule(ns, dataplane::RoutingRule{kProxyMark, kProxyRouteTable, kProxyRulePriority},
+              owners);
+    Route local;
+    local.destination = defaultPrefix();
+    local.device = "lo";
+    local.table = kProxyRouteTable;
+    local.type = dataplane::RouteType::kLocal;
+    b.addLocalRoute(ns, local, owners);
+  }
+
     auto vnetA = snapshot.vnets.find(a);
     auto vnetB = snapshot.vnets.find(bKey);
     auto transitA = snapshot.transit.find(a);

@@ -47,6 +47,13 @@ inline constexpr int kLbBuckets = 64;
 // The table every VNet namespace holds and the names of its sets/maps (DESIGN.md §2):
 //   pe_dnat    PE_IP : T_pe          consumer: approved endpoints only
 //   pe_blocked PE_IP                 consumer: endpoints not approved (reject)
+//   pe_proxy   PE_IP                 consumer: approved endpoints whose PLS has
+//                                    enableProxyProtocol: their TCP is marked kProxyMark and
+//                                    TPROXYed to kProxyPort (host_plan.h; the agent's splice
+//                                    proxy), skipping pe_dnat; their UDP still uses pe_dnat.
+//                                    Such a namespace also gets the rule fwmark kProxyMark ->
+//                                    kProxyRouteTable and `local 0.0.0.0/0 dev lo` in that table,
+//                                    and HostPlan::proxyEndpoints says where the proxy connects.
 //   tpe_fe     T_vnet . T_pe : mark  provider: who may use which T_pe, and its LB frontend id
 //   tpe_snat   T_pe : NAT_IP         provider: the source the backend sees
 //   fe_id      FE_IP : mark          provider: the frontend id for clients inside the VNet

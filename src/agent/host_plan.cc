@@ -1,5 +1,6 @@
 #include "agent/host_plan.h"
 
+#include <cstdio>
 #include <sstream>
 
 namespace privlink::agent {
@@ -37,6 +38,17 @@ std::string routeKey(const std::string& ns, const dataplane::Route& route) {
 
 std::string sysctlKey(const std::string& ns, const std::string& key) { return ns + " " + key; }
 
+std::string ruleKey(const std::string& ns, const dataplane::RoutingRule& rule) {
+  char mark[16];
+  std::snprintf(mark, sizeof mark, "0x%08x", rule.fwmark);
+  return ns + " fwmark " + mark + " table " + std::to_string(rule.table) + " priority " +
+         std::to_string(rule.priority);
+}
+
+std::string proxyEndpointKey(const std::string& ns, const IpAddress& address) {
+  return ns + " " + address.toString();
+}
+
 std::string nftTableKey(const std::string& ns, const std::string& family, const std::string& name) {
   return ns + " " + family + " " + name;
 }
@@ -70,6 +82,7 @@ std::string HostPlan::render() const {
     if (route.route.preferredSource) out << " src " << route.route.preferredSource->toString();
     out << "\n";
   }
+  for (const auto& [key, rule] : rules) out << "rule " << key << "\n";
   for (const auto& [key, sysctl] : sysctls)
     out << "sysctl " << key << " = " << sysctl.value << "\n";
   for (const auto& [key, table] : nftTables) {
@@ -94,6 +107,10 @@ std::string HostPlan::render() const {
     out << "probe " << key << " in " << probe.ns << " " << probe.protocol << " "
         << probe.address.toString() << ":" << probe.port << probe.requestPath << " every "
         << probe.intervalSeconds << "s threshold " << probe.threshold << "\n";
+  }
+  for (const auto& [key, endpoint] : proxyEndpoints) {
+    out << "proxy " << key << " -> " << endpoint.upstream.toString() << " link "
+        << endpoint.linkId << "\n";
   }
   for (const auto& [key, status] : failures)
     out << "failure " << key << ": " << status.toString() << "\n";

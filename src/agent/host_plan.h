@@ -7,7 +7,8 @@
 //
 // Ownership rule (what the applier may delete): namespaces matching HostNaming::ownsNamespace, and
 // inside them every link but `lo`, every IPv4 address outside 127.0.0.0/8, every IPv4 route of the
-// main table, and every nft table whose name starts with "pl". Nothing in any other namespace.
+// main table and of kProxyRouteTable, every fwmark policy-routing rule (Kernel::listRules), and
+// every nft table whose name starts with "pl". Nothing in any other namespace.
 
 #include <map>
 #include <optional>
@@ -18,6 +19,16 @@
 #include "dataplane/kernel.h"
 
 namespace privlink::agent {
+
+// PROXY protocol v2 interception (DESIGN.md §2): in a consumer VNet namespace with proxied
+// endpoints, nft TPROXY marks the endpoints' TCP with kProxyMark and hands it to the agent's
+// splice proxy listening on kProxyPort; the rule "fwmark kProxyMark lookup kProxyRouteTable
+// priority kProxyRulePriority" and the route `local 0.0.0.0/0 dev lo table kProxyRouteTable`
+// deliver such packets locally.
+inline constexpr uint32_t kProxyMark = 0x504c0001;
+inline constexpr uint32_t kProxyRouteTable = 100;
+inline constexpr uint32_t kProxyRulePriority = 100;
+inline constexpr uint16_t kProxyPort = 15441;
 
 enum class LinkKind { kLoopback, kBridge, kVeth };
 const char* linkKindName(LinkKind kind);
@@ -47,6 +58,25 @@ struct PlannedRoute {
   std::string ns;
   // When route.preferredSource is unset, an actual route matches whatever its source.
   dataplane::Route route;
+  std::vector<std::string> owners;
+};
+
+// A policy-routing rule (fwmark -> table) in an owned namespace.
+struct PlannedRule {
+  std::string ns;
+  dataplane::RoutingRule rule;
+  std::vector<std::string> owners;
+};
+
+// A private endpoint whose TCP the agent's splice proxy serves (its PLS has enableProxyProtocol,
+// the endpoint is Approved and translatable): in `ns`, the consumer VNet namespace, TCP to
+// `address` is intercepted and proxied to `upstream` (T_pe, same port) with a PPv2 header that
+// carries `linkId`. Not kernel state: the Agent hands these to its proxy::SpliceProxy.
+struct PlannedProxyEndpoint {
+  std::string ns;
+  IpAddress address;
+  IpAddress upstream;
+  uint32_t linkId = 0;
   std::vector<std::string> owners;
 };
 
@@ -121,6 +151,8 @@ struct HostPlan {
   std::map<std::string, PlannedFile> files;            // by fileKey
   std::map<std::string, PlannedNftElement> nftElements;  // by nftElementKey
   std::map<std::string, PlannedProbe> probes;          // by probe target key (probeTargetKey)
+  std::map<std::string, PlannedRule> rules;            // by ruleKey
+  std::map<std::string, PlannedProxyEndpoint> proxyEndpoints;  // by proxyEndpointKey
   // Resources compile could not realise (missing subnet, no address, ...), by store key.
   std::map<std::string, Status> failures;
 
@@ -134,6 +166,10 @@ std::string addressKey(const std::string& ns, const dataplane::InterfaceAddress&
 // Identity of a route for the diff: namespace, table, destination, type, gateway, device.
 std::string routeKey(const std::string& ns, const dataplane::Route& route);
 std::string sysctlKey(const std::string& ns, const std::string& key);
+// "<ns> fwmark 0x<mark> table <table> priority <priority>".
+std::string ruleKey(const std::string& ns, const dataplane::RoutingRule& rule);
+// "<ns> <address>".
+std::string proxyEndpointKey(const std::string& ns, const IpAddress& address);
 std::string nftTableKey(const std::string& ns, const std::string& family, const std::string& name);
 std::string fileKey(const std::string& ns, const std::string& name);
 // "<ns> <family> <table> <set>|<key>"; counters have set "".

@@ -253,6 +253,10 @@ Result<PrivateLinkService> parsePrivateLinkServiceImpl(const SourceDocument& doc
       pls.natSubnetKeys.push_back(refKey(c, {"properties", "subnet", "id"}));
     }
   }
+  if (const Json* p = path(doc.body, {"properties", "enableProxyProtocol"});
+      p != nullptr && p->is_boolean()) {
+    pls.enableProxyProtocol = p->get<bool>();
+  }
   return pls;
 }
 

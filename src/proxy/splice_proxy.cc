@@ -14,6 +14,7 @@
 #include <cstring>
 #include <deque>
 #include <functional>
+#include <future>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -232,7 +233,7 @@ class SpliceProxy::Loop {
       endpoints_.erase(ns);
       listenerNs_.erase(ns);
     }
-    post([this, ns] {
+    execute([this, ns] {
       for (auto it = listeners_.begin(); it != listeners_.end();) {
         it = it->second->ns == ns ? listeners_.erase(it) : std::next(it);
       }
@@ -249,8 +250,47 @@ class SpliceProxy::Loop {
     });
   }
 
+  void resetEndpoint(const std::string& ns, const IpAddress& endpoint) {
+    execute([this, ns, endpoint] {
+      std::vector<uint64_t> ids;
+      for (const auto& [id, c] : conns_) {
+        if (c->ns == ns && c->endpoint == endpoint) ids.push_back(id);
+      }
+      if (!ids.empty()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        counters_.resets += ids.size();
+      }
+      for (uint64_t id : ids) closeConnection(id, /*reset=*/true);
+    });
+  }
+
+  // Runs `fn` on the loop thread and waits for it (at most 5 s), or, when the loop is not
+  // running, right here after the commands queued so far (the loop-only state is then free).
+  void execute(std::function<void()> fn) {
+    std::unique_lock<std::mutex> life(lifecycle_);
+    bool running = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      running = thread_.joinable();
+    }
+    if (!running) {
+      runCommands();
+      fn();
+      return;
+    }
+    auto done = std::make_shared<std::promise<void>>();
+    std::future<void> finished = done->get_future();
+    post([fn = std::move(fn), done] {
+      fn();
+      done->set_value();
+    });
+    life.unlock();
+    finished.wait_for(std::chrono::seconds(5));
+  }
+
   Status start() {
     if (!epoll_.valid() || !wake_.valid()) return errnoStatus("epoll/eventfd", errno);
+    std::lock_guard<std::mutex> life(lifecycle_);
     std::lock_guard<std::mutex> lock(mu_);
     if (thread_.joinable()) return Status::Conflict("ProxyRunning", "the proxy is already running");
     stopping_ = false;
@@ -259,6 +299,7 @@ class SpliceProxy::Loop {
   }
 
   void stop() {
+    std::lock_guard<std::mutex> life(lifecycle_);
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (!thread_.joinable()) return;
@@ -730,6 +771,8 @@ class SpliceProxy::Loop {
   UniqueFd wake_;
   std::thread thread_;
 
+  // Serialises start()/stop() with execute(), which runs loop-only code inline while stopped.
+  std::mutex lifecycle_;
   mutable std::mutex mu_;  // guards the members below up to the loop-only section
   bool stopping_ = false;
   std::deque<std::function<void()>> commands_;
@@ -759,6 +802,9 @@ void SpliceProxy::setEndpoints(const std::string& ns, EndpointMap endpoints) {
   loop_->setEndpoints(ns, std::move(endpoints));
 }
 void SpliceProxy::removeNamespace(const std::string& ns) { loop_->removeNamespace(ns); }
+void SpliceProxy::resetEndpoint(const std::string& ns, const IpAddress& endpoint) {
+  loop_->resetEndpoint(ns, endpoint);
+}
 Status SpliceProxy::start() { return loop_->start(); }
 void SpliceProxy::stop() { loop_->stop(); }
 SpliceProxyCounters SpliceProxy::counters() const { return loop_->counters(); }

@@ -99,8 +99,14 @@ class SpliceProxy {
   // Replaces the endpoint map of `ns` atomically: connections accepted afterwards use the new map;
   // established connections are not touched. Allowed before addListener.
   void setEndpoints(const std::string& ns, EndpointMap endpoints);
-  // Closes the listeners and resets every connection of `ns`, forgets its map and handle.
+  // Closes the listeners and resets every connection of `ns`, forgets its map and handle. Returns
+  // once the listeners are closed (at most ~5 s while the loop runs), so the port is free again.
   void removeNamespace(const std::string& ns);
+  // Resets (RST to both sides) every established connection of `ns` whose original destination
+  // is `endpoint`, e.g. after the endpoint was rejected or removed (counted in `resets`). When
+  // the loop runs, returns once they are closed (at most ~5 s); connections accepted later use
+  // the map of the time (remove the endpoint with setEndpoints first).
+  void resetEndpoint(const std::string& ns, const IpAddress& endpoint);
 
   // Starts the event-loop thread. Internal if epoll/eventfd cannot be created; Conflict if
   // already running.
