@@ -14,6 +14,7 @@ PACKAGES=(
   nodejs npm
   haproxy  # PPv2 (accept-proxy) backend in tests/integration/proxy and bench/ppv2_bench.sh
   iperf3  # TCP throughput in bench/network_bench.sh and bench/privatelink_bench.sh
+  postgresql  # a real PostgreSQL run as a PaaS instance in tests/integration/paas and the demo
   # compat suites: the real Azure CLI and Python SDK from Debian (large: ~6 min to install)
   azure-cli python3-azure
 )

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "agent/paas_documents.h"
 #include "model/network.h"
 #include "model/transit.h"
 
@@ -204,7 +205,7 @@ void Agent::publishProxyEndpoints(const HostPlan& plan, const ApplyResult& appli
       docs.insert(docs.end(), std::make_move_iterator(source.begin()),
                   std::make_move_iterator(source.end()));
     }
-    return Status::Ok();
+    return appendPaasDocuments(view, docs);  // PaaS instances and their connection records
   }));
   return model::parseNetwork(docs, revision);
 }

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "agent/compile_paas.h"
 #include "model/naming.h"
 #include "model/transit.h"
 
@@ -256,6 +257,7 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
   PlanBuilder b(plan);
   const model::HostNaming& naming = options.naming;
   const IpPrefix& range = options.transitRange;
+  compilePaas(snapshot, options, plan);  // PaaS platform router, backends, public endpoints
   if (snapshot.vnets.empty()) return plan;
 
   Owners allVnets;
@@ -527,6 +529,14 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
     auto blocked = [&] { b.addElement(ns, "pe_blocked", ip, "", owners); };
     if (!pe.approved()) {
       blocked();
+      continue;
+    }
+    if (snapshot.paasInstances.count(pe.targetKey)) {  // a PaaS instance (compile_paas.h)
+      Status paas = compilePaasEndpoint(snapshot, options, pe, consumerKey, *address, plan);
+      if (!paas.ok()) {
+        blocked();
+        b.fail(key, paas);
+      }
       continue;
     }
     auto pls = snapshot.privateLinkServices.find(pe.targetKey);

@@ -6,8 +6,11 @@
 //   privlink paas update --type T -g RG -n NAME --public-network-access Enabled|Disabled
 //   privlink paas connection list|show|approve|reject|delete --type T -g RG --resource-name NAME
 //       [-n CONNECTION] [--description TEXT]
-//   privlink paas exec --type T -g RG -n NAME -- CMD ARGS...   (runs in the instance's backend
-//       namespace, model/paas_naming.h, on the host that realises it, as root)
+//   privlink paas exec --type T -g RG -n NAME [--name-prefix P] -- CMD ARGS...   (runs in the
+//       instance's backend namespace <P>p-<8hex>, model/paas_naming.h, on the host that realises
+//       it, as root; the program's exit status is passed through)
+// --type T: a catalog type, full ("Microsoft.DBforPostgreSQL/flexibleServers") or short
+// ("flexibleServers" / "postgresqlServer"), case-insensitive.
 
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +19,7 @@
 #include "cli/command_support.h"
 #include "cli/network_requests.h"
 #include "common/resource_id.h"
+#include "control/paas/paas_catalog.h"
 #include "model/paas_naming.h"
 
 namespace privlink::cli {
@@ -46,13 +50,33 @@ std::string apiVersionFor(const std::string& type) {
   return "2023-01-01";
 }
 
-Result<std::string> checkedType(const std::string& type) {
+// --type accepts the full type ("Microsoft.DBforPostgreSQL/flexibleServers") or, for a type of the
+// catalog (built-in plus $PRIVLINK_PAAS_CATALOG), its short name — the last segment
+// ("flexibleServers") or the private link group id ("postgresqlServer") — in any casing.
+// Rewrites `type` to the catalog's spelling of the full type.
+Status resolveType(std::string& type) {
+  auto catalog = control::paas::paasCatalogFromEnvironment();
+  const control::paas::PaasCatalog& types =
+      catalog.ok() ? *catalog : control::paas::builtinPaasCatalog();
+  if (type.find('/') == std::string::npos) {
+    std::string known;
+    for (const control::paas::PaasType& t : types.types()) {
+      const std::string last = t.type.substr(t.type.rfind('/') + 1);
+      if (iequals(type, last) || iequals(type, t.groupId)) {
+        type = t.type;
+        return Status::Ok();
+      }
+      known += (known.empty() ? "" : ", ") + last + " (" + t.type + ")";
+    }
+    return usageError("--type '" + type + "' is not a PaaS catalog type; use <Provider.Namespace>/" +
+                      "<type> or one of: " + known);
+  }
   size_t slash = type.find('/');
-  if (slash == std::string::npos || slash == 0 || slash + 1 == type.size() ||
-      type.find('/', slash + 1) != std::string::npos) {
+  if (slash == 0 || slash + 1 == type.size() || type.find('/', slash + 1) != std::string::npos) {
     return usageError("--type must be <Provider.Namespace>/<type>, e.g. Microsoft.Sql/servers");
   }
-  return type;
+  if (const control::paas::PaasType* t = types.find(type)) type = t->type;
+  return Status::Ok();
 }
 
 std::string instancePath(const std::string& sub, const PaasArgs& a, const std::string& name) {
@@ -70,7 +94,8 @@ Result<Json> normaliseAccess(const std::string& value) {
 
 void typeOption(CLI::App* cmd, PaasArgs& a) {
   cmd->add_option("--type,--resource-type", a.type,
-                  "Resource type from the PaaS catalog (default Microsoft.Sql/servers).");
+                  "Resource type from the PaaS catalog, full or short (flexibleServers, "
+                  "postgresqlServer); default Microsoft.Sql/servers.");
 }
 
 void setupConnectionCommands(CLI::App* paas, CliContext& ctx) {
@@ -91,14 +116,15 @@ void setupConnectionCommands(CLI::App* paas, CliContext& ctx) {
   CLI::App* list = conn->add_subcommand("list", "List connections.");
   common(list, false);
   bindAction(list, ctx, [&ctx, a]() -> Result<CommandOutput> {
+    RETURN_IF_ERROR(resolveType(a->type));
     ASSIGN_OR_RETURN(std::string sub, ctx.subscriptionId());
-    RETURN_IF_ERROR(checkedType(a->type).status());
     return listResources(
         ctx, withApi(instancePath(sub, *a, a->resourceName) + "/privateEndpointConnections", *a));
   });
   CLI::App* show = conn->add_subcommand("show", "Show a connection.");
   common(show, true);
   bindAction(show, ctx, [&ctx, a, connPath]() -> Result<CommandOutput> {
+    RETURN_IF_ERROR(resolveType(a->type));
     ASSIGN_OR_RETURN(std::string sub, ctx.subscriptionId());
     return showResource(ctx, connPath(sub, *a));
   });
@@ -111,6 +137,7 @@ void setupConnectionCommands(CLI::App* paas, CliContext& ctx) {
     common(cmd, true);
     cmd->add_option("--description", a->description, "Reason, shown to the consumer.");
     bindAction(cmd, ctx, [&ctx, a, connPath, status]() -> Result<CommandOutput> {
+      RETURN_IF_ERROR(resolveType(a->type));
       ASSIGN_OR_RETURN(std::string sub, ctx.subscriptionId());
       ASSIGN_OR_RETURN(client::ArmClient * arm, ctx.arm());
       ASSIGN_OR_RETURN(Json current, arm->get(connPath(sub, *a)));
@@ -128,6 +155,7 @@ void setupConnectionCommands(CLI::App* paas, CliContext& ctx) {
                                                  "Disconnected).");
   common(del, true);
   bindAction(del, ctx, [&ctx, a, connPath]() -> Result<CommandOutput> {
+    RETURN_IF_ERROR(resolveType(a->type));
     ASSIGN_OR_RETURN(std::string sub, ctx.subscriptionId());
     return deleteResource(ctx, connPath(sub, *a), false);
   });
@@ -148,8 +176,8 @@ void setupPaasCommands(CLI::App& root, CliContext& ctx) {
   create->add_option("--tags", a->tags, "Tags: key=value ...");
   addNoWaitOption(create, a->noWait);
   bindAction(create, ctx, [&ctx, a]() -> Result<CommandOutput> {
+    RETURN_IF_ERROR(resolveType(a->type));
     ASSIGN_OR_RETURN(std::string sub, ctx.subscriptionId());
-    RETURN_IF_ERROR(checkedType(a->type).status());
     ASSIGN_OR_RETURN(client::ArmClient * arm, ctx.arm());
     ASSIGN_OR_RETURN(std::string location, locationOrGroupDefault(*arm, sub, a->group, a->location));
     ASSIGN_OR_RETURN(Json tags, parseTags(a->tags));
@@ -166,6 +194,7 @@ void setupPaasCommands(CLI::App& root, CliContext& ctx) {
   addNameOption(update, a->name, "resource");
   update->add_option("--public-network-access", a->access, "Enabled or Disabled.")->required();
   bindAction(update, ctx, [&ctx, a]() -> Result<CommandOutput> {
+    RETURN_IF_ERROR(resolveType(a->type));
     ASSIGN_OR_RETURN(std::string sub, ctx.subscriptionId());
     ASSIGN_OR_RETURN(client::ArmClient * arm, ctx.arm());
     std::string path = withApi(instancePath(sub, *a, a->name), *a);
@@ -187,6 +216,7 @@ void setupPaasCommands(CLI::App& root, CliContext& ctx) {
   addResourceGroupOption(show, a->group);
   addNameOption(show, a->name, "resource");
   bindAction(show, ctx, [&ctx, a]() -> Result<CommandOutput> {
+    RETURN_IF_ERROR(resolveType(a->type));
     ASSIGN_OR_RETURN(std::string sub, ctx.subscriptionId());
     return showResource(ctx, withApi(instancePath(sub, *a, a->name), *a));
   });
@@ -195,8 +225,8 @@ void setupPaasCommands(CLI::App& root, CliContext& ctx) {
   typeOption(list, *a);
   list->add_option("-g,--resource-group", a->group, "Resource group (default: the subscription).");
   bindAction(list, ctx, [&ctx, a]() -> Result<CommandOutput> {
+    RETURN_IF_ERROR(resolveType(a->type));
     ASSIGN_OR_RETURN(std::string sub, ctx.subscriptionId());
-    RETURN_IF_ERROR(checkedType(a->type).status());
     std::string scope = a->group.empty() ? subscriptionPath(sub) : resourceGroupPath(sub, a->group);
     return listResources(ctx, withApi(scope + "/providers/" + a->type, *a));
   });
@@ -208,6 +238,7 @@ void setupPaasCommands(CLI::App& root, CliContext& ctx) {
   addNoWaitOption(del, a->noWait);
   del->add_flag("-y,--yes")->description("Do not prompt (accepted for az compatibility).");
   bindAction(del, ctx, [&ctx, a]() -> Result<CommandOutput> {
+    RETURN_IF_ERROR(resolveType(a->type));
     ASSIGN_OR_RETURN(std::string sub, ctx.subscriptionId());
     return deleteResource(ctx, withApi(instancePath(sub, *a, a->name), *a), a->noWait);
   });
@@ -226,6 +257,7 @@ void setupPaasCommands(CLI::App& root, CliContext& ctx) {
       ->required()
       ->expected(-1);
   bindAction(exec, ctx, [&ctx, a]() -> Result<CommandOutput> {
+    RETURN_IF_ERROR(resolveType(a->type));
     ASSIGN_OR_RETURN(std::string sub, ctx.subscriptionId());
     ASSIGN_OR_RETURN(client::ArmClient * arm, ctx.arm());
     ASSIGN_OR_RETURN(Json instance, arm->get(withApi(instancePath(sub, *a, a->name), *a)));

@@ -1,6 +1,7 @@
 #include "model/host_naming.h"
 
 #include "model/naming.h"
+#include "model/paas_naming.h"
 
 namespace privlink::model {
 namespace {
@@ -23,11 +24,16 @@ std::string HostNaming::nicNamespace(std::string_view nicKey) const {
   return prefix_ + "n-" + shortHash(nicKey);
 }
 
+std::string HostNaming::paasBackendNamespace(std::string_view instanceKey) const {
+  return model::paasBackendNamespace(instanceKey, prefix_);
+}
+
 bool HostNaming::ownsNamespace(std::string_view ns) const {
   if (ns.substr(0, prefix_.size()) != prefix_) return false;
   std::string_view rest = ns.substr(prefix_.size());
-  if (rest == "bb" || rest == "inet") return true;
-  if (rest.size() == 10 && (rest.substr(0, 2) == "v-" || rest.substr(0, 2) == "n-")) {
+  if (rest == "bb" || rest == "inet" || rest == "paas") return true;
+  if (rest.size() == 10 &&
+      (rest.substr(0, 2) == "v-" || rest.substr(0, 2) == "n-" || rest.substr(0, 2) == "p-")) {
     return isHashSuffix(rest.substr(2));
   }
   return false;

@@ -7,6 +7,9 @@
 //                                 <prefix>n-<8hex>  NIC workload       (hash of the NIC key)
 //                                 <prefix>bb        backbone router
 //                                 <prefix>inet      internet namespace
+//                                 <prefix>paas      PaaS platform router (hidden platform VNet)
+//                                 <prefix>p-<8hex>  PaaS instance backend (hash of the lower-cased
+//                                                   instance key; model/paas_naming.h)
 // Interfaces (<= 15 characters; they live only inside our namespaces, so need no prefix):
 //   in a VNet namespace:  br-<subnet hash>  subnet bridge
 //                         n-<nic hash>      VNet side of a NIC's veth (eth0 in the NIC namespace)
@@ -31,6 +34,9 @@ class HostNaming {
   std::string nicNamespace(std::string_view nicKey) const;
   std::string backboneNamespace() const { return prefix_ + "bb"; }
   std::string internetNamespace() const { return prefix_ + "inet"; }
+  std::string paasPlatformNamespace() const { return prefix_ + "paas"; }
+  // Same as model::paasBackendNamespace(instanceKey, prefix()).
+  std::string paasBackendNamespace(std::string_view instanceKey) const;
   // True iff `ns` is a name this naming could have produced (exact pattern match, so prefix
   // "t1" never claims "t12v-…").
   bool ownsNamespace(std::string_view ns) const;

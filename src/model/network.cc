@@ -395,6 +395,13 @@ NetworkSnapshot parseNetwork(const std::vector<SourceDocument>& docs, int64_t re
     } else if (type.size() > 27 &&
                type.compare(type.size() - 27, 27, "/privateendpointconnections") == 0) {
       records[key] = &doc;
+    } else if (isPaasInstanceBody(doc.body)) {
+      auto instance = parsePaasInstance(key, doc.id, doc.body);
+      if (instance.ok()) {
+        snap.paasInstances.emplace(key, std::move(instance).value());
+      } else {
+        snap.failures.emplace(key, instance.status());
+      }
     } else if (type == kTransitAddressType) {
       auto transit = parseTransit(doc);
       if (transit.ok()) {

@@ -44,6 +44,7 @@
 
 #include "common/ip.h"
 #include "common/status.h"
+#include "model/paas_naming.h"
 
 namespace privlink::model {
 
@@ -176,6 +177,8 @@ struct NetworkSnapshot {
   std::map<std::string, LoadBalancer> loadBalancers;           // by key
   std::map<std::string, PrivateLinkService> privateLinkServices;  // by key
   std::map<std::string, PrivateEndpoint> privateEndpoints;     // by key (status from records)
+  // PaaS instances (documents carrying properties.privlink.paas, model/paas_naming.h), by key.
+  std::map<std::string, PaasInstance> paasInstances;
   // Documents that could not be parsed, by key, with an error that says what is wrong.
   std::map<std::string, Status> failures;
 };

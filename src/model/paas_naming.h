@@ -19,10 +19,12 @@
 // Pure functions; thread-safe.
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
 #include "common/ip.h"
+#include "common/status.h"
 
 namespace privlink::model {
 
@@ -42,5 +44,54 @@ std::string paasBackendNamespace(std::string_view instanceKey, std::string_view 
 IpAddress paasBackendAddress(uint32_t slot);
 // The platform VNet's gateway (network + 1), the backend namespace's default route.
 IpAddress paasPlatformGateway();
+// The platform address the backend sees as the source of every connection that comes through a
+// private endpoint (network + 2; the platform router SNATs to it, so replies return to it).
+IpAddress paasPlatformNatAddress();
+
+// The platform router's transit address (DESIGN.md §1: the backbone only sees transit
+// addresses): the infrastructure slot R.at(3) of the transit range (model/transit.h reserves
+// R.at(0..255); R.at(1) is the backbone gateway, R.at(2) the internet namespace). It sits on the
+// platform router's links to the backbone and to the internet namespace.
+IpAddress paasPlatformTransitAddress(const IpPrefix& transitRange);
+
+// Interface names of the PaaS data plane (<= 15 characters):
+//   platform router <prefix>paas: kPaasBridge (gateway + NAT address), kPaasToBackbone,
+//                                 kPaasToInternet, paasBackendLinkName(key) per instance
+//   backbone <prefix>bb:          kBackboneToPaas
+//   internet <prefix>inet:        kInternetToPaas
+//   backend <prefix>p-<8hex>:     eth0
+inline constexpr std::string_view kPaasBridge = "br0";
+inline constexpr std::string_view kPaasToBackbone = "bb0";
+inline constexpr std::string_view kPaasToInternet = "inet0";
+inline constexpr std::string_view kBackboneToPaas = "paas0";
+inline constexpr std::string_view kInternetToPaas = "paas0";
+// "b-<8hex of the instance key>": the platform router's side of a backend's eth0.
+std::string paasBackendLinkName(std::string_view instanceKey);
+
+// The store record that lists every PaaS instance on the host (written by control/paas/
+// paas_kind.cc as control::paas::kPaasAddressesKey): {"backendSlots": {"<n>": "<instance key>"}}.
+inline constexpr std::string_view kPaasAddressesRecordKey = "/privlink/paas/addresses";
+
+// The data plane's view of one PaaS instance, from the instance document's
+// properties.privlink.paas (see above).
+struct PaasInstance {
+  std::string key;   // normalised instance key
+  std::string id;
+  std::string type;  // catalogType, e.g. "Microsoft.DBforPostgreSQL/flexibleServers"
+  int port = 0;      // the backend server's TCP port
+  IpAddress publicAddress;
+  bool publicNetworkAccess = true;  // "Enabled"
+  uint32_t backendSlot = 0;
+  IpAddress backendAddress;  // paasBackendAddress(backendSlot)
+};
+
+// True iff `body` carries properties.privlink.paas (the mark of a PaaS instance document).
+bool isPaasInstanceBody(const nlohmann::json& body);
+// Parses an instance document; InvalidArgument("InvalidResourceDocument", ...) naming the field
+// when properties.privlink.paas is missing or malformed (port outside 1..65535, a public or
+// backend address that is not IPv4, a backend address that does not match its slot). Never
+// throws.
+Result<PaasInstance> parsePaasInstance(std::string_view key, std::string_view id,
+                                       const nlohmann::json& body);
 
 }  // namespace privlink::model

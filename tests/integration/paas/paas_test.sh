@@ -1,0 +1,291 @@
+#!/usr/bin/env bash
+# paas_test.sh PRIVLINKD PRIVLINK: a real PostgreSQL as a PaaS instance
+# (Microsoft.DBforPostgreSQL/flexibleServers), end to end through a real privlinkd and the
+# privlink CLI (DESIGN.md §1, PaaS row; issue 6 items 5 and 8).
+#
+# Starts privlinkd (unique --name-prefix, fresh state directory, free loopback port), logs in,
+# creates a consumer VNet with a client NIC and a flexible server; initdb + postgres run as user
+# postgres inside the instance's backend namespace through `privlink paas exec` (listening on the
+# backend address:5432). Then, with psql from the client NIC:
+#   - an approved private endpoint works; the server sees the platform NAT address (10.255.0.2),
+#     not the client;
+#   - the public endpoint (public IP, through the VNet's default outbound) works while
+#     publicNetworkAccess is Enabled (server sees the internet namespace's address), is refused
+#     (connection refused, at once) after `paas update --public-network-access Disabled`, and works
+#     again after re-enabling; an open private endpoint session survives both toggles;
+#   - a pending endpoint is refused; approving it makes it work;
+#   - rejecting an endpoint cuts an established psql session.
+# Always (trap): stops postgres, deletes the resource group, stops the daemon and removes every
+# kernel object under the prefix (`privlinkd --cleanup`). Prints "N passed, M failed".
+set -uo pipefail
+PRIVLINKD=$(realpath "$1")
+PRIVLINK=$(realpath "$2")
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+
+WORK=$(mktemp -d /tmp/privlink-paas-it.XXXXXX)
+chmod 755 "$WORK"  # the postgres user reaches its data directory below it
+STATE=$WORK/state
+LOG=$WORK/privlinkd.log
+PGDATA=$WORK/pgdata
+PGSOCK=$WORK/pgrun  # socket and server log (owned by postgres)
+export PRIVLINK_CONFIG_DIR=$WORK/config
+export PRIVLINK_NAME_PREFIX=tpg$$
+RG=paastest-$$-$RANDOM
+PG=pg$$r$RANDOM
+STEP_TIMEOUT=${PAAS_STEP_TIMEOUT:-120}
+PID=""
+PG_STARTED=0
+
+stop_daemon() {
+  [ -n "$PID" ] || return 0
+  kill -TERM "$PID" 2>/dev/null || true
+  local i
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$PID" 2>/dev/null || true
+  wait "$PID" 2>/dev/null || true
+  PID=""
+}
+
+stop_postgres() {
+  [ "$PG_STARTED" = 1 ] || return 0
+  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" stop -m immediate -w >/dev/null 2>&1 || true
+  if [ -s "$PGDATA/postmaster.pid" ]; then
+    local pgpid
+    pgpid=$(head -n 1 "$PGDATA/postmaster.pid")
+    [ -n "$pgpid" ] && kill -KILL "$pgpid" 2>/dev/null || true
+  fi
+  PG_STARTED=0
+}
+
+cleanup() {
+  local rc=$?
+  exec 7>&- 2>/dev/null || true
+  [ -n "${SESSION_PID:-}" ] && kill "$SESSION_PID" 2>/dev/null
+  [ -n "${SESSION2_PID:-}" ] && kill "$SESSION2_PID" 2>/dev/null
+  stop_postgres
+  if [ -n "$PID" ] && [ -s "$PRIVLINK_CONFIG_DIR/config.json" ]; then
+    timeout "$STEP_TIMEOUT" "$PRIVLINK" group delete -n "$RG" -y >/dev/null 2>&1 || true
+  fi
+  stop_daemon
+  "$PRIVLINKD" --cleanup --name-prefix "$PRIVLINK_NAME_PREFIX" >/dev/null 2>&1 || true
+  if [ "$rc" -ne 0 ] && [ -f "$LOG" ]; then
+    echo "--- privlinkd log (last 60 lines) ---"
+    tail -n 60 "$LOG"
+  fi
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+passed=0
+failed=0
+OUT=""
+ERR=""
+CODE=0
+# pl ARGS...: runs the CLI with a time bound; sets OUT, ERR and CODE.
+pl() {
+  OUT=$(timeout "$STEP_TIMEOUT" "$PRIVLINK" "$@" 2>"$WORK/err")
+  CODE=$?
+  ERR=$(cat "$WORK/err")
+}
+check() {  # check NAME CONDITION...: passes when the condition command succeeds
+  local name=$1
+  shift
+  if "$@"; then
+    passed=$((passed + 1)); echo "PASS $name"
+  else
+    failed=$((failed + 1)); echo "FAIL $name (exit $CODE)"
+    [ -n "$ERR" ] && echo "  stderr: ${ERR:0:2000}"
+    [ -n "$OUT" ] && echo "  stdout: ${OUT:0:2000}"
+  fi
+}
+ok() { [ "$CODE" -eq 0 ]; }
+json_is() { [ "$(jq -r "$1" <<<"$OUT")" = "$2" ]; }
+refused() { [ "$CODE" -ne 0 ] && grep -qi "refused" <<<"$ERR"; }
+fatal() { echo "FATAL: $*"; echo "$passed passed, $((failed + 1)) failed"; exit 1; }
+
+# sql HOST QUERY: psql from the client NIC; sets OUT/ERR/CODE (connect timeout 5 s).
+sql() {
+  pl nic exec -g "$RG" -n client -- psql \
+    "host=$1 port=5432 user=postgres dbname=postgres connect_timeout=5" -XAtqc "$2"
+}
+
+# --- start the daemon --------------------------------------------------------------------------
+mkdir -p "$STATE"
+"$PRIVLINKD" --state-dir "$STATE" --listen 127.0.0.1:0 --name-prefix "$PRIVLINK_NAME_PREFIX" \
+  >"$LOG" 2>&1 &
+PID=$!
+BASE=""
+for ((i = 0; i < 300; i++)); do
+  if ! kill -0 "$PID" 2>/dev/null; then PID=""; fatal "privlinkd exited during start-up"; fi
+  BASE=$(grep -o 'privlinkd listening on https://[^ ]*' "$LOG" | awk '{print $4}' || true)
+  [ -n "$BASE" ] && [ -s "$STATE/admin.json" ] && break
+  sleep 0.1
+done
+[ -n "$BASE" ] || fatal "privlinkd did not start within 30 s"
+echo "privlinkd at $BASE (prefix $PRIVLINK_NAME_PREFIX)"
+
+pl login --state-dir "$STATE"
+ok || fatal "login: $ERR"
+pl group create -n "$RG" -l local
+ok || fatal "group create: $ERR"
+
+# --- consumer network and the PaaS instance ----------------------------------------------------
+pl vnet create -g "$RG" -n consumer --address-prefixes 10.70.0.0/16 --subnet-name default \
+  --subnet-prefixes 10.70.1.0/24
+check "consumer vnet" json_is .properties.provisioningState Succeeded
+pl nic create -g "$RG" -n client --vnet-name consumer --subnet default \
+  --private-ip-address 10.70.1.10
+check "client nic" json_is .properties.provisioningState Succeeded
+
+pl paas create --type flexibleServers -g "$RG" -n "$PG"
+check "paas create (short type name)" json_is .properties.provisioningState Succeeded
+check "paas create: full type" json_is .type Microsoft.DBforPostgreSQL/flexibleServers
+PG_ID=$(jq -r .id <<<"$OUT")
+PUBLIC_IP=$(jq -r .properties.privlink.paas.publicIpAddress <<<"$OUT")
+BACKEND=$(jq -r .properties.privlink.paas.backend.address <<<"$OUT")
+[ -n "$PUBLIC_IP" ] && [ "$PUBLIC_IP" != null ] || fatal "no public IP in $OUT"
+echo "instance $PG_ID: public $PUBLIC_IP, backend $BACKEND"
+
+pl paas exec --type Microsoft.DBforPostgreSQL/flexibleServers -g "$RG" -n "$PG" -- sh -c 'exit 7'
+check "paas exec passes the exit status through" test "$CODE" -eq 7
+pl paas exec --type flexibleServers -g "$RG" -n "$PG" -- ip -4 -o addr show dev eth0
+check "paas exec runs in the backend namespace (eth0 has the backend address)" \
+  grep -q "inet $BACKEND/16" <<<"$OUT"
+
+# --- PostgreSQL in the backend namespace -------------------------------------------------------
+mkdir -p "$PGDATA" "$PGSOCK"
+chown postgres "$PGDATA" "$PGSOCK"
+runuser -u postgres -- "$PGBIN/initdb" -D "$PGDATA" --auth=trust -U postgres >"$WORK/initdb.log" 2>&1 ||
+  fatal "initdb failed: $(tail -n 5 "$WORK/initdb.log")"
+echo "host all all 0.0.0.0/0 trust" >>"$PGDATA/pg_hba.conf"
+PG_STARTED=1
+pl paas exec --type flexibleServers -g "$RG" -n "$PG" -- runuser -u postgres -- \
+  "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGSOCK/postgres.log" -w -t 60 \
+  -o "-c listen_addresses=$BACKEND -p 5432 -k $PGSOCK" start
+check "postgres started through paas exec" ok
+[ "$CODE" -eq 0 ] || fatal "postgres did not start: $(tail -n 5 "$PGSOCK/postgres.log" 2>/dev/null)"
+
+# --- private endpoint (auto-approved: the caller owns the instance) -----------------------------
+pl private-endpoint create -g "$RG" -n pe1 --vnet-name consumer --subnet default \
+  --private-connection-resource-id "$PG_ID" --group-id postgresqlServer --connection-name c1 \
+  --private-ip-address 10.70.1.50
+check "private endpoint create" json_is .properties.provisioningState Succeeded
+check "private endpoint approved" \
+  json_is '.properties.privateLinkServiceConnections[0].properties.privateLinkServiceConnectionState.status' \
+  Approved
+
+sql 10.70.1.50 "select 1"
+check "psql through the approved private endpoint" test "$OUT" = 1
+sql 10.70.1.50 "select host(inet_client_addr())"
+check "the server sees the platform NAT address, not the client" test "$OUT" = 10.255.0.2
+
+# --- public endpoint ---------------------------------------------------------------------------
+sql "$PUBLIC_IP" "select 2"
+check "psql through the public endpoint while Enabled" test "$OUT" = 2
+sql "$PUBLIC_IP" "select host(inet_client_addr())"
+check "public endpoint: the server sees the internet namespace's address" \
+  bash -c '[[ $0 == 100.* ]] && [ "$0" != 10.70.1.10 ]' "$OUT"
+
+# An open private endpoint session: psql reading queries from a FIFO.
+mkfifo "$WORK/q1"
+exec 7<>"$WORK/q1"
+"$PRIVLINK" nic exec -g "$RG" -n client -- psql \
+  "host=10.70.1.50 port=5432 user=postgres dbname=postgres connect_timeout=5" -XAtq \
+  <"$WORK/q1" >"$WORK/s1.out" 2>"$WORK/s1.err" &
+SESSION_PID=$!
+# ask SESSION_OUT FILE QUERY EXPECT: sends a query and waits (10 s) for EXPECT in FILE.
+ask() {
+  echo "$2" >&7
+  local i
+  for ((i = 0; i < 100; i++)); do
+    grep -qx -- "$3" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+CODE=0; OUT=""; ERR=""
+check "private endpoint session open" ask "$WORK/s1.out" "select 'open';" open
+
+pl paas update --type flexibleServers -g "$RG" -n "$PG" --public-network-access Disabled
+check "paas update: Disabled" json_is .properties.publicNetworkAccess Disabled
+START=$(date +%s%N)
+sql "$PUBLIC_IP" "select 3"
+ELAPSED_MS=$((($(date +%s%N) - START) / 1000000))
+check "public endpoint refused while Disabled" refused
+check "refused at once, not a timeout (${ELAPSED_MS} ms)" test "$ELAPSED_MS" -lt 4000
+sql 10.70.1.50 "select 4"
+check "private endpoint unaffected by Disabled" test "$OUT" = 4
+CODE=0; OUT=""; ERR=""
+check "open private endpoint session survives the toggle" \
+  ask "$WORK/s1.out" "select 'still';" still
+
+pl paas update --type flexibleServers -g "$RG" -n "$PG" --public-network-access Enabled
+check "paas update: Enabled" json_is .properties.publicNetworkAccess Enabled
+sql "$PUBLIC_IP" "select 5"
+check "public endpoint works again when re-Enabled" test "$OUT" = 5
+CODE=0; OUT=""; ERR=""
+check "open private endpoint session survives re-enabling" \
+  ask "$WORK/s1.out" "select 'again';" again
+
+# --- pending endpoint --------------------------------------------------------------------------
+pl private-endpoint create -g "$RG" -n pe2 --vnet-name consumer --subnet default \
+  --private-connection-resource-id "$PG_ID" --group-id postgresqlServer --connection-name c2 \
+  --private-ip-address 10.70.1.51 --manual-request true
+check "manual private endpoint create" ok
+check "manual endpoint is Pending" \
+  json_is '.properties.manualPrivateLinkServiceConnections[0].properties.privateLinkServiceConnectionState.status' \
+  Pending
+sql 10.70.1.51 "select 6"
+check "pending endpoint refused" refused
+
+pl paas connection list --type flexibleServers -g "$RG" --resource-name "$PG"
+CONN2=$(jq -r '.[] | select(.properties.privateEndpoint.id | ascii_downcase | endswith("/pe2")) | .name' <<<"$OUT")
+check "connection of pe2 listed on the instance" test -n "$CONN2"
+pl paas connection approve --type flexibleServers -g "$RG" --resource-name "$PG" -n "$CONN2"
+check "approve pe2" json_is .properties.privateLinkServiceConnectionState.status Approved
+# The approval's PUT returns once the agent realised it (provisioning truth).
+sql 10.70.1.51 "select 7"
+check "approved endpoint works" test "$OUT" = 7
+
+# --- reject cuts an established session --------------------------------------------------------
+pl paas connection list --type flexibleServers -g "$RG" --resource-name "$PG"
+CONN1=$(jq -r '.[] | select(.properties.privateEndpoint.id | ascii_downcase | endswith("/pe1")) | .name' <<<"$OUT")
+pl paas connection reject --type flexibleServers -g "$RG" --resource-name "$PG" -n "$CONN1"
+check "reject pe1" json_is .properties.privateLinkServiceConnectionState.status Rejected
+echo "select 'after-reject';" >&7
+SESSION_RC=""
+for ((i = 0; i < 150; i++)); do
+  if ! kill -0 "$SESSION_PID" 2>/dev/null; then
+    wait "$SESSION_PID"
+    SESSION_RC=$?
+    break
+  fi
+  sleep 0.1
+done
+CODE=${SESSION_RC:-timeout}; OUT=$(cat "$WORK/s1.out"); ERR=$(cat "$WORK/s1.err")
+check "reject cuts the established psql session (psql failed within 15 s)" \
+  bash -c '[ -n "$0" ] && [ "$0" != 0 ] && ! grep -qx after-reject "$1"' "$SESSION_RC" "$WORK/s1.out"
+SESSION_PID=""
+sql 10.70.1.50 "select 8"
+check "rejected endpoint refused" refused
+sql 10.70.1.51 "select 9"
+check "the other endpoint still works after the reject" test "$OUT" = 9
+
+# --- delete ------------------------------------------------------------------------------------
+stop_postgres
+pl private-endpoint delete -g "$RG" -n pe1
+check "private endpoint delete" ok
+pl private-endpoint delete -g "$RG" -n pe2
+check "private endpoint delete (2)" ok
+pl paas delete --type flexibleServers -g "$RG" -n "$PG" -y
+check "paas delete" ok
+NS_LEFT=$(ip netns list | awk '{print $1}' | grep -c "^${PRIVLINK_NAME_PREFIX}p-" || true)
+check "backend namespace removed with the instance" test "$NS_LEFT" = 0
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
