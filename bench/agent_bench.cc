@@ -16,6 +16,7 @@
 //       frontend 10.0.1.10 TCP 5201, 5202, 5299 -> backend NIC 10.0.1.4 (same ports) in the provider VNet (also
 //       10.0.0.0/16). Prints KEY=VALUE lines, then "ready"; runs the agent until SIGTERM/SIGINT.
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -423,6 +424,7 @@ int main(int argc, char** argv) {
   using namespace privlink::bench;
   ::signal(SIGINT, onSignal);
   ::signal(SIGTERM, onSignal);
+  spdlog::set_level(spdlog::level::warn);  // the agent's per-pass info lines would interleave
   const std::vector<std::string> a(argv + 1, argv + argc);
   if (::geteuid() != 0) {
     std::fprintf(stderr, "agent_bench: needs root\n");

@@ -46,12 +46,13 @@ client_runs() {
   rm -f "$f"
 }
 
-# iperf3_runs CLIENT_NS SERVER_NS SERVER_IP [PARALLEL]: median Gbit/s of RUNS iperf3 runs
-# (-t SECS -O 1) against a one-off server started in SERVER_NS.
+# iperf3_runs CLIENT_NS SERVER_NS IP [PARALLEL]: median Gbit/s of RUNS iperf3 runs (-t SECS -O 1)
+# to IP:5299 (the server's address, or one that leads to it) against a one-off iperf3 server
+# listening on every address of SERVER_NS.
 iperf3_runs() {
   local cns=$1 sns=$2 ip=$3 par=${4:-1}
   command -v iperf3 >/dev/null || { echo 0; return; }
-  ip netns exec "$sns" iperf3 -s -B "$ip" -p 5299 -D --pidfile "${BENCH_TMP:-/tmp}/iperf3.pid" >/dev/null 2>&1
+  ip netns exec "$sns" iperf3 -s -p 5299 -D --pidfile "${BENCH_TMP:-/tmp}/iperf3.pid" >/dev/null 2>&1
   sleep 0.3
   local _ out=()
   for _ in $(seq "$RUNS"); do

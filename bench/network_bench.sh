@@ -197,7 +197,7 @@ if [[ $PARTS == *b* ]]; then
       printf 'url = "%s%s"\n' "$PL_BASE" "$(net_path "$RG" "virtualNetworks/v$i")" >>"$BENCH_TMP/curl.cfg"
       printf 'output = "/dev/null"\n' >>"$BENCH_TMP/curl.cfg"
     done
-    curl -sS --parallel --parallel-max 8 --cacert "$PL_CA" -X PUT -H "Authorization: Bearer $TOKEN" \
+    curl -sS --no-progress-meter --parallel --parallel-max 8 --cacert "$PL_CA" -X PUT -H "Authorization: Bearer $TOKEN" \
       -H 'Content-Type: application/json' --data "$body" -w '%{http_code}\n' -K "$BENCH_TMP/curl.cfg" |
       sort | uniq -c | awk '$2 !~ /^2/ {bad=1; print "bench: PUT status " $2 " x" $1 > "/dev/stderr"} END {exit bad}'
     LAST=$(net_path "$RG" "virtualNetworks/v$((n - 1))")
