@@ -28,7 +28,13 @@ nlohmann::json armErrorBody(const Status& status) {
 }
 
 HttpResponse armErrorResponse(const Status& status) {
-  return HttpResponse::json(httpStatusFor(status.code()), armErrorBody(status).dump());
+  int http = httpStatusFor(status.code());
+  // Azure's Network RP answers its in-use refusals (InUseSubnetCannotBeDeleted, ...) with 400.
+  // Kinds return them as kConflict, which the engine's resource-group delete retries.
+  if (status.code() == StatusCode::kConflict && status.armCode().rfind("InUse", 0) == 0) {
+    http = 400;
+  }
+  return HttpResponse::json(http, armErrorBody(status).dump());
 }
 
 HttpResponse methodNotAllowedResponse(std::string_view method, std::string_view allowed) {

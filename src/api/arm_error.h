@@ -19,7 +19,8 @@ int httpStatusFor(StatusCode code);
 // {"error":{"code","message"[,"target"]}}
 nlohmann::json armErrorBody(const Status& status);
 
-// A JSON error response with the mapped status (no request-id headers; the router adds those).
+// A JSON error response with the mapped status (no request-id headers; the router adds those);
+// kConflict with an ARM code starting "InUse" is 400, as Azure answers in-use refusals.
 HttpResponse armErrorResponse(const Status& status);
 
 // 405 MethodNotAllowed, the only ARM error that has no StatusCode of its own.

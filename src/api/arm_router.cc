@@ -165,6 +165,29 @@ HttpResponse notFoundRoute(const ArmRouter::Target& target) {
 
 bool isProviderSegment(const std::string& s) { return iequals(s, "providers"); }
 
+// $top of a list request: nullopt when absent; 400 InvalidParameter unless 1..kMaxTop.
+Result<std::optional<size_t>> topOf(const ArmRouter::Target& target) {
+  auto topIt = target.query.find("$top");
+  if (topIt == target.query.end()) return std::optional<size_t>();
+  const std::string& text = topIt->second;
+  bool digits = !text.empty() && text.size() <= 6;
+  for (unsigned char c : text) digits = digits && std::isdigit(c);
+  size_t n = digits ? std::stoul(text) : 0;
+  if (n == 0 || n > kMaxTop) {
+    return Status::InvalidArgument("InvalidParameter", "$top must be a whole number from 1 to " +
+                                                           std::to_string(kMaxTop) + "; got '" +
+                                                           text + "'.")
+        .withTarget("$top");
+  }
+  return std::optional<size_t>(n);
+}
+
+// The provider's approve/reject PUT is synchronous in Azure's spec (reference §2.1: "PUT is
+// synchronous (200 only, not LRO)"), so it carries no Azure-AsyncOperation header.
+bool synchronousPut(const ResourceId& id) {
+  return iequals(id.type(), "Microsoft.Network/privateLinkServices/privateEndpointConnections");
+}
+
 }  // namespace
 
 std::string ArmRouter::Target::path() const { return joinPath(segments, 0, segments.size()); }
@@ -176,7 +199,7 @@ std::string ArmRouter::Target::encodedPath() const {
 }
 
 ArmRouter::ArmRouter(control::ResourceService& service, ArmRouterOptions options)
-    : service_(service), options_(std::move(options)) {
+    : service_(service), options_(std::move(options)), recordSets_(service) {
   while (!options_.baseUrl.empty() && options_.baseUrl.back() == '/') options_.baseUrl.pop_back();
 }
 
@@ -214,6 +237,8 @@ HttpResponse ArmRouter::dispatch(const HttpRequest& request, const control::Call
   }
   Status version = checkApiVersion(apiVersion, resourceProvider, todayUtcYmd());
   if (!version.ok()) return armErrorResponse(version);
+
+  if (auto computed = computedRoute(request, caller, target, apiVersion)) return *computed;
 
   if (segs.size() == 1 && iequals(segs[0], "tenants")) {
     if (request.method != "GET") return methodNotAllowedResponse(request.method, "GET");
@@ -291,6 +316,45 @@ HttpResponse ArmRouter::providerRoute(const HttpRequest& request, const control:
   return collectionRoute(request, target, type, scopePath, parentPath, apiVersion);
 }
 
+std::optional<HttpResponse> ArmRouter::computedRoute(const HttpRequest& request,
+                                                     const control::Caller& caller,
+                                                     const Target& target,
+                                                     const std::string& apiVersion) {
+  const std::string& method = request.method;
+  if (options_.privateLink && (method == "GET" || method == "POST")) {
+    // The body matters only to POST checkPrivateLinkServiceVisibility, which explains what it
+    // needs when the body is missing or not an object.
+    json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+    if (body.is_discarded()) body = nullptr;
+    auto answer = options_.privateLink->handle(method, target.segments, body, caller);
+    if (answer) {
+      if (!answer->ok()) return armErrorResponse(answer->status());
+      return jsonResponse(200, **answer);
+    }
+  }
+  if (method != "GET" && method != "HEAD") return std::nullopt;
+  if (auto one = recordSets_.get(target.segments)) {
+    if (!one->ok()) return armErrorResponse(one->status());
+    if (method == "HEAD") return HttpResponse::json(204, "");
+    return jsonResponse(200, **one);
+  }
+  if (method != "GET") return std::nullopt;
+  control::privatedns::RecordSetListOptions list;
+  auto suffix = target.query.find("$recordsetnamesuffix");
+  if (suffix != target.query.end()) list.nameSuffix = suffix->second;
+  auto skip = target.query.find("$skipToken");
+  if (skip != target.query.end()) list.skipToken = skip->second;
+  auto top = topOf(target);
+  list.top = options_.pageSize;
+  if (top.ok() && *top && **top < list.top) list.top = **top;
+  auto page = recordSets_.list(target.segments, list);
+  if (!page) return std::nullopt;
+  if (!top.ok()) return armErrorResponse(top.status());
+  std::string keep;  // the filter stays in the nextLink
+  if (!list.nameSuffix.empty()) keep = "&$recordsetnamesuffix=" + percentEncode(list.nameSuffix);
+  return pageResponse(target, apiVersion, std::move(*page), *top, keep);
+}
+
 HttpResponse ArmRouter::collectionRoute(const HttpRequest& request, const Target& target,
                                         const std::string& type, const std::string& scopePath,
                                         std::optional<std::string> parentPath,
@@ -307,22 +371,9 @@ HttpResponse ArmRouter::collectionRoute(const HttpRequest& request, const Target
     if (!parent.ok()) return armErrorResponse(parent.status());
     list.parent = std::move(*parent);
   }
-  std::optional<size_t> top;
-  auto topIt = target.query.find("$top");
-  if (topIt != target.query.end()) {
-    const std::string& text = topIt->second;
-    bool digits = !text.empty() && text.size() <= 6;
-    for (unsigned char c : text) digits = digits && std::isdigit(c);
-    size_t n = digits ? std::stoul(text) : 0;
-    if (n == 0 || n > kMaxTop) {
-      return armErrorResponse(Status::InvalidArgument("InvalidParameter",
-                                                      "$top must be a whole number from 1 to " +
-                                                          std::to_string(kMaxTop) + "; got '" +
-                                                          text + "'.")
-                                  .withTarget("$top"));
-    }
-    top = n;
-  }
+  auto parsedTop = topOf(target);
+  if (!parsedTop.ok()) return armErrorResponse(parsedTop.status());
+  std::optional<size_t> top = *parsedTop;
   list.top = options_.pageSize;
   if (top && *top < list.top) list.top = *top;
   auto skip = target.query.find("$skipToken");
@@ -331,7 +382,8 @@ HttpResponse ArmRouter::collectionRoute(const HttpRequest& request, const Target
 }
 
 HttpResponse ArmRouter::pageResponse(const Target& target, const std::string& apiVersion,
-                                     Result<control::Page> page, std::optional<size_t> top) {
+                                     Result<control::Page> page, std::optional<size_t> top,
+                                     const std::string& extraQuery) {
   if (!page.ok()) return armErrorResponse(page.status());
   json body = {{"value", json::array()}};
   for (auto& item : page->value) body["value"].push_back(std::move(item));
@@ -340,7 +392,7 @@ HttpResponse ArmRouter::pageResponse(const Target& target, const std::string& ap
                        "?api-version=" + percentEncode(apiVersion) +
                        "&$skipToken=" + percentEncode(page->nextSkipToken);
     if (top) next += "&$top=" + std::to_string(*top);
-    body["nextLink"] = next;
+    body["nextLink"] = next + extraQuery;
   }
   return jsonResponse(200, body);
 }
@@ -376,7 +428,7 @@ HttpResponse ArmRouter::resourceRoute(const HttpRequest& request, const control:
     auto outcome = service_.put(caller, id, std::move(*body), preconditionsOf(request));
     if (!outcome.ok()) return armErrorResponse(outcome.status());
     HttpResponse response = jsonResponse(outcome->created ? 201 : 200, outcome->resource);
-    if (!outcome->operationId.empty()) {
+    if (!outcome->operationId.empty() && !synchronousPut(id)) {
       response.setHeader("Azure-AsyncOperation",
                          operationUrl(id.subscriptionId(), ns, outcome->location,
                                       outcome->operationId, false, apiVersion));

@@ -5,15 +5,29 @@
 // (api/arm_error.h), long-running operations (201/200 + Azure-AsyncOperation + Retry-After;
 // DELETE 202 + Location; operation status polling), If-Match / If-None-Match, list paging with
 // an absolute nextLink, PATCH for tags, subscriptions and tenants.
+//
+// Requests that are not plain resources, answered before the generic routing (after the
+// api-version check):
+// - Private Link discovery (control/privatelink/discovery.h: checkPrivateLinkServiceVisibility,
+//   autoApprovedPrivateLinkServices, availablePrivateEndpointTypes, {target}/privateLinkResources)
+//   when ArmRouterOptions::privateLink is set (privlinkd sets it);
+// - Private DNS record-set views (control/privatedns/record_set_views.h: {zone}/ALL, and the
+//   auto-registered NIC records in {zone}/A lists and GETs), always.
+// A PUT of Microsoft.Network/privateLinkServices/{pls}/privateEndpointConnections/{name} (the
+// provider's approve/reject) is synchronous in Azure's spec: 200 with the connection and no
+// Azure-AsyncOperation header.
 // Thread-safe; handle() is a pure function of its inputs plus the store.
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "api/http_types.h"
 #include "control/caller.h"
+#include "control/privatedns/record_set_views.h"
+#include "control/privatelink/discovery.h"
 #include "control/resource_service.h"
 
 namespace privlink::api {
@@ -22,6 +36,8 @@ struct ArmRouterOptions {
   std::string baseUrl;        // "https://localhost:8443", no trailing slash; all absolute URLs use it
   int retryAfterSeconds = 1;  // Retry-After on long-running operations
   size_t pageSize = 100;      // list page size unless $top says less
+  // Private Link discovery APIs; null: those paths are routed as resources (and mostly 404).
+  std::shared_ptr<control::privatelink::PrivateLinkDiscovery> privateLink;
 };
 
 class ArmRouter {
@@ -58,13 +74,19 @@ class ArmRouter {
   HttpResponse operationRoute(const HttpRequest& request, const Target& target,
                               const std::string& apiVersion);
   HttpResponse pageResponse(const Target& target, const std::string& apiVersion,
-                            Result<control::Page> page, std::optional<size_t> top);
+                            Result<control::Page> page, std::optional<size_t> top,
+                            const std::string& extraQuery = "");
+  // The computed (non-document) routes above; nullopt when the request is not one of them.
+  std::optional<HttpResponse> computedRoute(const HttpRequest& request,
+                                            const control::Caller& caller, const Target& target,
+                                            const std::string& apiVersion);
   std::string operationUrl(const std::string& subscription, const std::string& ns,
                            const std::string& location, const std::string& opId,
                            bool results, const std::string& apiVersion) const;
 
   control::ResourceService& service_;
   ArmRouterOptions options_;
+  control::privatedns::RecordSetViews recordSets_;
 };
 
 }  // namespace privlink::api

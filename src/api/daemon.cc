@@ -26,6 +26,7 @@
 #include "control/network/register.h"
 #include "control/paas/paas_kind.h"
 #include "control/privatedns/private_dns_kinds.h"
+#include "control/privatelink/discovery.h"
 #include "control/privatelink/register.h"
 #include "control/provisioning.h"
 #include "control/resource_service.h"
@@ -234,6 +235,8 @@ Status Daemon::start() {
         std::make_unique<Authenticator>(identity, files_.tokenKey, *parts_->principals);
     ArmRouterOptions routerOptions;
     routerOptions.baseUrl = baseUrl_;
+    routerOptions.privateLink =
+        std::make_shared<control::privatelink::PrivateLinkDiscovery>(parts_->privateLink);
     parts_->router = std::make_unique<ArmRouter>(*parts_->service, routerOptions);
     ArmRouter* router = parts_->router.get();
     parts_->authorizer = std::make_unique<control::authorization::Authorizer>(*parts_->store);
@@ -252,7 +255,8 @@ Status Daemon::start() {
         *parts_->issuer, *parts_->authenticator,
         [gate](const HttpRequest& request, const control::Caller& caller) {
           return gate->handle(request, caller);
-        });
+        },
+        parts_->principals.get());
     parts_->published.store(parts_->frontend.get(), std::memory_order_release);
   }
   started_ = true;

@@ -27,9 +27,9 @@ using Json = nlohmann::json;
 // 400 with the given ARM code.
 Status badRequest(std::string armCode, std::string message, std::string target = {});
 
-// 409 (StatusCode::kConflict) for "InUse..." refusals. Azure answers these with 400, but the
-// engine's resource-group delete retries a resource only when its kind says Conflict (a NIC on a
-// subnet is deleted before the subnet), so privlink uses 409 for every in-use refusal.
+// StatusCode::kConflict for "InUse..." refusals: the engine's resource-group delete retries a
+// resource only when its kind says Conflict (a NIC on a subnet is deleted before the subnet).
+// On the wire they are 400, as Azure answers them (api/arm_error.h maps kConflict + "InUse*").
 Status inUse(std::string armCode, std::string message, std::string target = {});
 
 // `obj[key]` as a string / bool / integer / array / object; nullopt when absent or null.

@@ -101,7 +101,9 @@ Result<std::vector<store::Document>> zoneLinks(store::ReadView& view, const Reso
   return view.listType(kLinkDocType, zone.key() + "/");
 }
 
-Result<size_t> autoRegisteredCount(store::ReadView& view, const ResourceId& zone) {
+Result<std::vector<model::DnsRecordSet>> autoRegisteredRecordSets(store::ReadView& view,
+                                                                  const ResourceId& zone) {
+  std::vector<model::DnsRecordSet> out;
   ASSIGN_OR_RETURN(auto links, zoneLinks(view, zone));
   std::string viewer;
   bool anyRegistration = false;
@@ -114,21 +116,29 @@ Result<size_t> autoRegisteredCount(store::ReadView& view, const ResourceId& zone
     }
     docs.push_back(source(link));
   }
-  if (!anyRegistration || viewer.empty()) return size_t{0};
+  if (!anyRegistration || viewer.empty()) return out;
   ASSIGN_OR_RETURN(auto zoneDoc, view.get(zone.key()));
-  if (!zoneDoc) return size_t{0};
+  if (!zoneDoc) return out;
   docs.push_back(source(*zoneDoc));
   ASSIGN_OR_RETURN(auto records, view.listType(toLower(recordSetType("A")), zone.key() + "/"));
   for (const auto& r : records) docs.push_back(source(r));
   ASSIGN_OR_RETURN(auto nics, view.listType(toLower(model::kNetworkInterface)));
   for (const auto& n : nics) docs.push_back(source(n));
+  // Every VNet linked to the zone sees its auto-registered names, so one linked VNet's view has
+  // them all.
   model::DnsView dv = model::dnsView(docs, viewer);
-  size_t count = 0;
-  for (const auto& z : dv.zones) {
+  for (auto& z : dv.zones) {
     if (z.key != zone.key()) continue;
-    for (const auto& rs : z.recordSets) count += rs.autoRegistered ? 1 : 0;
+    for (auto& rs : z.recordSets) {
+      if (rs.autoRegistered) out.push_back(std::move(rs));
+    }
   }
-  return count;
+  return out;
+}
+
+Result<size_t> autoRegisteredCount(store::ReadView& view, const ResourceId& zone) {
+  ASSIGN_OR_RETURN(auto sets, autoRegisteredRecordSets(view, zone));
+  return sets.size();
 }
 
 Status addEndpointAddress(store::Transaction& txn, const ResourceId& zone,

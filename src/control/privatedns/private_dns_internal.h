@@ -11,6 +11,7 @@
 #include "common/resource_id.h"
 #include "common/status.h"
 #include "control/privatedns/private_dns_kinds.h"
+#include "model/private_dns_view.h"
 #include "store/store.h"
 
 namespace privlink::control::privatedns {
@@ -41,7 +42,11 @@ ResourceId aRecordSetId(const ResourceId& zone, std::string_view recordName);
 Result<std::vector<store::Document>> zoneRecordSets(store::ReadView& view, const ResourceId& zone);
 // All virtualNetworkLinks documents of a zone.
 Result<std::vector<store::Document>> zoneLinks(store::ReadView& view, const ResourceId& zone);
-// Number of NIC records auto-registered in the zone right now (model::dnsView rule).
+// The NIC A records auto-registered in the zone right now (model::dnsView rule: NICs of VNets
+// with a registrationEnabled link; a stored A record set of the same name wins), name order.
+Result<std::vector<model::DnsRecordSet>> autoRegisteredRecordSets(store::ReadView& view,
+                                                                  const ResourceId& zone);
+// Their number.
 Result<size_t> autoRegisteredCount(store::ReadView& view, const ResourceId& zone);
 
 // One endpoint address a zone group contributes to an A record set.

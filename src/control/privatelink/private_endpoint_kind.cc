@@ -305,15 +305,10 @@ class PrivateEndpointKind : public ResourceKind {
   Result<std::vector<std::string>> checkGroups(const Resolved& r, const WantedConnection& w) {
     const std::string field = std::string("properties.") + (w.manual ? kManualList : kAutoList) +
                               "[0].properties.groupIds";
-    if (r.type->groups.empty()) {
-      if (!w.groupIds.empty()) {
-        return badRequest("InvalidGroupIds",
-                          "A private endpoint to a " + r.type->type +
-                              " takes no groupIds (it has no sub-resources); remove groupIds.",
-                          field);
-      }
-      return std::vector<std::string>{};
-    }
+    // A private link service has no sub-resources. Azure's own examples still send groupIds
+    // to one (PrivateEndpointCreate.json: ["groupIdFromResource"]), so they are accepted and
+    // ignored: the endpoint echoes them as given, the connection record has none.
+    if (r.type->groups.empty()) return std::vector<std::string>{};
     std::string valid;
     for (const PrivateLinkGroup& g : r.type->groups) valid += (valid.empty() ? "" : ", ") + g.groupId;
     if (w.groupIds.size() != 1) {
@@ -586,11 +581,14 @@ class PrivateEndpointKind : public ResourceKind {
     }
 
     // --- the connection record: kept while the request is unchanged, else a new request
-    Json groupJson = Json::array();
-    for (const std::string& g : groupIds) groupJson.push_back(g);
+    Json groupJson = Json::array();  // what the endpoint shows: as given to a PLS (ignored)
+    for (const std::string& g : r.type->groups.empty() ? w.groupIds : groupIds) {
+      groupJson.push_back(g);
+    }
+    const bool sameGroups = r.type->groups.empty() || old.groupIds == groupJson;
     const bool sameRequest = existing && !old.recordId.empty() &&
                              old.targetKey == r.target.id.key() && old.manual == w.manual &&
-                             iequals(old.connectionName, w.name) && old.groupIds == groupJson;
+                             iequals(old.connectionName, w.name) && sameGroups;
     std::string recordId = old.recordId;
     std::string linkIdentifier = old.linkIdentifier;
     Json final = sameRequest ? old.final : Json();

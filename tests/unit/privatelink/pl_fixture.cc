@@ -11,6 +11,9 @@ using nlohmann::json;
 PlFixture::PlFixture(control::privatelink::PrivateLinkLimits limits, ArmFixtureOptions options)
     : arm_(options) {
   pl_ = control::privatelink::registerPrivateLinkKinds(arm_.service(), limits);
+  api::ArmRouterOptions routerOptions{options.baseUrl, 1, options.pageSize};
+  routerOptions.privateLink = std::make_shared<control::privatelink::PrivateLinkDiscovery>(pl_);
+  router_ = std::make_unique<api::ArmRouter>(arm_.service(), routerOptions);
   admin_ = arm_.caller();
 }
 
@@ -52,7 +55,33 @@ void PlFixture::grant(const std::string& name, const std::string& roleName,
 
 ArmResult PlFixture::request(const std::string& method, const std::string& path,
                              const json& body, const std::map<std::string, std::string>& headers) {
-  return arm_.request(method, path, body, headers);
+  std::string text;
+  if (body.is_string()) {
+    text = body.get<std::string>();
+  } else if (!body.is_null()) {
+    text = body.dump();
+  }
+  return requestRaw(method, path, std::move(text), headers);
+}
+
+ArmResult PlFixture::requestRaw(const std::string& method, const std::string& path,
+                                std::string body,
+                                const std::map<std::string, std::string>& headers) {
+  api::HttpRequest request;
+  request.method = method;
+  request.target = path;
+  request.body = std::move(body);
+  request.remoteAddress = "127.0.0.1";
+  for (const auto& [k, v] : headers) request.headers[k] = v;
+  if (!request.body.empty()) request.headers["Content-Type"] = "application/json";
+  api::HttpResponse response = router_->handle(request, arm_.caller());
+  ArmResult result;
+  result.status = response.status;
+  result.headers = response.headers;
+  result.body = response.body;
+  result.json = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  if (result.json.is_discarded()) result.json = nullptr;
+  return result;
 }
 
 namespace {

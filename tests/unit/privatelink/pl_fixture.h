@@ -2,6 +2,8 @@
 // PlFixture: testing::ArmFixture with the Private Link kinds registered (optionally with lowered
 // limits), extra subscriptions, non-admin principals and role grants, and helpers that build the
 // provider side (VNet, NAT subnet, internal Standard LB) and consumer side of a Private Link flow.
+// Its requests go through its own ArmRouter, which also serves the discovery APIs
+// (ArmRouterOptions::privateLink), as privlinkd's does.
 // Not thread-safe, except request() calls on distinct ArmRouter instances (see concurrency test).
 
 #include <map>
@@ -38,6 +40,9 @@ class PlFixture {
   ArmResult request(const std::string& method, const std::string& path,
                     const nlohmann::json& body = nullptr,
                     const std::map<std::string, std::string>& headers = {});
+  // `body` sent verbatim.
+  ArmResult requestRaw(const std::string& method, const std::string& path, std::string body,
+                       const std::map<std::string, std::string>& headers = {});
 
   // Provider side in `sub`/rg: VNet 10.0.0.0/16, subnet "lbs" 10.0.1.0/24 (LB frontend), subnet
   // "nat" 10.0.2.0/24 with privateLinkServiceNetworkPolicies Disabled, LB "lb" with frontends
@@ -63,6 +68,7 @@ class PlFixture {
  private:
   ArmFixture arm_;
   std::shared_ptr<control::privatelink::PrivateLinkContext> pl_;
+  std::unique_ptr<api::ArmRouter> router_;  // arm_'s router plus discovery
   std::map<std::string, control::Caller> principals_;
   control::Caller admin_;
 };

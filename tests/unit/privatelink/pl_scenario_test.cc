@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/resource_id.h"
 #include "pl_fixture.h"
 #include "scenario.h"
 
@@ -77,7 +78,7 @@ std::string runStep(PlFixture& pl, const std::string& file, size_t i, const json
   if (step.contains("headers")) {
     for (const auto& [k, v] : step["headers"].items()) headers[k] = substitute(v, vars);
   }
-  ArmResult result = pl.arm().requestRaw(method, target, body, headers);
+  ArmResult result = pl.requestRaw(method, target, body, headers);
   const json expect = substituteJson(step.value("expect", json::object()), vars);
   if (expect.contains("status") && expect["status"].get<int>() != result.status) {
     return report(file, i, step, line,
@@ -89,6 +90,19 @@ std::string runStep(PlFixture& pl, const std::string& file, size_t i, const json
     std::string why;
     if (!matchFragment(expect["json"], result.json, "", &why)) {
       return report(file, i, step, line, "json " + why, &result);
+    }
+  }
+  if (expect.contains("headers")) {
+    for (const auto& [name, pattern] : expect["headers"].items()) {
+      const std::string actual = result.header(name);
+      bool present = false;
+      for (const auto& [k, v] : result.headers) present = present || iequals(k, name);
+      if (pattern.is_null() ? present
+                            : !present || !globMatch(pattern.get<std::string>(), actual)) {
+        return report(file, i, step, line,
+                      "header " + name + ": expected " + pattern.dump() + ", got '" + actual + "'",
+                      &result);
+      }
     }
   }
   if (expect.contains("absent")) {
