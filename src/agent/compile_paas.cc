@@ -190,6 +190,8 @@ void compilePaas(const model::NetworkSnapshot& snapshot, const CompileOptions& o
   addRoute(plan, platform, hostPrefix(inetAddress), std::nullopt, toInet, all);
   addRoute(plan, inet, hostPrefix(tPlat), std::nullopt, inetSide, all);
   addRoute(plan, inet, platformPrefix(), tPlat, inetSide, all);
+  plan.sysctls[sysctlKey(inet, "net/ipv4/ip_forward")] =
+      PlannedSysctl{inet, "net/ipv4/ip_forward", "1", all};  // public IP -> platform router
   addTable(plan, inet, kPublicTableName, publicTableBody(inetAddress), all,
            {{"pub_dnat", 0}, {"pub_closed", 0}});
 

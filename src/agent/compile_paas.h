@@ -13,7 +13,7 @@
 //                                     R.1/32 dev bb0, R via R.1; <p>bb T_plat/32 dev paas0.
 //     <p>paas inet0 <-> paas0 <p>inet T_plat/32 on inet0, R.2/32 on paas0; routes: <p>paas
 //                                     R.2/32 dev inet0; <p>inet T_plat/32 dev paas0 and the
-//                                     platform prefix via T_plat.
+//                                     platform prefix via T_plat; ip_forward=1 in <p>inet.
 //     public endpoint                 the instance's public IP /32 on lo in <p>inet; nft
 //                                     "inet plpub" there: while publicNetworkAccess is Enabled,
 //                                     pub_dnat {PUBLIC_IP . port : backend . port} (DNAT, then
