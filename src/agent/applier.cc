@@ -358,6 +358,9 @@ class Run {
       if (live(sysctl.ns) == nullptr) continue;
       auto value = kernel_.getSysctl(sysctl.ns, sysctl.key);
       if (value.ok() && *value == sysctl.value) continue;
+      if (sysctl.optional && !value.ok() && value.status().code() == StatusCode::kNotFound) {
+        continue;
+      }
       (void)step("set sysctl " + sysctl.key + "=" + sysctl.value + " in " + sysctl.ns,
                  sysctl.owners, true,
                  [&] { return kernel_.setSysctl(sysctl.ns, sysctl.key, sysctl.value); });

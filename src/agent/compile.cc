@@ -58,12 +58,12 @@ class PlanBuilder {
     r.preferredSource = source;
     plan_.routes[routeKey(ns, r)] = PlannedRoute{ns, r, owners};
   }
-  void addSysctl(const std::string& ns, const std::string& key, const std::string& value,
   void addLocalRoute(const std::string& ns, const Route& route, const Owners& owners) {
     plan_.routes[routeKey(ns, route)] = PlannedRoute{ns, route, owners};
   }
-                 const Owners& owners) {
-    plan_.sysctls[sysctlKey(ns, key)] = PlannedSysctl{ns, key, value, owners};
+  void addSysctl(const std::string& ns, const std::string& key, const std::string& value,
+                 const Owners& owners, bool optional = false) {
+    plan_.sysctls[sysctlKey(ns, key)] = PlannedSysctl{ns, key, value, owners, optional};
   }
   // `body` is the table's contents (chains); the fingerprint comment is added here.
   void addNftTable(const std::string& ns, const std::string& family, const std::string& name,
@@ -87,7 +87,6 @@ class PlanBuilder {
     plan_.nftElements[nftElementKey(ns, "inet", kVnetTableName, set, key)] =
         PlannedNftElement{ns, "inet", kVnetTableName, set, key, value, owners};
   }
-  void addProbe(const std::string& key, PlannedProbe probe) {
   void addRule(const std::string& ns, const dataplane::RoutingRule& rule, const Owners& owners) {
     plan_.rules[ruleKey(ns, rule)] = PlannedRule{ns, rule, owners};
   }
@@ -95,6 +94,7 @@ class PlanBuilder {
     const std::string key = proxyEndpointKey(endpoint.ns, endpoint.address);
     plan_.proxyEndpoints[key] = std::move(endpoint);
   }
+  void addProbe(const std::string& key, PlannedProbe probe) {
     plan_.probes[key] = std::move(probe);
   }
   void fail(const std::string& key, Status status) {
@@ -105,9 +105,9 @@ class PlanBuilder {
   HostPlan& plan_;
 };
 
-Status notRealisable(const std::string& message) {
 std::string markText(uint32_t mark);
 
+Status notRealisable(const std::string& message) {
   return Status::InvalidArgument("InvalidResourceReference", message);
 }
 
@@ -118,12 +118,12 @@ std::string markText(uint32_t mark);
 // the consumer VNet it belongs to); a known T_pe on a port no rule exposes is rejected.
 std::string vnetTableBody(const std::string& uplink, const IpAddress& transit) {
   const std::string u = "\"" + uplink + "\"";
-  std::ostringstream out;
   const std::string pm = markText(kProxyMark);
+  std::ostringstream out;
   out << "  map pe_dnat { type ipv4_addr : ipv4_addr; }\n"
       << "  set pe_blocked { type ipv4_addr; }\n"
-      << "  map tpe_fe { type ipv4_addr . ipv4_addr : mark; }\n"
       << "  set pe_proxy { type ipv4_addr; }\n"
+      << "  map tpe_fe { type ipv4_addr . ipv4_addr : mark; }\n"
       << "  map tpe_snat { type ipv4_addr : ipv4_addr; }\n"
       << "  map fe_id { type ipv4_addr : mark; }\n"
       << "  map lb_dnat { type mark . inet_proto . inet_service . mark : ipv4_addr . "
@@ -132,15 +132,15 @@ std::string vnetTableBody(const std::string& uplink, const IpAddress& transit) {
       << "  map pe_in { type ipv4_addr : counter; }\n"
       << "  map pe_conn { type ipv4_addr : counter; }\n"
       << "  map pe_rej { type ipv4_addr : counter; }\n"
-      << "  chain prerouting {\n"
       << "  chain proxy {\n"
       << "    type filter hook prerouting priority mangle; policy accept;\n"
       << "    iifname != " << u << " ip daddr @pe_proxy meta l4proto tcp meta mark set " << pm
       << " tproxy ip to :" << kProxyPort << "\n"
       << "  }\n"
+      << "  chain prerouting {\n"
       << "    type nat hook prerouting priority dstnat; policy accept;\n"
-      << "    iifname != " << u << " dnat ip to ip daddr map @pe_dnat\n"
       << "    meta mark " << pm << " accept\n"
+      << "    iifname != " << u << " dnat ip to ip daddr map @pe_dnat\n"
       << "    iifname " << u << " meta mark set ip saddr . ip daddr map @tpe_fe\n"
       << "    iifname != " << u << " meta mark set ip daddr map @fe_id\n"
       << "    meta mark != 0 meta l4proto { tcp, udp } ct mark set jhash ip saddr . th sport . "
@@ -168,18 +168,18 @@ std::string vnetTableBody(const std::string& uplink, const IpAddress& transit) {
       << "  }\n"
       << "  chain input {\n"
       << "    type filter hook input priority filter; policy accept;\n"
-      << "    ip daddr @pe_blocked counter name ip daddr map @pe_rej\n"
       << "    meta mark " << pm << " counter name ip daddr map @pe_out\n"
       << "    meta mark " << pm << " ct state new counter name ip daddr map @pe_conn\n"
+      << "    ip daddr @pe_blocked counter name ip daddr map @pe_rej\n"
       << "    ip daddr @pe_blocked meta l4proto tcp reject with tcp reset\n"
       << "    ip daddr @pe_blocked reject with icmp type admin-prohibited\n"
       << "    iifname " << u << " ct state established,related accept\n"
       << "    iifname " << u << " drop\n"
-      << "  }\n";
       << "  }\n"
       << "  chain output {\n"
       << "    type filter hook output priority filter; policy accept;\n"
       << "    ct direction reply ip saddr @pe_proxy counter name ip saddr map @pe_in\n"
+      << "  }\n";
   return out.str();
 }
 
@@ -291,6 +291,12 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
     b.addNamespace(ns, owners);
     b.addAddress(ns, "lo", dnsAddress, 32, owners);
     b.addSysctl(ns, "net/ipv4/ip_forward", "1", owners);
+    // With br_netfilter loaded, IPv4/IPv6 hooks would also run in the subnet bridges' own path:
+    // a TPROXY socket assigned there is dropped again when the frame goes up to IP (ip_rcv
+    // orphans it), so proxied endpoints would be refused; this VNet's tables are meant for routed
+    // traffic only.
+    b.addSysctl(ns, "net/bridge/bridge-nf-call-iptables", "0", owners, /*optional=*/true);
+    b.addSysctl(ns, "net/bridge/bridge-nf-call-ip6tables", "0", owners, /*optional=*/true);
 
     auto transit = snapshot.transit.find(key);
     if (transit == snapshot.transit.end()) {
@@ -496,9 +502,9 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
     }
   }
 
+  std::map<std::string, Owners> proxied;  // consumer namespace -> owners of proxied endpoints
   // Private endpoints (DESIGN.md §2): the PE address answers on its subnet bridge; approved
   // ones translate PE_IP -> T_pe at the consumer, T_pe is routed by the backbone to the
-  std::map<std::string, Owners> proxied;  // consumer namespace -> owners of proxied endpoints
   // provider VNet, which maps (T_consumer, T_pe) to the PLS's frontend and SNATs to a NAT IP.
   // Others are rejected.
   for (const auto& [key, pe] : snapshot.privateEndpoints) {
@@ -570,7 +576,15 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
     const IpAddress& natIp =
         pls->second.natAddresses[pe.linkIdentifier % pls->second.natAddresses.size()];
     const Owners both{key, pls->first};
+    // UDP (and TCP of endpoints without PROXY protocol) is translated; with enableProxyProtocol
+    // TCP is intercepted by TPROXY instead (pe_proxy marks it, the nat chain then skips it) and
+    // the agent's splice proxy connects on to T_pe from this namespace.
     b.addElement(ns, "pe_dnat", ip, tpe->toString(), owners);
+    if (pls->second.enableProxyProtocol) {
+      b.addElement(ns, "pe_proxy", ip, "", both);
+      b.addProxyEndpoint(PlannedProxyEndpoint{ns, *address, *tpe, pe.linkIdentifier, both});
+      proxied[ns].insert(proxied[ns].end(), both.begin(), both.end());
+    }
     // Via the provider's T_vnet: the provider namespace owns no T_pe address to answer ARP.
     b.addRoute(bb, hostPrefix(*tpe), providerTransit->second,
                model::HostNaming::backboneUplinkName(fe->vnetKey), both);
@@ -579,24 +593,6 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
     b.addElement(providerNs, "tpe_snat", tpe->toString(), natIp.toString(), both);
   }
 
-  // Peerings: one link per pair of VNets whose peerings on both sides are Connected.
-    // UDP (and TCP of endpoints without PROXY protocol) is translated; with enableProxyProtocol
-    // TCP is intercepted by TPROXY instead (pe_proxy marks it, the nat chain then skips it) and
-    // the agent's splice proxy connects on to T_pe from this namespace.
-  std::map<std::pair<std::string, std::string>, const model::Peering*> connected;
-    if (pls->second.enableProxyProtocol) {
-      b.addElement(ns, "pe_proxy", ip, "", both);
-      b.addProxyEndpoint(PlannedProxyEndpoint{ns, *address, *tpe, pe.linkIdentifier, both});
-      proxied[ns].insert(proxied[ns].end(), both.begin(), both.end());
-    }
-  for (const auto& [key, peering] : snapshot.peerings) {
-    if (peering.connected()) connected[{peering.vnetKey, peering.remoteVnetKey}] = &peering;
-  }
-  for (const auto& [pair, peering] : connected) {
-    const auto& [a, bKey] = pair;
-    if (a >= bKey) continue;  // each pair once, from its smaller key
-    auto back = connected.find({bKey, a});
-    if (back == connected.end()) continue;  // the remote side is not Connected (yet)
   // TPROXY delivers marked packets locally: one rule and one local route per namespace that has
   // proxied endpoints, gone with the last of them.
   for (auto& [ns, owners] : proxied) {
@@ -612,6 +608,16 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
     b.addLocalRoute(ns, local, owners);
   }
 
+  // Peerings: one link per pair of VNets whose peerings on both sides are Connected.
+  std::map<std::pair<std::string, std::string>, const model::Peering*> connected;
+  for (const auto& [key, peering] : snapshot.peerings) {
+    if (peering.connected()) connected[{peering.vnetKey, peering.remoteVnetKey}] = &peering;
+  }
+  for (const auto& [pair, peering] : connected) {
+    const auto& [a, bKey] = pair;
+    if (a >= bKey) continue;  // each pair once, from its smaller key
+    auto back = connected.find({bKey, a});
+    if (back == connected.end()) continue;  // the remote side is not Connected (yet)
     auto vnetA = snapshot.vnets.find(a);
     auto vnetB = snapshot.vnets.find(bKey);
     auto transitA = snapshot.transit.find(a);

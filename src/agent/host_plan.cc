@@ -84,7 +84,8 @@ std::string HostPlan::render() const {
   }
   for (const auto& [key, rule] : rules) out << "rule " << key << "\n";
   for (const auto& [key, sysctl] : sysctls)
-    out << "sysctl " << key << " = " << sysctl.value << "\n";
+    out << "sysctl " << key << " = " << sysctl.value << (sysctl.optional ? " (if present)" : "")
+        << "\n";
   for (const auto& [key, table] : nftTables) {
     out << "nft " << key << "\n";
     for (const auto& [set, index] : table.flushOnChange) {

@@ -85,6 +85,9 @@ struct PlannedSysctl {
   std::string key;  // "net/ipv4/ip_forward"
   std::string value;
   std::vector<std::string> owners;
+  // Set only where the kernel has the key (net/bridge/* exists only while br_netfilter is
+  // loaded); a missing key is not a failure.
+  bool optional = false;
 };
 
 struct PlannedNftTable {

@@ -32,6 +32,7 @@
 #include "dataplane/unique_fd.h"
 #include "model/host_naming.h"
 #include "model/transit.h"
+#include "proxy/proxy_protocol.h"
 #include "store/store.h"
 #include "testing/network_documents.h"
 
@@ -267,8 +268,9 @@ class PrivateLinkTest : public ::testing::Test {
     return naming_.nicNamespace(model::normaliseKey(nicId(group, name)));
   }
 
-  // The whole scenario with the endpoint in `status`; starts the agent.
-  void build(const std::string& status) {
+  // The whole scenario with the endpoint in `status` (and the PLS's enableProxyProtocol =
+  // `proxyProtocol`); starts the agent.
+  void build(const std::string& status, bool proxyProtocol = false) {
     put(vnetDocument(kConsumer, {"10.0.0.0/16"}));
     put(subnetDocument(kConsumerSubnet, "10.0.1.0/24"));
     put(nicDocument(nicId("rgc", "client"), kConsumerSubnet, "10.0.1.4"));
@@ -282,8 +284,10 @@ class PrivateLinkTest : public ::testing::Test {
     put(nicDocument(nicId("rgo", "intruder"), kOtherSubnet, "10.0.1.4"));
     put(lbDocument(kLb, kProviderSubnet, "10.0.1.10",
                    {{"http", "Tcp", 80, 8080}, {"dns", "Udp", 53, 5353, false}}, "Tcp", 8080));
-    put(plsDocument(kPls, kLb + "/frontendIPConfigurations/fe", kProviderSubnet,
-                    {"10.0.1.20", kNatAddress}));
+    model::SourceDocument pls = plsDocument(kPls, kLb + "/frontendIPConfigurations/fe",
+                                            kProviderSubnet, {"10.0.1.20", kNatAddress});
+    pls.body["properties"]["enableProxyProtocol"] = proxyProtocol;
+    put(pls);
     setEndpoint(status);
     for (const std::string& id : {kConsumer, kProvider, kOther, kLb, kPls, kPe}) {
       watched_.push_back(model::normaliseKey(id));
@@ -566,6 +570,219 @@ TEST_F(PrivateLinkTest, LoadBalancerFailsOverWhenAProbeFailsWithoutDisturbingOth
     if (!served) std::this_thread::sleep_for(100ms);
   }
   EXPECT_TRUE(served) << "web2 never came back into rotation";
+}
+
+// ---- PROXY protocol v2 (PLS enableProxyProtocol): the agent's splice proxy, TPROXY in the
+// consumer VNet. The provider still sees the NAT IP on the wire; the header carries the client.
+
+// Reads one complete PPv2 header from `fd` (2 s); empty on failure.
+std::vector<uint8_t> readProxyHeader(int fd) {
+  std::vector<uint8_t> raw(proxy::kProxyV2FixedSize);
+  auto readExactly = [&](uint8_t* out, size_t n) {
+    while (n > 0) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 2000) != 1) return false;
+      ssize_t got = ::recv(fd, out, n, 0);
+      if (got <= 0) return false;
+      out += got;
+      n -= static_cast<size_t>(got);
+    }
+    return true;
+  };
+  if (!readExactly(raw.data(), raw.size())) return {};
+  const size_t length = (size_t{raw[14]} << 8) | raw[15];
+  raw.resize(proxy::kProxyV2FixedSize + length);
+  if (!readExactly(raw.data() + proxy::kProxyV2FixedSize, length)) return {};
+  return raw;
+}
+
+uint16_t localPortOf(int fd) {
+  sockaddr_in sa{};
+  socklen_t len = sizeof sa;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  return ntohs(sa.sin_port);
+}
+
+// Expects a reset or EOF on `fd` within 3 s.
+void expectCut(int fd, const char* side) {
+  pollfd p{fd, POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 3000), 1) << "the " << side << " side of the stream was not cut";
+  char buffer[16];
+  ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
+  EXPECT_TRUE(n == 0 || (n < 0 && errno == ECONNRESET))
+      << side << ": " << n << " " << std::strerror(errno);
+}
+
+TEST_F(PrivateLinkTest, ProxyProtocolHaproxyBackendSeesTheConsumerClientNotTheNatIp) {
+  ASSERT_EQ(::access("/usr/sbin/haproxy", X_OK), 0) << "install haproxy (scripts/install-deps.sh)";
+  build("Approved", /*proxyProtocol=*/true);
+  // HAProxy 2.6 with accept-proxy in each backend answers with what it took from the header.
+  for (const auto& [ns, name] : {std::pair{web1_, "web1"}, std::pair{web2_, "web2"}}) {
+    const auto cfg = workDir_ / (std::string(name) + ".cfg");
+    std::ofstream(cfg) << "global\n  maxconn 100\n"
+                          "defaults\n  mode http\n  timeout connect 5s\n  timeout client 10s\n"
+                          "  timeout server 10s\n"
+                          "frontend fe\n  bind 0.0.0.0:8080 accept-proxy\n"
+                          "  http-request return status 200 content-type text/plain lf-string "
+                          "\"client=%[src]:%[src_port] endpoint=%[dst]:%[dst_port] "
+                       << name << "\\n\"\n";
+    children_.push_back(spawnIn(ns, {"/usr/sbin/haproxy", "-db", "-f", cfg.string()},
+                                (workDir_ / (std::string(name) + ".log")).string()));
+  }
+  std::string body;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (body.empty() && std::chrono::steady_clock::now() < deadline) {
+    body = runIn(client_, "curl -s --max-time 2 http://" + kPeAddress + "/");
+    if (body.empty()) std::this_thread::sleep_for(200ms);  // haproxy still starting
+  }
+  EXPECT_EQ(body.rfind("client=10.0.1.4:", 0), 0u) << body;
+  EXPECT_NE(body.find(" endpoint=" + kPeAddress + ":80 "), std::string::npos) << body;
+  EXPECT_EQ(body.find(kNatAddress), std::string::npos) << body;
+  // The proxied connections count as the endpoint's.
+  auto counters = readEndpointCounters(*kernel_, naming_, model::normaliseKey(kConsumer), kLink);
+  ASSERT_TRUE(counters.ok()) << counters.status().toString();
+  EXPECT_GE(counters->connections, 1u);
+  EXPECT_GT(counters->bytesOut, 0u);
+  EXPECT_GT(counters->bytesIn, 0u);
+  EXPECT_GE(agent_->proxyCounters().headersSent, 1u);
+}
+
+TEST_F(PrivateLinkTest, ProxyProtocolHeaderIsByteExactWithTheLinkIdTlv) {
+  build("Approved", /*proxyProtocol=*/true);
+  UniqueFd l1 = bindIn(web1_, SOCK_STREAM, 8080);
+  UniqueFd l2 = bindIn(web2_, SOCK_STREAM, 8080);
+  UniqueFd client = connectFrom(client_, kPeAddress, 80);
+  ASSERT_TRUE(client.valid());
+  const uint16_t clientPort = localPortOf(client.get());
+  std::string peer;
+  UniqueFd server = acceptAny({l1.get(), l2.get()}, nullptr, &peer);
+  ASSERT_TRUE(server.valid()) << "no proxied connection reached a backend";
+  EXPECT_EQ(peer, kNatAddress);  // on the wire the backend still sees the PLS NAT IP
+  const std::vector<uint8_t> header = readProxyHeader(server.get());
+  auto expected = proxy::encodeProxyHeader(proxy::ProxyHeader::tcp(
+      IpAddress::parse("10.0.1.4").value(), clientPort, IpAddress::parse(kPeAddress).value(), 80,
+      kLink));
+  ASSERT_TRUE(expected.ok());
+  EXPECT_EQ(header, *expected);
+  // Spelled out: signature, v2 PROXY, TCP over IPv4, length 12 + 8, addresses, ports, TLV.
+  const std::vector<uint8_t> spelled = {
+      0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A,  // signature
+      0x21, 0x11, 0x00, 0x14,                                                  // ver/cmd fam len
+      10, 0, 1, 4,                                                             // client
+      10, 0, 1, 9,                                                             // endpoint
+      static_cast<uint8_t>(clientPort >> 8), static_cast<uint8_t>(clientPort & 0xff),
+      0x00, 0x50,                                                              // port 80
+      0xEE, 0x00, 0x05, 0x01, 0x07, 0x00, 0x00, 0x00};                         // LinkID 7 LE
+  EXPECT_EQ(header, spelled);
+  auto parsed = proxy::parseProxyHeader(header);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().toString();
+  EXPECT_EQ(parsed->header.azureLinkId, std::optional<uint32_t>(kLink));
+  // Payload follows the header unchanged, both ways.
+  EXPECT_TRUE(exchange(client.get(), server.get(), "hello through the proxy"));
+  EXPECT_TRUE(exchange(server.get(), client.get(), "and back"));
+}
+
+TEST_F(PrivateLinkTest, ProxyProtocolRejectCutsAnEstablishedProxiedStream) {
+  build("Approved", /*proxyProtocol=*/true);
+  UniqueFd l1 = bindIn(web1_, SOCK_STREAM, 8080);
+  UniqueFd l2 = bindIn(web2_, SOCK_STREAM, 8080);
+  UniqueFd client = connectFrom(client_, kPeAddress, 80);
+  ASSERT_TRUE(client.valid());
+  UniqueFd server = acceptAny({l1.get(), l2.get()});
+  ASSERT_TRUE(server.valid());
+  ASSERT_FALSE(readProxyHeader(server.get()).empty());
+  ASSERT_TRUE(exchange(client.get(), server.get(), "before"));
+
+  setEndpoint("Rejected");
+  converge();
+  // The proxy reset both of its connections: the client and the backend see the stream end.
+  expectCut(client.get(), "client");
+  expectCut(server.get(), "backend");
+  // New connections are refused like any rejected endpoint's.
+  int error = 0;
+  EXPECT_FALSE(connectFrom(client_, kPeAddress, 80, &error).valid());
+  EXPECT_EQ(error, ECONNREFUSED) << std::strerror(error);
+  EXPECT_FALSE(acceptAny({l1.get(), l2.get()}).valid()) << "a connection got through";
+}
+
+TEST_F(PrivateLinkTest, ProxyProtocolPendingEndpointRefusesThenApprovalProxies) {
+  build("Pending", /*proxyProtocol=*/true);
+  UniqueFd l1 = bindIn(web1_, SOCK_STREAM, 8080);
+  UniqueFd l2 = bindIn(web2_, SOCK_STREAM, 8080);
+  int error = 0;
+  EXPECT_FALSE(connectFrom(client_, kPeAddress, 80, &error).valid());
+  EXPECT_EQ(error, ECONNREFUSED) << std::strerror(error);
+  EXPECT_EQ(agent_->proxyCounters().connectionsAccepted, 0u);
+
+  setEndpoint("Approved");
+  converge();
+  UniqueFd client = connectFrom(client_, kPeAddress, 80, &error);
+  ASSERT_TRUE(client.valid()) << std::strerror(error);
+  UniqueFd server = acceptAny({l1.get(), l2.get()});
+  ASSERT_TRUE(server.valid());
+  auto parsed = proxy::parseProxyHeader(readProxyHeader(server.get()));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().toString();
+  EXPECT_EQ(parsed->header.sourceAddress.toString(), "10.0.1.4");
+  EXPECT_EQ(parsed->header.sourcePort, localPortOf(client.get()));
+  EXPECT_EQ(parsed->header.destinationAddress.toString(), kPeAddress);
+  EXPECT_EQ(parsed->header.destinationPort, 80);
+}
+
+TEST_F(PrivateLinkTest, ProxyProtocolUdpThroughTheSameEndpointStillUsesNat) {
+  build("Approved", /*proxyProtocol=*/true);
+  UniqueFd u1 = bindIn(web1_, SOCK_DGRAM, 5353);
+  UniqueFd u2 = bindIn(web2_, SOCK_DGRAM, 5353);
+  UniqueFd client = socketIn(client_, SOCK_DGRAM);
+  sockaddr_in pe = socketAddress(kPeAddress, 53);
+  ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&pe), sizeof pe), 0);
+  ASSERT_EQ(::send(client.get(), "query", 5, 0), 5);
+  pollfd fds[2] = {{u1.get(), POLLIN, 0}, {u2.get(), POLLIN, 0}};
+  ASSERT_GT(::poll(fds, 2, 2000), 0) << "no backend received the datagram";
+  int server = (fds[0].revents & POLLIN) ? u1.get() : u2.get();
+  char buffer[64];
+  sockaddr_in from{};
+  socklen_t len = sizeof from;
+  ssize_t n = ::recvfrom(server, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr*>(&from), &len);
+  ASSERT_EQ(n, 5);  // no header: datagrams are translated, not proxied
+  EXPECT_EQ(std::string(buffer, 5), "query");
+  char text[INET_ADDRSTRLEN] = {};
+  ::inet_ntop(AF_INET, &from.sin_addr, text, sizeof text);
+  EXPECT_EQ(std::string(text), kNatAddress);
+  ASSERT_EQ(::sendto(server, "answer", 6, 0, reinterpret_cast<sockaddr*>(&from), len), 6);
+  pollfd c{client.get(), POLLIN, 0};
+  ASSERT_EQ(::poll(&c, 1, 2000), 1);
+  n = ::recv(client.get(), buffer, sizeof buffer, 0);
+  EXPECT_EQ(std::string(buffer, n > 0 ? n : 0), "answer");
+  EXPECT_EQ(agent_->proxyCounters().connectionsAccepted, 0u);
+}
+
+TEST_F(PrivateLinkTest, ProxyProtocolKeepsOneDirection) {
+  build("Approved", /*proxyProtocol=*/true);
+  UniqueFd consumerListener = bindIn(client_, SOCK_STREAM, 9000);
+  UniqueFd l1 = bindIn(web1_, SOCK_STREAM, 8080);
+  UniqueFd l2 = bindIn(web2_, SOCK_STREAM, 8080);
+  std::string consumerTransit;
+  ASSERT_TRUE(store_
+                  ->read([&](store::ReadView& view) -> Status {
+                    auto doc = view.get(std::string(model::kTransitKeyPrefix) +
+                                        model::normaliseKey(kConsumer));
+                    if (doc.ok() && *doc) consumerTransit = (*doc)->body.value("address", "");
+                    return Status::Ok();
+                  })
+                  .ok());
+  ASSERT_FALSE(consumerTransit.empty());
+  int error = 0;
+  // The provider reaches neither the consumer (transit address, endpoint, client) nor the
+  // proxy's listener in the consumer VNet namespace.
+  for (const std::string& target : {consumerTransit, kTpe, kPeAddress, std::string("10.0.1.4")}) {
+    for (uint16_t port : {uint16_t{9000}, kProxyPort}) {
+      EXPECT_FALSE(connectFrom(web1_, target, port, &error, 1000ms).valid())
+          << target << ":" << port;
+    }
+  }
+  // Another VNet cannot use the endpoint's T_pe.
+  EXPECT_FALSE(connectFrom(intruder_, kTpe, 80, &error, 1000ms).valid());
+  EXPECT_FALSE(acceptAny({l1.get(), l2.get()}).valid()) << "an intruder reached a backend";
 }
 
 }  // namespace
