@@ -11,7 +11,8 @@ Authenticator::Authenticator(IdentityConfig config, const SigningKey& key,
                              PrincipalDirectory& principals)
     : config_(std::move(config)), key_(key), principals_(principals) {}
 
-Result<control::Caller> Authenticator::authenticate(const HttpRequest& request) {
+Result<control::Caller> Authenticator::authenticate(const HttpRequest& request,
+                                                    Audience audience) {
   std::string header = request.header("Authorization");
   if (header.empty()) {
     return Status::Unauthenticated(
@@ -32,7 +33,8 @@ Result<control::Caller> Authenticator::authenticate(const HttpRequest& request) 
 
   JwtExpectations expect;
   expect.issuers = config_.issuers();
-  expect.audiences = config_.armAudiences();
+  expect.audiences =
+      audience == Audience::kGraph ? config_.graphAudiences() : config_.armAudiences();
   expect.type = std::string(kAccessTokenType);
   expect.now = config_.now();
   expect.leewaySeconds = 300;

@@ -23,7 +23,11 @@ class Authenticator {
  public:
   Authenticator(IdentityConfig config, const SigningKey& key, PrincipalDirectory& principals);
 
-  Result<control::Caller> authenticate(const HttpRequest& request);
+  // `audience` says which resource the request is for: ARM (aud BASE/) or the Graph subset
+  // (aud BASE/graph/); a token for the other one is refused with InvalidAuthenticationToken.
+  enum class Audience { kArm, kGraph };
+  Result<control::Caller> authenticate(const HttpRequest& request,
+                                       Audience audience = Audience::kArm);
 
   // 401 with `WWW-Authenticate: Bearer authorization_uri="BASE/adfs", error="invalid_token",
   // error_description="..."` and {"error":{"code","message"}}.

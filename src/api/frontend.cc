@@ -18,8 +18,11 @@ bool hasHeader(const HttpResponse& response, std::string_view name) {
 
 }  // namespace
 
-Frontend::Frontend(TokenIssuer& issuer, Authenticator& authenticator, ArmHandler arm)
-    : issuer_(issuer), authenticator_(authenticator), arm_(std::move(arm)) {}
+Frontend::Frontend(TokenIssuer& issuer, Authenticator& authenticator, ArmHandler arm,
+                   PrincipalDirectory* directory)
+    : issuer_(issuer), authenticator_(authenticator), arm_(std::move(arm)) {
+  if (directory) graph_ = std::make_unique<GraphRoutes>(issuer.config().baseUrl, *directory);
+}
 
 HttpResponse Frontend::handle(const HttpRequest& request) const {
   Target target = splitTarget(request.target);
@@ -28,6 +31,15 @@ HttpResponse Frontend::handle(const HttpRequest& request) const {
   HttpResponse response;
   if (TokenIssuer::ownsPath(target.path)) {
     response = issuer_.handle(request, target);
+  } else if (graph_ && GraphRoutes::ownsPath(target.path)) {
+    auto caller = authenticator_.authenticate(request, Authenticator::Audience::kGraph);
+    if (!caller.ok()) {
+      response = authenticator_.challenge(caller.status());
+    } else {
+      HttpRequest routed = request;
+      routed.target = target.query.empty() ? target.path : target.path + "?" + target.query;
+      response = graph_->handle(routed, *caller);
+    }
   } else {
     auto caller = authenticator_.authenticate(request);
     if (!caller.ok()) {

@@ -197,6 +197,19 @@ Result<std::optional<Principal>> PrincipalDirectory::admin(std::string_view tena
   });
 }
 
+Result<std::vector<Principal>> PrincipalDirectory::list(std::string_view tenantId) {
+  std::vector<Principal> out;
+  RETURN_IF_ERROR(store_.read([&](store::ReadView& view) -> Status {
+    ASSIGN_OR_RETURN(std::vector<store::Document> docs, view.listType(kPrincipalType));
+    for (const auto& doc : docs) {
+      auto p = Principal::fromBody(doc.body);
+      if (p.ok() && iequals(p->tenantId, tenantId)) out.push_back(std::move(p).value());
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
 Status PrincipalDirectory::put(const Principal& principal) {
   return store_.write([&](store::Transaction& txn) { return putPrincipal(txn, principal); });
 }

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "store/store.h"
@@ -62,6 +63,8 @@ class PrincipalDirectory {
   Result<std::optional<Principal>> byAppId(std::string_view appId);
   // User by user principal name; case-insensitive.
   Result<std::optional<Principal>> byUserPrincipalName(std::string_view upn);
+  // Every principal of `tenantId`, in store order.
+  Result<std::vector<Principal>> list(std::string_view tenantId);
   // The bootstrap admin (isAdmin service principal) of `tenantId`, if any.
   Result<std::optional<Principal>> admin(std::string_view tenantId);
 

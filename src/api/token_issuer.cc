@@ -274,11 +274,19 @@ HttpResponse TokenIssuer::jwks() const {
   return jsonResponse({{"keys", json::array({key_.publicJwk()})}});
 }
 
+std::optional<std::string> TokenIssuer::audienceFor(const std::string& resource) const {
+  std::string trimmed = trimSlashes(resource);
+  if (iequals(trimmed, config_.baseUrl)) return config_.armAudience();
+  if (iequals(trimmed, config_.baseUrl + "/graph")) return config_.graphAudience();
+  return std::nullopt;
+}
+
 Result<std::string> TokenIssuer::accessTokenFor(const Principal& p, const std::string& appId,
-                                                Flavour flavour, int64_t now) const {
+                                                Flavour flavour, int64_t now,
+                                                const std::string& audience) const {
   bool user = p.kind == PrincipalKind::kUser;
   json access = {
-      {"aud", config_.armAudience()},
+      {"aud", audience},
       {"iss", issuerFor(flavour)},
       {"iat", now},
       {"nbf", now},
@@ -323,12 +331,13 @@ HttpResponse TokenIssuer::managedIdentityToken(const HttpRequest& request, const
         400, "invalid_request",
         "The resource parameter is missing; send resource=" + config_.armAudience() + ".");
   }
-  if (!iequals(trimSlashes(resource), config_.baseUrl)) {
+  std::optional<std::string> audience = audienceFor(resource);
+  if (!audience) {
     return oauthError(400, "invalid_resource",
                       "AADSTS500011: The resource principal named " + resource +
-                          " was not found. This server issues tokens for its ARM endpoint only; "
-                          "request the resource '" +
-                          config_.armAudience() + "'.");
+                          " was not found. This server issues tokens for its ARM endpoint and "
+                          "its Graph endpoint only; request the resource '" +
+                          config_.armAudience() + "' or '" + config_.graphAudience() + "'.");
   }
   auto found = principals_.byObjectId(config_.managedIdentityObjectId);
   if (!found.ok()) return oauthError(500, "server_error", found.status().message());
@@ -336,7 +345,7 @@ HttpResponse TokenIssuer::managedIdentityToken(const HttpRequest& request, const
     return oauthError(400, "invalid_request", "The managed identity's principal no longer exists.");
   }
   int64_t now = config_.now();
-  auto token = accessTokenFor(**found, (*found)->appId, Flavour::kAdfs, now);
+  auto token = accessTokenFor(**found, (*found)->appId, Flavour::kAdfs, now, *audience);
   if (!token.ok()) return oauthError(500, "server_error", token.status().message());
   auto out = jsonResponse({
       {"token_type", "Bearer"},
@@ -376,7 +385,9 @@ HttpResponse TokenIssuer::token(const HttpRequest& request, Flavour flavour) {
     clientSecret = percentDecode(decoded->substr(colon + 1)).value_or("");
   }
 
-  // The requested resource must be this server's ARM endpoint.
+  // The requested resource must be this server's ARM endpoint or its Graph endpoint (one of
+  // them per token).
+  std::optional<std::string> audience;
   std::vector<std::string> requested;
   for (const auto& s : splitSpaces(field("scope"))) {
     if (kOidcScopes.count(toLower(s))) continue;
@@ -390,25 +401,38 @@ HttpResponse TokenIssuer::token(const HttpRequest& request, Flavour flavour) {
                slash != std::string::npos && slash + 1 < resource.size()) {
       resource.resize(slash);  // "BASE//user_impersonation"
     }
-    if (!iequals(trimSlashes(resource), base)) {
+    std::optional<std::string> wanted = audienceFor(resource);
+    if (!wanted) {
       return oauthError(400, "invalid_scope",
                         "AADSTS500011: The resource principal named " + s +
                             " was not found. This server issues tokens for its ARM endpoint "
-                            "only; request the scope '" +
-                            base + "/.default'.");
+                            "and its Graph endpoint only; request the scope '" +
+                            base + "/.default' or '" + config_.graphAudience() + ".default'.");
     }
+    if (audience && *audience != *wanted) {
+      return oauthError(400, "invalid_scope",
+                        "AADSTS28000: Provided value for the input parameter scope is not valid "
+                        "because it contains more than one resource; request " +
+                            *audience + " and " + *wanted + " in separate token requests.");
+    }
+    audience = wanted;
   }
   std::string resource = field("resource");
-  if (!resource.empty() && !iequals(trimSlashes(resource), base)) {
-    return oauthError(400, "invalid_resource",
-                      "AADSTS500011: The resource principal named " + resource +
-                          " was not found. This server issues tokens for its ARM endpoint only; "
-                          "request the resource '" +
-                          base + "/'.");
+  if (!resource.empty()) {
+    std::optional<std::string> wanted = audienceFor(resource);
+    if (!wanted || (audience && *audience != *wanted)) {
+      return oauthError(400, "invalid_resource",
+                        "AADSTS500011: The resource principal named " + resource +
+                            " was not found. This server issues tokens for its ARM endpoint and "
+                            "its Graph endpoint only; request the resource '" +
+                            base + "/' or '" + config_.graphAudience() + "'.");
+    }
+    audience = wanted;
   }
+  if (!audience) audience = config_.armAudience();
   std::string scopeOut;
   for (const auto& s : requested) scopeOut += (scopeOut.empty() ? "" : " ") + s;
-  if (scopeOut.empty()) scopeOut = base + "/.default";
+  if (scopeOut.empty()) scopeOut = *audience + ".default";
 
   std::optional<Principal> principal;
   bool wantsRefresh = false;
@@ -497,7 +521,7 @@ HttpResponse TokenIssuer::token(const HttpRequest& request, Flavour flavour) {
   int64_t now = config_.now();
   int64_t exp = now + config_.accessTokenLifetimeSeconds;
   std::string issuer = issuerFor(flavour);
-  auto accessToken = accessTokenFor(p, appId, flavour, now);
+  auto accessToken = accessTokenFor(p, appId, flavour, now, *audience);
   if (!accessToken.ok()) return oauthError(500, "server_error", accessToken.status().message());
 
   json response = {
@@ -507,7 +531,7 @@ HttpResponse TokenIssuer::token(const HttpRequest& request, Flavour flavour) {
       {"ext_expires_in", config_.accessTokenLifetimeSeconds},
       {"expires_on", std::to_string(exp)},
       {"not_before", std::to_string(now)},
-      {"resource", config_.armAudience()},
+      {"resource", *audience},
       {"access_token", *accessToken},
   };
 

@@ -20,7 +20,8 @@
 // {"error":"invalid_client","error_description":"..."} with 400 or 401.
 //
 // Tokens (all RS256, kid = SigningKey::keyId()):
-//   access  header typ "at+jwt"; aud = BASE/ (armAudience); iss = the flavour's issuer; tid, oid,
+//   access  header typ "at+jwt"; aud = BASE/ (armAudience), or BASE/graph/ (graphAudience) when
+//           the scope or resource asked for is BASE/graph/; iss = the flavour's issuer; tid, oid,
 //           sub, appid, idtyp ("app"|"user"), iat, nbf, exp (accessTokenLifetime), upn for users.
 //   refresh header typ "rt+jwt"; aud = kRefreshAudience; expires after refreshTokenLifetime.
 //           Its typ and aud make it useless as an access token.
@@ -29,6 +30,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +59,11 @@ struct IdentityConfig {
   std::vector<std::string> issuers() const { return {adfsIssuer(), v2Issuer(), v1Issuer()}; }
   // audiences accepted on ARM requests: BASE/ and BASE
   std::vector<std::string> armAudiences() const { return {baseUrl + "/", baseUrl}; }
+  // The Microsoft Graph subset (graph_routes.h) is its own resource, as in Azure: BASE/graph/
+  // (advertised as microsoftGraphResourceId in /metadata/endpoints). Its tokens are not ARM
+  // tokens and ARM tokens are not accepted there.
+  std::string graphAudience() const { return baseUrl + "/graph/"; }
+  std::vector<std::string> graphAudiences() const { return {baseUrl + "/graph/", baseUrl + "/graph"}; }
 };
 
 inline constexpr std::string_view kAccessTokenType = "at+jwt";
@@ -84,7 +91,11 @@ class TokenIssuer {
   HttpResponse token(const HttpRequest& request, Flavour flavour);
   HttpResponse managedIdentityToken(const HttpRequest& request, const Target& target);
   Result<std::string> accessTokenFor(const Principal& principal, const std::string& appId,
-                                     Flavour flavour, int64_t now) const;
+                                     Flavour flavour, int64_t now,
+                                     const std::string& audience) const;
+  // The audience for a requested resource (scope without "/.default", or resource=): ARM's
+  // or Graph's; nullopt for anything else.
+  std::optional<std::string> audienceFor(const std::string& resource) const;
   std::string issuerFor(Flavour flavour) const;
 
   IdentityConfig config_;

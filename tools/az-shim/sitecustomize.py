@@ -11,6 +11,8 @@ v2022_07_01 (same models, newer optional fields) and (2) moves az's `latest` pro
 Microsoft.Network to 2022-07-01 when azure.cli.core.profiles._shared loads; az itself stays
 unmodified. AAZ-based commands (vnet, subnet, peering, lb probe/rule) keep sending
 api-version=2022-01-01; SDK-based ones (nic) send 2022-07-01. privlinkd accepts both.
+(3) gives azure-mgmt-authorization's operation classes the `config` attribute az 2.45's role
+commands read (`az role assignment create|list|delete`).
 
 Python imports the first `sitecustomize` on sys.path, so this file also runs the one it shadows
 (Debian's), if any.
@@ -82,6 +84,37 @@ class _ProfilePatcher(importlib.abc.MetaPathFinder):
 
 
 sys.meta_path.insert(0, _ProfilePatcher())
+
+_AUTHORIZATION_PREFIX = "azure.mgmt.authorization."
+
+
+class _OperationsConfigPatcher(importlib.abc.MetaPathFinder):
+    """az 2.45's role commands read `<operations>.config.subscription_id`, an attribute of the
+    older azure-mgmt-authorization that Debian's newer one names `_config`; without it every
+    `az role assignment|definition ...` command fails before sending a request. After each
+    azure.mgmt.authorization operations module loads, its *Operations classes get a read-only
+    `config` property returning `_config`."""
+
+    def find_spec(self, fullname, path, target=None):
+        if not fullname.startswith(_AUTHORIZATION_PREFIX) or "operations" not in fullname:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return spec
+        original = spec.loader.exec_module
+
+        def exec_module(module):
+            original(module)
+            for name, value in list(vars(module).items()):
+                if (isinstance(value, type) and name.endswith("Operations")
+                        and not hasattr(value, "config")):
+                    value.config = property(lambda self: self._config)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+sys.meta_path.insert(0, _OperationsConfigPatcher())
 
 
 def _chain_shadowed_sitecustomize():

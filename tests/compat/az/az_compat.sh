@@ -3,7 +3,8 @@
 # as docs/azure-cli.md describes: cloud registration from /metadata/endpoints, service-principal and
 # user (-u/-p) logins through privlinkd's AD FS-style issuer, account list/show, resource groups,
 # VNets with subnets and a peering, NICs, a Standard internal load balancer, role assignments via
-# `az rest`, and denied calls that surface as az's normal AuthorizationFailed error.
+# `az role assignment create|list|delete` (names resolved through privlinkd's Graph
+# subset), `az ad sp show`, and denied calls that surface as az's normal AuthorizationFailed error.
 #
 # Starts its own privlinkd (temporary state directory, free loopback port), always stops it, and
 # prints one line per check and "N passed, M failed"; exits non-zero when a check failed.
@@ -124,8 +125,12 @@ NETWORK_CONTRIBUTOR=4d97b98b-1d4f-4787-a291-c67834d212e7
 READER=acdd72a7-3385-48ef-bd42-f606fba81ae7
 
 # --- cloud and admin login ---------------------------------------------------------------------
-ok "cloud register from /metadata/endpoints" \
-  "$AZ" cloud register -n Privlink --endpoint-resource-manager "$PL_BASE/"
+# The Graph endpoint (for `az role assignment --assignee` and `az ad sp show`) is not in the
+# 2015-01-01 metadata az reads, so the registration names it; everything else comes from
+# /metadata/endpoints.
+ok "cloud register from /metadata/endpoints (+ microsoftGraphResourceId)" \
+  "$AZ" cloud register -n Privlink \
+  --cloud-config "{\"endpoints\":{\"resourceManager\":\"$PL_BASE/\",\"microsoftGraphResourceId\":\"$PL_BASE/graph/\"}}"
 ok "cloud set" "$AZ" cloud set -n Privlink
 ok "login --service-principal (admin)" \
   "$AZ" login --service-principal -u "$PL_CLIENT" --password="$PL_SECRET" --tenant "$PL_TENANT" -o json
@@ -142,17 +147,20 @@ ok "group create (second)" "$AZ" group create -n "$OTHER_RG" -l local -o json
 ok "group list" "$AZ" group list -o json
 expect "group list has both" "[.[].name] | contains([\"$RG\", \"$OTHER_RG\"])"
 
-# --- role assignments through az rest (az role assignment create is broken in Debian's 2.45) -----
-ok "az rest PUT roleAssignment (Network Contributor on $RG)" \
-  "$AZ" rest --method put \
-  --url "$PL_BASE/subscriptions/$SUB/resourceGroups/$RG/providers/Microsoft.Authorization/roleAssignments/$(cat /proc/sys/kernel/random/uuid)?$ROLE_API" \
-  --body "{\"properties\":{\"roleDefinitionId\":\"$(role_id $NETWORK_CONTRIBUTOR)\",\"principalId\":\"$SP_OID\"}}"
+# --- role assignments: az resolves --assignee through privlinkd's Graph subset ---------------------
+ok "role assignment create --assignee <appId> (Network Contributor on $RG)" \
+  "$AZ" role assignment create --assignee "$SP_APP" --role "Network Contributor" -g "$RG" -o json
 expect "assignment names the role and principal" \
-  ".properties.principalId == \"$SP_OID\" and .properties.principalType == \"ServicePrincipal\""
-ok "az rest PUT roleAssignment (Reader on the subscription for the user)" \
-  "$AZ" rest --method put \
-  --url "$PL_BASE/subscriptions/$SUB/providers/Microsoft.Authorization/roleAssignments/$(cat /proc/sys/kernel/random/uuid)?$ROLE_API" \
-  --body "{\"properties\":{\"roleDefinitionId\":\"$(role_id $READER)\",\"principalId\":\"$USER_OID\",\"principalType\":\"User\"}}"
+  ".principalId == \"$SP_OID\" and .principalType == \"ServicePrincipal\" and (.roleDefinitionId | endswith(\"$NETWORK_CONTRIBUTOR\"))"
+ok "role assignment create --assignee <upn> (Reader on the subscription)" \
+  "$AZ" role assignment create --assignee "$USER_UPN" --role Reader --scope "/subscriptions/$SUB" -o json
+expect "user assignment" ".principalId == \"$USER_OID\" and .principalType == \"User\""
+ok "role assignment list -g (names resolved through Graph)" \
+  "$AZ" role assignment list -g "$RG" -o json
+expect "list shows the service principal's role by name" \
+  "map(select(.principalName == \"$SP_APP\" and .roleDefinitionName == \"Network Contributor\")) | length == 1"
+ok "ad sp show --id <appId>" "$AZ" ad sp show --id "$SP_APP" -o json
+expect "sp object" ".id == \"$SP_OID\" and .appId == \"$SP_APP\""
 ok "az rest GET roleAssignments with \$filter" \
   "$AZ" rest --method get \
   --url "$PL_BASE/subscriptions/$SUB/providers/Microsoft.Authorization/roleAssignments?$ROLE_API&\$filter=principalId%20eq%20'$SP_OID'"
@@ -219,7 +227,10 @@ denied "group create is refused (Network Contributor cannot write resource group
 denied "vnet create in another resource group is refused" \
   "AuthorizationFailed.*does not have authorization to perform action 'Microsoft.Network/virtualNetworks/write'" \
   "$AZ" network vnet create -g "$OTHER_RG" -n vnet9 -l local --address-prefixes 10.29.0.0/16
-denied "role assignment through az rest is refused" "AuthorizationFailed" \
+denied "role assignment create is refused (no Microsoft.Authorization/roleAssignments/write)" \
+  "AuthorizationFailed.*Microsoft.Authorization/roleAssignments/write" \
+  "$AZ" role assignment create --assignee "$SP_APP" --role Reader -g "$RG"
+denied "role assignment through az rest is refused too" "AuthorizationFailed" \
   "$AZ" rest --method put \
   --url "$PL_BASE/subscriptions/$SUB/resourceGroups/$RG/providers/Microsoft.Authorization/roleAssignments/$(cat /proc/sys/kernel/random/uuid)?$ROLE_API" \
   --body "{\"properties\":{\"roleDefinitionId\":\"$(role_id $READER)\",\"principalId\":\"$SP_OID\"}}"
@@ -238,6 +249,15 @@ denied "reader: nic delete is refused" \
 
 # --- clean-up as the admin ----------------------------------------------------------------------
 ok "login back as the admin" \
+  "$AZ" login --service-principal -u "$PL_CLIENT" --password="$PL_SECRET" --tenant "$PL_TENANT" -o none
+ok "role assignment delete --assignee <upn> --role Reader" \
+  "$AZ" role assignment delete --assignee "$USER_UPN" --role Reader --scope "/subscriptions/$SUB"
+ok "role assignment list --assignee <upn> after delete" \
+  "$AZ" role assignment list --assignee "$USER_UPN" --scope "/subscriptions/$SUB" -o json
+expect "the user has no assignment left" 'length == 0'
+denied "the user's login now finds no subscription" "[Nn]o subscriptions" \
+  "$AZ" login -u "$USER_UPN" --password="$USER_PASSWORD" --tenant "$PL_TENANT"
+ok "login back as the admin (again)" \
   "$AZ" login --service-principal -u "$PL_CLIENT" --password="$PL_SECRET" --tenant "$PL_TENANT" -o none
 ok "network nic delete" "$AZ" network nic delete -g "$RG" -n nic1
 ok "network lb delete" "$AZ" network lb delete -g "$RG" -n lb1

@@ -44,7 +44,8 @@ class IdentityFixture : public ::testing::Test {
           lastArmTarget_ = request.target;
           lastCaller_ = c;
           return HttpResponse::json(200, R"({"value":[]})");
-        });
+        },
+        principals_.get());
   }
 
   HttpResponse send(std::string method, std::string target, std::string body = "",
@@ -77,13 +78,14 @@ class IdentityFixture : public ::testing::Test {
     return "";
   }
 
-  // An access token for the admin service principal from the AD FS token endpoint.
-  std::string adminToken() {
+  // An access token for the admin service principal from the AD FS token endpoint (for ARM, or
+  // for the Graph subset when `scope` says so).
+  std::string adminToken(std::string scope = std::string(kBase) + "//.default") {
     auto response = send("POST", "/adfs/oauth2/token",
                          form({{"grant_type", "client_credentials"},
                                {"client_id", sp_.appId},
                                {"client_secret", "sp-secret"},
-                               {"scope", std::string(kBase) + "//.default"}}));
+                               {"scope", scope}}));
     EXPECT_EQ(response.status, 200) << response.body;
     return body(response).value("access_token", "");
   }
