@@ -40,21 +40,21 @@ void Agent::start() {
   tracker_.addRealiser(options_.realiserName, 0);
   stopping_ = false;
   prober_ = std::make_unique<Prober>([this] { health_changed_ = true; }, options_.probeInterval);
-  thread_ = std::thread([this] { loop(); });
   Status proxyStarted = proxy_->start();
   if (!proxyStarted.ok()) {
     spdlog::error("agent: the PROXY protocol proxy did not start: {}", proxyStarted.toString());
   }
+  thread_ = std::thread([this] { loop(); });
 }
 
 void Agent::stop() {
   stopping_ = true;
   if (thread_.joinable()) thread_.join();
   prober_.reset();
-}
   proxy_->stop();  // resets the proxied connections; listeners close
   proxy_maps_.clear();
   proxy_listeners_.clear();
+}
 
 ProbeHealth Agent::currentHealth() const { return prober_ ? prober_->health() : ProbeHealth{}; }
 
@@ -93,13 +93,13 @@ Result<PassResult> Agent::runOnce() {
 
   PassResult result;
   result.revision = snapshot.revision;
-  result.apply = applier_.apply(plan);
   withdrawProxyEndpoints(plan);
+  result.apply = applier_.apply(plan);
   result.failures = snapshot.failures;
   for (const auto& [key, status] : plan.failures) result.failures.emplace(key, status);
   for (const auto& [key, status] : result.apply.failures) result.failures.emplace(key, status);
-
   publishProxyEndpoints(plan, result.apply, result.failures);
+
   for (const std::string& stepText : result.apply.steps) spdlog::debug("agent: {}", stepText);
   for (const Status& s : result.apply.unowned) spdlog::warn("agent: {}", s.toString());
   for (const auto& [key, status] : result.failures) {
@@ -113,7 +113,6 @@ Result<PassResult> Agent::runOnce() {
   return result;
 }
 
-Result<model::NetworkSnapshot> Agent::readSnapshot() {
 namespace {
 
 std::map<std::string, proxy::EndpointMap> proxyMapsOf(const HostPlan& plan) {
@@ -191,6 +190,7 @@ void Agent::publishProxyEndpoints(const HostPlan& plan, const ApplyResult& appli
   }
 }
 
+Result<model::NetworkSnapshot> Agent::readSnapshot() {
   std::vector<model::SourceDocument> docs;
   int64_t revision = 0;
   RETURN_IF_ERROR(store_.read([&](store::ReadView& view) -> Status {
