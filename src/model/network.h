@@ -151,9 +151,9 @@ struct PrivateLinkService {
   std::vector<std::string> frontendKeys;  // LB frontend part keys
   std::vector<IpAddress> natAddresses;    // NAT IPs, in document order
   std::vector<std::string> natSubnetKeys;  // the subnet of each NAT IP (same order)
-};
   // properties.enableProxyProtocol: TCP through its endpoints carries a PROXY v2 header.
   bool enableProxyProtocol = false;
+};
 
 struct PrivateEndpoint {
   std::string key;
