@@ -14,7 +14,8 @@
 //       the private-link topology of bench/privatelink_bench.sh: consumer VNet 10.0.0.0/16 with
 //       client NIC 10.0.1.4 and an approved endpoint 10.0.1.9 -> PLS (NAT IP 10.0.1.20) -> LB
 //       frontend 10.0.1.10 TCP 5201, 5202, 5299 -> backend NIC 10.0.1.4 (same ports) in the provider VNet (also
-//       10.0.0.0/16). Prints KEY=VALUE lines, then "ready"; runs the agent until SIGTERM/SIGINT.
+//       10.0.0.0/16). Prints KEY=VALUE lines, then "ready"; runs the agent until SIGTERM/SIGINT
+//       (SIGUSR1 stops the agent thread first, leaving the kernel as it is: "frozen").
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -44,7 +45,9 @@ namespace {
 using namespace privlink::testing;
 using Clock = std::chrono::steady_clock;
 std::atomic<bool> gStop{false};
+std::atomic<bool> gFreeze{false};
 void onSignal(int) { gStop = true; }
+void onFreeze(int) { gFreeze = true; }
 
 double msSince(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
@@ -413,7 +416,18 @@ int runTopology(const std::string& prefix, bool ppv2) {
   std::printf("endpoint_transit=%s\n", tpe ? tpe->toString().c_str() : "");
   std::printf("endpoint=10.0.1.9\nbackend=10.0.1.4\nready\n");
   std::fflush(stdout);
-  while (!gStop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // SIGUSR1: stop the agent thread (the kernel keeps what it holds), so that diagnostic changes
+  // the benchmark makes to the topology are not converged back; prints "frozen".
+  bool frozen = false;
+  while (!gStop) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (gFreeze && !frozen) {
+      b.agent_->stop();
+      frozen = true;
+      std::printf("frozen\n");
+      std::fflush(stdout);
+    }
+  }
   return 0;
 }
 
@@ -424,6 +438,7 @@ int main(int argc, char** argv) {
   using namespace privlink::bench;
   ::signal(SIGINT, onSignal);
   ::signal(SIGTERM, onSignal);
+  ::signal(SIGUSR1, onFreeze);
   spdlog::set_level(spdlog::level::warn);  // the agent's per-pass info lines would interleave
   const std::vector<std::string> a(argv + 1, argv + argc);
   if (::geteuid() != 0) {

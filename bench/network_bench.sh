@@ -177,6 +177,16 @@ if [[ $PARTS == *a* || $PARTS == *c* ]]; then
     measure_path veth "$VA" 10.9.0.2 5201 "$SRV_VETH" "$VB"
     FLUSH_NS="$PROBER $NIC1 $VNET_NS"
     measure_path nic "$PROBER" 10.0.1.11 5201 "$SRV_NIC" "$NIC1"
+    # Diagnosis: the same with bridged frames kept out of the VNet's inet hooks (the namespace
+    # default is net.bridge.bridge-nf-call-iptables=1: every NIC-to-NIC frame goes through
+    # conntrack and the VNet's nat/filter chains).
+    if [ "${DIAG:-1}" = 1 ]; then
+      ip netns exec "$VNET_NS" sysctl -qw net.bridge.bridge-nf-call-iptables=0
+      measure_path nic_nobrnf "$PROBER" 10.0.1.11 5201 "$SRV_NIC" "$NIC1"
+      ip netns exec "$VNET_NS" sysctl -qw net.bridge.bridge-nf-call-iptables=1
+    fi
+    for p in "${SERVER_PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+    SERVER_PIDS=()
   fi
   pl_stop
   "$PRIVLINKD" --cleanup --name-prefix "$P" >/dev/null 2>&1 || true
@@ -208,6 +218,10 @@ if [[ $PARTS == *b* ]]; then
     converge_wait() {
       local t0=$1 i s
       for ((i = 0; i < 30000; i++)); do
+        if ! kill -0 "$PL_PID" 2>/dev/null; then
+          echo "crashed 0 $(tail -n 1 "$BENCH_TMP/privlinkd.log" | tr ' ' '_')"
+          return
+        fi
         s=$(state_of "$LAST" 2>/dev/null || echo down)
         [ "$s" = Succeeded ] && break
         sleep 0.02
@@ -220,12 +234,22 @@ if [[ $PARTS == *b* ]]; then
     t0=$(now_ns)
     start_daemon "$state" api,controller,agent
     read -r B[$n,empty] B[$n,ns] B[$n,notok] < <(converge_wait "$t0")
-    pl_kill9
-    t0=$(now_ns)
-    start_daemon "$state" api,controller,agent
-    read -r B[$n,restart] _ B[$n,notok2] < <(converge_wait "$t0")
-    B[$n,changes]=$(grep -c 'kernel changes' "$BENCH_TMP/privlinkd.log" || true)
-    pl_stop
+    if [ "${B[$n,empty]}" = crashed ]; then
+      # privlinkd died while converging: report its last log line, skip the restart figure.
+      B[$n,restart]="n/a (privlinkd crashed: ${B[$n,notok]//_/ })"
+      B[$n,empty]="n/a (privlinkd crashed: ${B[$n,notok]//_/ })"
+      B[$n,ns]=$(ls /run/netns | grep -c "^${P}v-" || true)
+      B[$n,changes]="-"
+      pl_kill9
+    else
+      pl_kill9
+      t0=$(now_ns)
+      start_daemon "$state" api,controller,agent
+      read -r B[$n,restart] _ B[$n,notok2] < <(converge_wait "$t0")
+      [ "${B[$n,restart]}" = crashed ] && B[$n,restart]="n/a (privlinkd crashed: ${B[$n,notok2]//_/ })"
+      B[$n,changes]=$(grep -c 'kernel changes' "$BENCH_TMP/privlinkd.log" || true)
+      pl_stop
+    fi
     t0=$(now_ns)
     "$PRIVLINKD" --cleanup --name-prefix "$P" >/dev/null 2>&1 || true
     B[$n,cleanup]=$(ms "$t0" "$(now_ns)")
@@ -249,10 +273,12 @@ if [[ $PARTS == *b* ]]; then
   done
 fi
 if [[ $PARTS == *c* ]]; then
-  printf '(c) %-26s %12s %12s %10s\n' "NIC-to-NIC vs veth pair" "veth pair" "privlink" "ratio"
+  printf '(c) %-26s %12s %12s %10s | %16s %10s\n' "NIC-to-NIC vs veth pair" "veth pair" "privlink" "ratio" "diag: brnf off" "ratio"
   for k in s1:"1-stream Gbit/s" s4:"4-stream Gbit/s" iperf:"iperf3 1-stream Gbit/s" crr:"new conn/s (4 loops)" p50:"64B RTT p50 us" p99:"64B RTT p99 us"; do
     key=${k%%:*}; label=${k#*:}
-    printf '    %-26s %12s %12s %10s\n' "$label" "${R[veth,$key]}" "${R[nic,$key]}" "$(ratio "${R[nic,$key]}" "${R[veth,$key]}")"
+    printf '    %-26s %12s %12s %10s | %16s %10s\n' "$label" "${R[veth,$key]}" "${R[nic,$key]}" "$(ratio "${R[nic,$key]}" "${R[veth,$key]}")" \
+      "${R[nic_nobrnf,$key]:--}" "$(ratio "${R[nic_nobrnf,$key]:-0}" "${R[veth,$key]}")"
   done
+  echo "    (diag: the same NICs with net.bridge.bridge-nf-call-iptables=0 set by the bench in the VNet namespace)"
   echo "    (throughput, conn/s: higher is better; RTT: lower is better; RTT pinned client CPU0 / server CPU1)"
 fi

@@ -124,6 +124,33 @@ wait_listen "$T_client_ns" 10.0.0.1 9443
 measure_path nat "$T_client_ns" 10.0.1.9 5201 "$SRV1 $SRV2" "$T_backend_ns"
 measure_path haproxy "$T_client_ns" 10.0.0.1 9443 "$SRV1 $SRV2"
 NFT_RULES=$(ip netns exec "$T_consumer_ns" nft list ruleset 2>/dev/null | grep -c '^\s' || true)
+# Diagnosis (DIAG=1, default): what the hooks on the NAT path cost. The agent is stopped first
+# (agent_bench SIGUSR1) so that it does not converge these changes back; then, cumulatively:
+#   nobrnf  net.bridge.bridge-nf-call-iptables=0 in both VNet namespaces (bridged frames skip
+#           the inet hooks; routed traffic is unchanged);
+#   nobb    + the backbone's nft table deleted (no conntrack/filter in the backbone namespace).
+DIAG_ROWS=()
+if [ "${DIAG:-1}" = 1 ]; then
+  kill -USR1 "$TOPO_PID"
+  for _ in $(seq 50); do grep -qx frozen "$BENCH_TMP/topo.out" && break; sleep 0.1; done
+  diag() {  # diag NAME: conn/s and RTT of the NAT path now
+    local crr p50 p99
+    crr=$(client_runs "$T_client_ns" 10.0.1.9 5201 crr 4)
+    for p in $SRV1 $SRV2; do taskset -a -p -c 1 "$p" >/dev/null 2>&1 || true; done
+    read -r p50 p99 < <(client_runs "$T_client_ns" 10.0.1.9 5201 rr 1 "taskset -c 0")
+    for p in $SRV1 $SRV2; do taskset -a -p -c "0-$(($(nproc) - 1))" "$p" >/dev/null 2>&1 || true; done
+    DIAG_ROWS+=("$(printf '%-34s %9s conn/s (%s of veth)  RTT p50 %s us (%s)' "$1" "$crr" \
+      "$(ratio "$crr" "${R[veth,crr]}")" "$p50" "$(ratio "$p50" "${R[veth,p50]}")")")
+  }
+  for ns in $T_consumer_ns $T_provider_ns; do
+    ip netns exec "$ns" sysctl -qw net.bridge.bridge-nf-call-iptables=0
+  done
+  diag "nat, bridge-nf-call-iptables=0"
+  while read -r fam tab; do
+    ip netns exec "$T_backbone_ns" nft delete table "$fam" "$tab"
+  done < <(ip netns exec "$T_backbone_ns" nft list tables | awk '{print $2, $3}')
+  diag "+ no nft table in the backbone"
+fi
 stop_pids
 stop_topology
 
@@ -186,6 +213,10 @@ printf '%-24s %9s %9s %9s %9s | %9s\n' "iperf3 1-stream Gbit/s" "${R[veth,iperf]
 echo "(targets: nat/veth >= 0.9x throughput, >= 0.8x conn/s, <= 1.15x RTT; ppv2/haproxy: > 1x"
 echo " for throughput and conn/s, < 1x for RTT. HAProxy: default threads (one per CPU), unpinned.)"
 [ -n "$PPV2_NOTE" ] && echo "$PPV2_NOTE"
+if ((${#DIAG_ROWS[@]})); then
+  echo "diagnosis, NAT path with hooks taken away (agent stopped; cumulative):"
+  printf '  %s\n' "${DIAG_ROWS[@]}"
+fi
 echo "consumer VNet nft ruleset: $NFT_RULES lines"
 echo "endpoint add (agent in-process over a SQLite store, real kernel):"
 grep -v '^RESULT' "$BENCH_TMP/endpoints.out" | sed 's/^/  /'
