@@ -39,7 +39,12 @@ void Agent::start() {
   if (thread_.joinable()) return;
   tracker_.addRealiser(options_.realiserName, 0);
   stopping_ = false;
-  prober_ = std::make_unique<Prober>([this] { health_changed_ = true; }, options_.probeInterval);
+  prober_ = std::make_unique<Prober>(
+      [this] {
+        ++health_version_;
+        health_changed_ = true;
+      },
+      options_.probeInterval);
   Status proxyStarted = proxy_->start();
   if (!proxyStarted.ok()) {
     spdlog::error("agent: the PROXY protocol proxy did not start: {}", proxyStarted.toString());
@@ -59,6 +64,32 @@ void Agent::stop() {
 ProbeHealth Agent::currentHealth() const { return prober_ ? prober_->health() : ProbeHealth{}; }
 
 ProbeHealth Agent::probeHealth() const { return currentHealth(); }
+
+bool Agent::waitForHealthyBackends(const std::vector<std::string>& targets,
+                                   std::chrono::milliseconds timeout) const {
+  const auto since = std::chrono::steady_clock::now();
+  const auto deadline = since + timeout;
+  auto ready = [&] {
+    if (!prober_ || realised_version_ != health_version_.load()) return false;
+    const ProbeHealth health = prober_->health();
+    const auto probed = prober_->lastProbed();
+    for (const std::string& target : targets) {
+      auto h = health.find(target);
+      auto p = probed.find(target);
+      if (h == health.end() || !h->second || p == probed.end() || p->second <= since) {
+        return false;
+      }
+    }
+    return true;
+  };
+  std::unique_lock<std::mutex> lock(realised_mutex_);
+  while (!ready()) {
+    // Passes notify; probes do not, so look again at least every 50 ms.
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    realised_changed_.wait_for(lock, std::chrono::milliseconds(50));
+  }
+  return true;
+}
 
 void Agent::loop() {
   while (!stopping_) {
@@ -88,8 +119,8 @@ Result<PassResult> Agent::runOnce() {
     spdlog::warn("agent: allocating transit addresses: {}", transit.toString());
   }
   ASSIGN_OR_RETURN(model::NetworkSnapshot snapshot, readSnapshot());
+  const uint64_t healthVersion = health_version_.load();  // before the health it versions
   HostPlan plan = compile(snapshot, compile_options_, currentHealth());
-  if (prober_) prober_->setTargets(plan.probes);
 
   PassResult result;
   result.revision = snapshot.revision;
@@ -99,6 +130,14 @@ Result<PassResult> Agent::runOnce() {
   for (const auto& [key, status] : plan.failures) result.failures.emplace(key, status);
   for (const auto& [key, status] : result.apply.failures) result.failures.emplace(key, status);
   publishProxyEndpoints(plan, result.apply, result.failures);
+  // Probe once the namespaces and links exist (a probe into a namespace still being made fails
+  // and would take a healthy backend out of rotation for a probe interval).
+  if (prober_) prober_->setTargets(plan.probes);
+  {
+    std::lock_guard<std::mutex> lock(realised_mutex_);
+    realised_version_ = healthVersion;
+  }
+  realised_changed_.notify_all();
 
   for (const std::string& stepText : result.apply.steps) spdlog::debug("agent: {}", stepText);
   for (const Status& s : result.apply.unowned) spdlog::warn("agent: {}", s.toString());

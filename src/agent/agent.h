@@ -33,6 +33,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -40,6 +41,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "agent/applier.h"
 #include "agent/compile.h"
@@ -96,6 +98,13 @@ class Agent {
 
   // Health of every probed backend (probeTargetKey -> healthy); empty until start() ran a pass.
   ProbeHealth probeHealth() const;
+  // Waits until every one of `targets` (probeTargetKey) was probed after this call began, is
+  // healthy, and the last completed pass compiled the latest health the prober reported (so the
+  // backends' hash buckets are in the kernel); false after `timeout`. Needs start(). For tests
+  // and tools that start a backend after the agent probed it: the probe's first failure takes
+  // the backend out of rotation until a later probe succeeds and a pass moves its buckets back.
+  bool waitForHealthyBackends(const std::vector<std::string>& targets,
+                              std::chrono::milliseconds timeout) const;
 
   // The PROXY protocol v2 proxy's counters (all namespaces).
   proxy::SpliceProxyCounters proxyCounters() const { return proxy_->counters(); }
@@ -118,6 +127,12 @@ class Agent {
   Applier applier_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> health_changed_{false};
+  // Health versions: bumped by every prober change; the version the last completed pass
+  // compiled with (waitForHealthyBackends).
+  std::atomic<uint64_t> health_version_{0};
+  mutable std::mutex realised_mutex_;
+  mutable std::condition_variable realised_changed_;
+  uint64_t realised_version_ = 0;
   // Runs the health probes while the thread runs (created by start(); runOnce() alone never
   // probes, so unit tests on the fake kernel see every backend healthy).
   std::unique_ptr<Prober> prober_;

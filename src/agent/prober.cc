@@ -69,6 +69,15 @@ ProbeHealth Prober::health() const {
   return out;
 }
 
+std::map<std::string, Clock::time_point> Prober::lastProbed() const {
+  std::lock_guard lock(mutex_);
+  std::map<std::string, Clock::time_point> out;
+  for (const auto& [key, target] : targets_) {
+    if (target.probed != Clock::time_point{}) out[key] = target.probed;
+  }
+  return out;
+}
+
 void Prober::loop() {
   while (true) {
     std::vector<std::pair<std::string, PlannedProbe>> due;
@@ -91,7 +100,8 @@ void Prober::loop() {
       auto it = targets_.find(key);
       if (it == targets_.end()) continue;
       Target& t = it->second;
-      t.due = Clock::now() + interval;
+      t.probed = Clock::now();
+      t.due = t.probed + interval;
       if (ok == t.healthy) {
         t.streak = 0;
         continue;

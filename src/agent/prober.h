@@ -36,6 +36,8 @@ class Prober {
   void setTargets(const std::map<std::string, PlannedProbe>& probes);
   // Current health of every target that has a state (all targets, once set).
   ProbeHealth health() const;
+  // When each target's last probe finished (targets not probed yet are absent).
+  std::map<std::string, std::chrono::steady_clock::time_point> lastProbed() const;
 
  private:
   struct Target {
@@ -43,6 +45,7 @@ class Prober {
     bool healthy = true;
     int streak = 0;  // consecutive results opposite to `healthy`
     std::chrono::steady_clock::time_point due{};
+    std::chrono::steady_clock::time_point probed{};  // last probe finished; epoch: never
   };
   void loop();
   // Runs one probe to completion or timeout; true = success. Called without the lock.
