@@ -343,6 +343,29 @@ TEST(PrivateLinkRegistryTest, PlatformTypeGetsGroupValidationAndConnections) {
   auto one = discovery.privateLinkResources(*ResourceId::parse(widget), "widget");
   ASSERT_TRUE(one.ok());
   EXPECT_EQ((*one)["name"], "widget");
+
+  // The same through the ARM router (ArmRouterOptions::privateLink), as privlinkd serves it.
+  ArmResult plr = pl.request("GET", widget + "/privateLinkResources?api-version=2024-07-01");
+  ASSERT_EQ(plr.status, 200) << plr.describe();
+  EXPECT_EQ(plr.json["value"][0]["id"], widget + "/privateLinkResources/widget");
+  EXPECT_EQ(plr.json["value"][0]["type"], "Microsoft.Test/widgets/privateLinkResources");
+  EXPECT_EQ(plr.json["value"][0]["properties"]["requiredMembers"], json::array({"widget"}));
+  ArmResult group = pl.request("GET", widget + "/privateLinkResources/WIDGET?api-version=2024-07-01");
+  ASSERT_EQ(group.status, 200) << group.describe();
+  EXPECT_EQ(group.json["properties"]["groupId"], "widget");
+  ArmResult noGroup = pl.request("GET", widget + "/privateLinkResources/blob?api-version=2024-07-01");
+  EXPECT_EQ(noGroup.status, 404) << noGroup.describe();
+  ArmResult types = pl.request("GET", "/subscriptions/" + pl.sub() +
+                                          "/providers/Microsoft.Network/locations/local/"
+                                          "availablePrivateEndpointTypes?api-version=2024-07-01");
+  ASSERT_EQ(types.status, 200) << types.describe();
+  bool listed = false;
+  for (const json& t : types.json["value"]) {
+    listed = listed || (t["resourceName"] == "Microsoft.Test/widgets" &&
+                        t["displayName"] == "Test widgets" &&
+                        t["name"] == "Microsoft.Test.widgets");
+  }
+  EXPECT_TRUE(listed) << types.describe();
 }
 
 TEST(ConnectionRecordTest, TransitionsFollowTheDocumentedMachine) {
