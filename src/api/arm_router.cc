@@ -324,7 +324,8 @@ std::optional<HttpResponse> ArmRouter::computedRoute(const HttpRequest& request,
   if (options_.privateLink && (method == "GET" || method == "POST")) {
     // The body matters only to POST checkPrivateLinkServiceVisibility, which explains what it
     // needs when the body is missing or not an object.
-    json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+    json body;
+    if (method == "POST") body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
     if (body.is_discarded()) body = nullptr;
     auto answer = options_.privateLink->handle(method, target.segments, body, caller);
     if (answer) {
