@@ -59,7 +59,10 @@ bold=$'\e[1m'; dim=$'\e[2m'; green=$'\e[32m'; red=$'\e[31m'; cyan=$'\e[36m'; off
 [ -t 1 ] || { bold=""; dim=""; green=""; red=""; cyan=""; off=""; }
 
 part() { printf '\n%s######## %s%s\n' "$bold$cyan" "$*" "$off"; }
-say()  { STEP=$((STEP + 1)); printf '\n%s== %d. %s%s\n' "$bold" "$STEP" "$*" "$off"; }
+say() {
+  STEP=$((STEP + 1))
+  printf '\n%s== %d. %s%s %s[%ds]%s\n' "$bold" "$STEP" "$*" "$off" "$dim" $((SECONDS - START)) "$off"
+}
 note() { printf '%s   %s%s\n' "$dim" "$*" "$off"; }
 ok()   { printf '%s   ✔ %s%s\n' "$green" "$*" "$off"; }
 fail() {
@@ -303,8 +306,8 @@ PG=contoso-pg
 PG_FQDN=$PG.postgres.database.azure.com
 PG_ZONE=privatelink.postgres.database.azure.com
 PG_PE_IP=10.0.2.50
-PG_CONN="host=$PG_FQDN port=5432 user=app dbname=orders sslmode=disable connect_timeout=3"
-PG_QUERY="select 'connected to ' || current_database() || ' as ' || current_user"
+PG_CONN="host=$PG_FQDN user=app dbname=orders sslmode=disable connect_timeout=3"
+PG_QUERY='\conninfo'  # psql prints the database, the user and the address it connected to
 
 say "Contoso creates an Azure Database for PostgreSQL flexible server (a platform resource)"
 note "A PaaS resource lives on the platform, not in any customer VNet. It gets a public name,"
@@ -350,11 +353,12 @@ echo "$out"
 ok "the name is a CNAME to $PG.$PG_ZONE, which resolves to the public IP"
 if [ "$have_db" = 1 ]; then
   say "...and connects over the public endpoint"
-  out=$(in_nic contoso demo-contoso a-web psql "$PG_CONN" -Atc "$PG_QUERY") ||
+  out=$(in_nic contoso demo-contoso a-web psql "$PG_CONN" -c "$PG_QUERY") ||
     fail "psql over the public endpoint failed"
   echo "$out"
+  [[ $out == *"(address \"$PG_PUBLIC_IP\")"* ]] || fail "psql did not connect to $PG_PUBLIC_IP"
   ok "it works, but the traffic leaves Contoso's network and the database is open to all:"
-  out=$(in_nic contoso demo-contoso b-web psql "$PG_CONN" -Atc "$PG_QUERY") ||
+  out=$(in_nic contoso demo-contoso b-web psql "$PG_CONN" -c "$PG_QUERY") ||
     fail "b-web could not reach the public endpoint"
   echo "$out"
   ok "b-web in vnet-b (or anyone on the internet) gets in the same way"
@@ -407,11 +411,12 @@ ok "publicNetworkAccess: Disabled"
 
 if [ "$have_db" = 1 ]; then
   say "The same connection string still works from a-web, now through the private endpoint"
-  out=$(in_nic contoso demo-contoso a-web psql "$PG_CONN" -Atc "$PG_QUERY") ||
+  out=$(in_nic contoso demo-contoso a-web psql "$PG_CONN" -c "$PG_QUERY") ||
     fail "psql through the private endpoint failed"
   echo "$out"
-  ok "same name, same connection string, private path"
-  if in_nic contoso demo-contoso b-web psql "$PG_CONN" -Atc "$PG_QUERY"; then
+  [[ $out == *"(address \"$PG_PE_IP\")"* ]] || fail "psql did not connect to $PG_PE_IP"
+  ok "same name, same connection string, private path (address $PG_PE_IP)"
+  if in_nic contoso demo-contoso b-web psql "$PG_CONN" -c "$PG_QUERY"; then
     fail "b-web still reaches the database over the public endpoint"
   fi
   ok "b-web, with no endpoint, cannot reach the database any more"
