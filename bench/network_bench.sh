@@ -60,6 +60,9 @@ trap 'exit 130' INT TERM
 NET_API=api-version=2024-07-01
 RG_API=api-version=2021-04-01
 now_ns() { date +%s%N; }
+# The kernel frees deleted namespaces asynchronously, and that slows down creating new ones for
+# a while: after removing many, wait SETTLE seconds (default 10) before the next timing.
+settle() { sleep "${SETTLE:-10}"; }
 ms() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.0f", (b-a)/1e6}'; }
 
 # start_daemon STATE ROLES: privlinkd with a unique prefix; sets PL_* (fixture) and TOKEN.
@@ -190,6 +193,7 @@ if [[ $PARTS == *a* || $PARTS == *c* ]]; then
   fi
   pl_stop
   "$PRIVLINKD" --cleanup --name-prefix "$P" >/dev/null 2>&1 || true
+  settle
 fi
 
 # ---------------------------------------------------------------------------------------------
@@ -234,28 +238,37 @@ if [[ $PARTS == *b* ]]; then
     t0=$(now_ns)
     start_daemon "$state" api,controller,agent
     read -r B[$n,empty] B[$n,ns] B[$n,notok] < <(converge_wait "$t0")
+    B[$n,fds]=$(ls "/proc/$PL_PID/fd" 2>/dev/null | wc -l)
     if [ "${B[$n,empty]}" = crashed ]; then
       # privlinkd died while converging: report its last log line, skip the restart figure.
       B[$n,restart]="n/a (privlinkd crashed: ${B[$n,notok]//_/ })"
       B[$n,empty]="n/a (privlinkd crashed: ${B[$n,notok]//_/ })"
       B[$n,ns]=$(ls /run/netns | grep -c "^${P}v-" || true)
       B[$n,changes]="-"
+      B[$n,notok]="-"
       pl_kill9
     else
       pl_kill9
       t0=$(now_ns)
       start_daemon "$state" api,controller,agent
       read -r B[$n,restart] _ B[$n,notok2] < <(converge_wait "$t0")
-      [ "${B[$n,restart]}" = crashed ] && B[$n,restart]="n/a (privlinkd crashed: ${B[$n,notok2]//_/ })"
+      if [ "${B[$n,restart]}" = crashed ]; then
+        B[$n,restart]="n/a (privlinkd crashed: ${B[$n,notok2]//_/ })"
+      else
+        B[$n,restart]="${B[$n,restart]} ms"
+      fi
+      B[$n,empty]="${B[$n,empty]} ms"
       B[$n,changes]=$(grep -c 'kernel changes' "$BENCH_TMP/privlinkd.log" || true)
       pl_stop
     fi
     t0=$(now_ns)
     "$PRIVLINKD" --cleanup --name-prefix "$P" >/dev/null 2>&1 || true
     B[$n,cleanup]=$(ms "$t0" "$(now_ns)")
-    echo "  privlinkd $n VNets: from empty ${B[$n,empty]} ms (${B[$n,ns]} namespaces, ${B[$n,notok]} not Succeeded), after kill -9 ${B[$n,restart]} ms (restart passes with kernel changes: ${B[$n,changes]}), cleanup ${B[$n,cleanup]} ms" >&2
+    settle
+    echo "  privlinkd $n VNets: from empty ${B[$n,empty]} (${B[$n,ns]} namespaces, ${B[$n,notok]} not Succeeded), after kill -9 ${B[$n,restart]} (restart passes with kernel changes: ${B[$n,changes]}), cleanup ${B[$n,cleanup]} ms" >&2
     "$AGENT_BENCH" converge "${P}c" "$n" >"$BENCH_TMP/inproc.$n" || echo "bench: agent_bench converge $n reported failures" >&2
     B[$n,inproc]=$(cat "$BENCH_TMP/inproc.$n")
+    settle
   done
 fi
 
@@ -268,7 +281,7 @@ if [[ $PARTS == *a* ]]; then
 fi
 if [[ $PARTS == *b* ]]; then
   for n in $VNETS; do
-    echo "(b) $n VNets through privlinkd: from empty ${B[$n,empty]} ms (start -> all Succeeded; ${B[$n,ns]} namespaces), after kill -9 + restart ${B[$n,restart]} ms (restart passes with kernel changes: ${B[$n,changes]}), privlinkd --cleanup ${B[$n,cleanup]} ms"
+    echo "(b) $n VNets through privlinkd: from empty ${B[$n,empty]} (start -> all Succeeded; ${B[$n,ns]} namespaces; privlinkd then holds ${B[$n,fds]} fds), after kill -9 + restart ${B[$n,restart]} (restart passes with kernel changes: ${B[$n,changes]}), privlinkd --cleanup ${B[$n,cleanup]} ms"
     sed 's/^/    in-process: /' <<<"${B[$n,inproc]}"
   done
 fi
