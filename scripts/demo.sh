@@ -27,8 +27,8 @@
 #   DEMO_STATE_DIR        where the daemon state, CLI logins and logs go (default: a new
 #                         /tmp/privlink-demo.XXXXXX; removed at the end)
 #   DEMO_PAAS=auto|1|0    part 2: auto runs it when this build realises PaaS backends (1: must)
-#   DEMO_PPV2=auto|1|0    PROXY v2 check in part 3: auto checks the header when the backend
-#                         receives one (1: the header must arrive)
+#   DEMO_PPV2=1|auto      PROXY v2 in part 3: 1 (default) the header must arrive with the
+#                         consumer's address and the LinkID; auto checks it only when it arrives
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -44,7 +44,7 @@ else
   STATE=$(mktemp -d /tmp/privlink-demo.XXXXXX)
 fi
 DEMO_PAAS=${DEMO_PAAS:-auto}
-DEMO_PPV2=${DEMO_PPV2:-auto}
+DEMO_PPV2=${DEMO_PPV2:-1}
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 CONTOSO_CFG="$STATE/contoso"     # each login keeps its own CLI config directory

@@ -12,7 +12,7 @@ rmdir "$STATE"  # demo.sh creates it and removes it at the end
 
 export PRIVLINK_NAME_PREFIX=$PREFIX DEMO_STATE_DIR=$STATE
 # PaaS backends and PROXY v2: auto = checked whenever this build has them (see demo.sh).
-export DEMO_PAAS=${DEMO_PAAS:-auto} DEMO_PPV2=${DEMO_PPV2:-auto}
+export DEMO_PAAS=${DEMO_PAAS:-auto} DEMO_PPV2=${DEMO_PPV2:-1}
 started=$SECONDS
 bash "$SOURCE/scripts/demo.sh" "$BUILD"
 rc=$?
