@@ -226,6 +226,11 @@ B_WEB_IP=$(q_contoso nic show -g demo-contoso -n b-web |
 [ "$A_WEB_IP" = 10.0.1.4 ] && [ "$B_WEB_IP" = 10.0.1.4 ] ||
   fail "expected a-web and b-web both at 10.0.1.4, got $A_WEB_IP and $B_WEB_IP"
 ok "a-web and b-web both got 10.0.1.4 (the first free address), each in its own VNet"
+note "In the kernel: a namespace per VNet (${PREFIX}v-*: the VNet's router, a bridge per subnet),"
+note "one per NIC (${PREFIX}n-*), the backbone (${PREFIX}bb) and the internet (${PREFIX}inet)."
+note "'Succeeded' means the kernel already has them."
+show_cmd root ip netns list "|" grep "$PREFIX"
+demo_namespaces | sort | sed 's/^/   /'
 in_nic contoso demo-contoso a-web ip -brief -4 addr show eth0 || fail "nic exec into a-web failed"
 
 say "Web servers: a-db (10.0.2.10) in vnet-a, b-db (10.0.2.20) in vnet-b"
