@@ -257,11 +257,11 @@ echo "$out"
 ok "b-web reaches b-db: vnet-b works the same way, with the same address space"
 
 say "Isolation: nothing crosses between vnet-a and vnet-b"
-if in_nic contoso demo-contoso a-web curl -sS -m 2 http://10.0.2.20/; then
+if in_nic contoso demo-contoso a-web curl -sS -m 1 http://10.0.2.20/; then
   fail "a-web reached b-db in vnet-b: isolation is broken"
 fi
 ok "a-web cannot reach 10.0.2.20: in vnet-a that address does not exist"
-if in_nic contoso demo-contoso b-web curl -sS -m 2 http://10.0.2.10/; then
+if in_nic contoso demo-contoso b-web curl -sS -m 1 http://10.0.2.10/; then
   fail "b-web reached a-db in vnet-a: isolation is broken"
 fi
 ok "b-web cannot reach 10.0.2.10: in vnet-b that address does not exist"
@@ -281,7 +281,7 @@ say "Peering opens the way for a third VNet, vnet-c (10.1.0.0/16)"
 contoso vnet create -g demo-contoso -n vnet-c --address-prefixes 10.1.0.0/16 \
   --subnet-name apps --subnet-prefixes 10.1.1.0/24 -o table
 contoso nic create -g demo-contoso -n c-app --vnet-name vnet-c --subnet apps -o table
-if in_nic contoso demo-contoso c-app curl -sS -m 2 http://10.0.2.10/; then
+if in_nic contoso demo-contoso c-app curl -sS -m 1 http://10.0.2.10/; then
   fail "c-app reached vnet-a before any peering"
 fi
 ok "before peering: c-app cannot reach a-db"
@@ -298,7 +298,7 @@ out=$(in_nic contoso demo-contoso c-app curl -sS -m 3 http://10.0.2.10/) ||
   fail "c-app could not reach a-db through the peering"
 echo "$out"
 ok "after peering: c-app (vnet-c) reaches a-db (vnet-a); vnet-b is still out of reach"
-if in_nic contoso demo-contoso c-app curl -sS -m 2 http://10.0.2.20/; then
+if in_nic contoso demo-contoso c-app curl -sS -m 1 http://10.0.2.20/; then
   fail "c-app reached vnet-b, which is not peered"
 fi
 ok "c-app cannot reach b-db: peering is not transitive and vnet-b has none"
@@ -565,7 +565,7 @@ note "Fabrikam listens on port 9000 in f-app; Contoso's backend tries every addr
 bg_in_nic fabrikam fabrikam-apps f-app "$STATE/f-listen.log" "$PY" scripts/demo_orders.py listen 9000
 wait_for 5 grep -q listening "$STATE/f-listen.log" || fail "the listener in f-app did not start"
 for target in 10.0.1.4 10.0.1.50 10.0.4.5; do
-  if in_nic contoso demo-contoso orders-1 curl -sS -m 2 -o /dev/null "http://$target:9000/"; then
+  if in_nic contoso demo-contoso orders-1 curl -sS -m 1 -o /dev/null "http://$target:9000/"; then
     fail "orders-1 connected to $target:9000"
   fi
 done
