@@ -19,9 +19,9 @@ std::optional<ResourceId> zoneOf(const std::vector<std::string>& s, size_t size)
       !iequals(s[6], "privateDnsZones")) {
     return std::nullopt;
   }
-  Result<ResourceId> zone = ResourceId::parse("/subscriptions/" + s[1] + "/resourceGroups/" +
-                                              s[3] + "/providers/Microsoft.Network/privateDnsZones/" +
-                                              s[7]);
+  Result<ResourceId> zone =
+      ResourceId::parse("/subscriptions/" + s[1] + "/resourceGroups/" + s[3] +
+                        "/providers/Microsoft.Network/privateDnsZones/" + s[7]);
   if (!zone.ok()) return std::nullopt;
   return *zone;
 }

@@ -11,9 +11,10 @@
 //   GET {zone}/A/{name}    an auto-registered NIC record, when no stored A record set has the name.
 //
 // Items are in (type, name) order. Stored record sets render exactly as the engine renders them;
-// an auto-registered one as {id: "{zone}/A/<name>", name, type: "Microsoft.Network/privateDnsZones/A",
-// properties: {metadata: {}, ttl: 10, fqdn, isAutoRegistered: true, aRecords: [{ipv4Address}],
-// provisioningState: "Succeeded"}} (no etag: it is computed, not stored).
+// an auto-registered one as {id: "{zone}/A/<name>", name,
+// type: "Microsoft.Network/privateDnsZones/A", properties: {metadata: {}, ttl: 10, fqdn,
+// isAutoRegistered: true, aRecords: [{ipv4Address}], provisioningState: "Succeeded"}} (no etag:
+// it is computed, not stored).
 // The ArmRouter asks these first for GET; nullopt means "not mine, route as usual" (a stored
 // record set, another type's list, {zone}/A or {zone}/A/{name} of a zone that does not exist).
 // Thread-safe (reads the store through snapshots).

@@ -350,10 +350,12 @@ TEST(PrivateLinkRegistryTest, PlatformTypeGetsGroupValidationAndConnections) {
   EXPECT_EQ(plr.json["value"][0]["id"], widget + "/privateLinkResources/widget");
   EXPECT_EQ(plr.json["value"][0]["type"], "Microsoft.Test/widgets/privateLinkResources");
   EXPECT_EQ(plr.json["value"][0]["properties"]["requiredMembers"], json::array({"widget"}));
-  ArmResult group = pl.request("GET", widget + "/privateLinkResources/WIDGET?api-version=2024-07-01");
+  ArmResult group =
+      pl.request("GET", widget + "/privateLinkResources/WIDGET?api-version=2024-07-01");
   ASSERT_EQ(group.status, 200) << group.describe();
   EXPECT_EQ(group.json["properties"]["groupId"], "widget");
-  ArmResult noGroup = pl.request("GET", widget + "/privateLinkResources/blob?api-version=2024-07-01");
+  ArmResult noGroup =
+      pl.request("GET", widget + "/privateLinkResources/blob?api-version=2024-07-01");
   EXPECT_EQ(noGroup.status, 404) << noGroup.describe();
   ArmResult types = pl.request("GET", "/subscriptions/" + pl.sub() +
                                           "/providers/Microsoft.Network/locations/local/"
