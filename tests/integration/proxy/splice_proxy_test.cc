@@ -469,6 +469,49 @@ TEST_P(SpliceProxyTest, IdleConnectionIsResetOnBothSides) {
   EXPECT_EQ(proxy_->counters().idleTimeouts, 1u);
 }
 
+// The agent's Reject/Remove of an endpoint: resetEndpoint cuts that endpoint's established
+// connections on both sides and leaves the other endpoint's alone; removeNamespace frees the port
+// at once (a listener can be opened on it again).
+TEST_P(SpliceProxyTest, ResetEndpointCutsOnlyThatEndpointsConnections) {
+  startProxy();
+  startServer();
+  proxy_->setEndpoints(nsVnet_, {{ip("10.0.1.4"), {.upstream = ip("100.64.0.2"), .linkId = 1}},
+                                 {ip("10.0.1.6"), {.upstream = ip("100.64.0.2"), .linkId = 2}}});
+  UniqueFd cut = connectClient("10.0.1.4");
+  ASSERT_TRUE(cut.valid());
+  std::vector<uint8_t> raw;
+  ProxyHeader header;
+  UniqueFd cutBackend = acceptWithHeader(&raw, &header);
+  ASSERT_TRUE(cutBackend.valid());
+  UniqueFd kept = connectClient("10.0.1.6");
+  ASSERT_TRUE(kept.valid());
+  UniqueFd keptBackend = acceptWithHeader(&raw, &header);
+  ASSERT_TRUE(keptBackend.valid());
+  EXPECT_EQ(header.azureLinkId, std::optional<uint32_t>(2));
+
+  proxy_->setEndpoints(nsVnet_, {{ip("10.0.1.6"), {.upstream = ip("100.64.0.2"), .linkId = 2}}});
+  proxy_->resetEndpoint(nsVnet_, ip("10.0.1.4"));
+  // resetEndpoint returned: the connection is closed already.
+  EXPECT_EQ(proxy_->counters().connectionsActive, 1u);
+  char c;
+  EXPECT_EQ(::recv(cut.get(), &c, 1, 0), -1);
+  EXPECT_EQ(errno, ECONNRESET);
+  EXPECT_EQ(::recv(cutBackend.get(), &c, 1, 0), -1);
+  EXPECT_EQ(errno, ECONNRESET);
+  ASSERT_TRUE(sendAll(kept.get(), "still", 5));
+  EXPECT_EQ(recvString(keptBackend.get(), 5), "still");
+  ASSERT_TRUE(sendAll(keptBackend.get(), "there", 5));
+  EXPECT_EQ(recvString(kept.get(), 5), "there");
+
+  proxy_->removeNamespace(nsVnet_);
+  EXPECT_EQ(proxy_->counters().connectionsActive, 0u);
+  for (int i = 0; i < 2; ++i) {  // the same fixed port twice: closed when removeNamespace returns
+    auto port = proxy_->addListener(nsVnet_, 18443);
+    EXPECT_TRUE(port.ok()) << i << ": " << port.status().toString();
+    proxy_->removeNamespace(nsVnet_);
+  }
+}
+
 TEST_P(SpliceProxyTest, ManyConnectionsLeaveNoFdsBehind) {
   startProxy();
   startServer();

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# ppv2_daemon_test.sh PRIVLINKD PRIVLINK: PROXY protocol v2 through a private endpoint, realised
+# by a real privlinkd (its agent runs the splice proxy), driven by the privlink CLI.
+#
+# Starts privlinkd (fresh state directory, free loopback port, unique --name-prefix), creates a
+# consumer VNet with a client NIC and a provider VNet (same 10.61.0.0/16 address space) with an
+# internal load balancer whose backend NIC runs HAProxy with `accept-proxy`, a private link
+# service created with --enable-proxy-protocol, and a private endpoint to it (auto-approved: the
+# admin holds the approval permission). curl from the client NIC through the endpoint must get
+# HAProxy's answer naming the client's own address (10.61.1.4), not the PLS NAT IP. Always
+# deletes the resource group, stops HAProxy and the daemon and removes the daemon's namespaces
+# (trap). Prints "N passed, M failed".
+set -uo pipefail
+PRIVLINKD=$(realpath "$1")
+PRIVLINK=$(realpath "$2")
+
+WORK=$(mktemp -d /tmp/privlink-ppv2-it.XXXXXX)
+STATE=$WORK/state
+LOG=$WORK/privlinkd.log
+export PRIVLINK_CONFIG_DIR=$WORK/config
+PREFIX=pp$$
+export PRIVLINK_NAME_PREFIX=$PREFIX
+RG=ppv2test-$$-$RANDOM
+STEP_TIMEOUT=${CLI_STEP_TIMEOUT:-120}
+PID=""
+HAPROXY_PID=""
+
+stop_daemon() {
+  [ -n "$PID" ] || return 0
+  kill -TERM "$PID" 2>/dev/null || true
+  local i
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$PID" 2>/dev/null || true
+  wait "$PID" 2>/dev/null || true
+  PID=""
+}
+
+cleanup() {
+  local rc=$?
+  if [ -n "$HAPROXY_PID" ]; then
+    kill -TERM -- "-$HAPROXY_PID" 2>/dev/null || kill -TERM "$HAPROXY_PID" 2>/dev/null || true
+    wait "$HAPROXY_PID" 2>/dev/null || true
+  fi
+  if [ -n "$PID" ] && [ -s "$PRIVLINK_CONFIG_DIR/config.json" ]; then
+    timeout "$STEP_TIMEOUT" "$PRIVLINK" group delete -n "$RG" -y >/dev/null 2>&1 || true
+  fi
+  stop_daemon
+  # Whatever the agent left (a failed run): remove every namespace of this prefix.
+  "$PRIVLINKD" --cleanup --name-prefix "$PREFIX" >/dev/null 2>&1 || true
+  if [ "$rc" -ne 0 ] && [ -f "$LOG" ]; then
+    echo "--- privlinkd log (last 60 lines) ---"
+    tail -n 60 "$LOG"
+  fi
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+command -v haproxy >/dev/null || { echo "install haproxy (scripts/install-deps.sh)"; exit 1; }
+
+passed=0
+failed=0
+OUT=""
+ERR=""
+CODE=0
+pl() {
+  OUT=$(timeout "$STEP_TIMEOUT" "$PRIVLINK" "$@" 2>"$WORK/err")
+  CODE=$?
+  ERR=$(cat "$WORK/err")
+}
+check() {  # check NAME CONDITION...
+  local name=$1
+  shift
+  if "$@"; then
+    passed=$((passed + 1)); echo "PASS $name"
+  else
+    failed=$((failed + 1)); echo "FAIL $name (exit $CODE)"
+    [ -n "$ERR" ] && echo "  stderr: $ERR"
+    [ -n "$OUT" ] && echo "  stdout: ${OUT:0:2000}"
+  fi
+}
+ok() { [ "$CODE" -eq 0 ]; }
+json_is() { [ "$(jq -r "$1" <<<"$OUT")" = "$2" ]; }
+must() {  # must NAME: like check ok, but stops the test on failure
+  check "$1" ok
+  [ "$CODE" -eq 0 ] || exit 1
+}
+
+mkdir -p "$STATE"
+"$PRIVLINKD" --state-dir "$STATE" --listen 127.0.0.1:0 --name-prefix "$PREFIX" >"$LOG" 2>&1 &
+PID=$!
+BASE=""
+for ((i = 0; i < 300; i++)); do
+  if ! kill -0 "$PID" 2>/dev/null; then echo "privlinkd exited during start-up"; PID=""; exit 1; fi
+  BASE=$(grep -o 'privlinkd listening on https://[^ ]*' "$LOG" | awk '{print $4}' || true)
+  [ -n "$BASE" ] && [ -s "$STATE/admin.json" ] && break
+  sleep 0.1
+done
+[ -n "$BASE" ] || { echo "privlinkd did not start within 30 s"; exit 1; }
+echo "privlinkd at $BASE (name prefix $PREFIX)"
+
+pl login --state-dir "$STATE"; must "login"
+pl group create -n "$RG" -l local; must "group create"
+
+# Provider: VNet, LB (frontend 10.61.2.10, rule 80 -> 8080, TCP probe), backend NIC, PLS.
+pl vnet create -g "$RG" -n provider --address-prefixes 10.61.0.0/16 --subnet-name backends \
+  --subnet-prefixes 10.61.1.0/24; must "provider vnet"
+pl vnet subnet create -g "$RG" --vnet-name provider -n front --address-prefixes 10.61.2.0/24 \
+  --private-link-service-network-policies Disabled; must "provider frontend subnet"
+pl lb create -g "$RG" -n lb --vnet-name provider --subnet front --private-ip-address 10.61.2.10 \
+  --frontend-ip-name fe --backend-pool-name be; must "lb create"
+pl lb probe create -g "$RG" --lb-name lb -n p --protocol Tcp --port 8080; must "lb probe"
+pl lb rule create -g "$RG" --lb-name lb -n r --protocol Tcp --frontend-port 80 \
+  --backend-port 8080 --probe-name p; must "lb rule"
+pl nic create -g "$RG" -n web --vnet-name provider --subnet backends \
+  --private-ip-address 10.61.1.5 --lb-name lb --lb-address-pools be; must "backend nic"
+pl private-link-service create -g "$RG" -n pls --vnet-name provider --subnet front \
+  --lb-name lb --lb-frontend-ip-configs fe --enable-proxy-protocol true
+must "pls create --enable-proxy-protocol"
+check "pls has enableProxyProtocol" json_is .properties.enableProxyProtocol true
+NAT_IP=$(jq -r '.properties.ipConfigurations[0].properties.privateIPAddress' <<<"$OUT")
+PLS_ID=$(jq -r .id <<<"$OUT")
+
+# Consumer: the same address space, the client at 10.61.1.4, the endpoint.
+pl vnet create -g "$RG" -n consumer --address-prefixes 10.61.0.0/16 --subnet-name default \
+  --subnet-prefixes 10.61.1.0/24; must "consumer vnet"
+pl nic create -g "$RG" -n client --vnet-name consumer --subnet default \
+  --private-ip-address 10.61.1.4; must "client nic"
+pl private-endpoint create -g "$RG" -n pe --vnet-name consumer --subnet default \
+  --private-connection-resource-id "$PLS_ID" --connection-name c --private-ip-address 10.61.1.9
+must "private-endpoint create"
+check "endpoint auto-approved" \
+  json_is '.properties.privateLinkServiceConnections[0].properties.privateLinkServiceConnectionState.status' \
+  Approved
+
+# HAProxy with accept-proxy in the backend NIC answers with what the header says.
+cat >"$WORK/haproxy.cfg" <<CFG
+global
+  maxconn 100
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 10s
+  timeout server 10s
+frontend fe
+  bind 0.0.0.0:8080 accept-proxy
+  http-request return status 200 content-type text/plain lf-string "client=%[src] endpoint=%[dst]:%[dst_port]\n"
+CFG
+setsid "$PRIVLINK" nic exec -g "$RG" -n web -- haproxy -db -f "$WORK/haproxy.cfg" \
+  >"$WORK/haproxy.log" 2>&1 &
+HAPROXY_PID=$!
+
+BODY=""
+for ((i = 0; i < 60; i++)); do
+  BODY=$(timeout 10 "$PRIVLINK" nic exec -g "$RG" -n client -- \
+    curl -s --max-time 2 http://10.61.1.9/ 2>/dev/null || true)
+  [ -n "$BODY" ] && break
+  sleep 0.5
+done
+check "haproxy behind the daemon's proxy sees the client's address" \
+  test "$BODY" = "client=10.61.1.4 endpoint=10.61.1.9:80"
+check "the NAT IP ($NAT_IP) is not what the backend was told" \
+  bash -c '! grep -q "$0" <<<"$1"' "client=$NAT_IP" "$BODY"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
