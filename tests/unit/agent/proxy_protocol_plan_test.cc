@@ -6,11 +6,15 @@
 // such endpoints are element changes plus the rule/route, never a table rewrite.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 
+#include "agent/agent.h"
 #include "agent/applier.h"
 #include "agent/compile.h"
 #include "model/transit.h"
+#include "store/store.h"
 #include "testing/fake_kernel.h"
 #include "testing/network_documents.h"
 
@@ -276,6 +280,44 @@ TEST_F(ProxyProtocolApplierTest, OrphanRulesInOwnedNamespacesAreDeleted) {
   kernel_.clearCalls();
   ASSERT_TRUE(applier_.apply(planOf({.proxyProtocol = false})).failures.empty());
   EXPECT_EQ(callsStartingWith("deleteRule").size(), 1u) << allCalls();
+}
+
+// The Agent hands planned proxy endpoints to its splice proxy after applying; on the fake kernel
+// the namespace does not exist on the host, so the listener cannot open and the endpoint (and its
+// PLS) fail with the step named, until the endpoint no longer needs the proxy. A unique name
+// prefix keeps the proxy away from any real namespace.
+TEST(ProxyProtocolAgent, ListenerThatCannotOpenIsAFailureOfTheProxiedEndpoint) {
+  auto store = store::openSqliteStore({":memory:"});
+  ASSERT_TRUE(store.ok()) << store.status().toString();
+  control::ProvisioningTracker tracker;
+  AgentOptions options;
+  options.namePrefix = "u" + std::to_string(::getpid()) + "x";
+  Agent agent(**store, tracker, std::make_unique<FakeKernel>(), options);
+  auto putAll = [&](const Spec& spec) {
+    Status s = (*store)->write([&](store::Transaction& tx) -> Status {
+      for (const auto& doc : scenario(spec)) {
+        if (doc.type == model::kTransitAddressType) continue;  // the agent allocates them
+        auto put = tx.put(doc.id, doc.type, doc.body);
+        if (!put.ok()) return put.status();
+      }
+      return Status::Ok();
+    });
+    ASSERT_TRUE(s.ok()) << s.toString();
+  };
+  putAll({});
+  auto pass = agent.runOnce();
+  ASSERT_TRUE(pass.ok()) << pass.status().toString();
+  auto failure = pass->failures.find(model::normaliseKey(kPe));
+  ASSERT_NE(failure, pass->failures.end());
+  EXPECT_NE(failure->second.message().find("opening the PROXY protocol listener on port 15441"),
+            std::string::npos)
+      << failure->second.toString();
+  EXPECT_TRUE(pass->failures.count(model::normaliseKey(kPls)));
+
+  putAll({.proxyProtocol = false});
+  pass = agent.runOnce();
+  ASSERT_TRUE(pass.ok()) << pass.status().toString();
+  EXPECT_TRUE(pass->failures.empty()) << pass->failures.begin()->second.toString();
 }
 
 }  // namespace
