@@ -5,7 +5,6 @@
 // and unapproved ones get none of that. On the fake kernel, approving, rejecting and removing
 // such endpoints are element changes plus the rule/route, never a table rewrite.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -108,8 +107,8 @@ TEST(ProxyProtocolCompile, ApprovedProxiedEndpointIsInterceptedAndStillTranslate
   EXPECT_EQ(e.address.toString(), "10.0.1.9");
   EXPECT_EQ(e.upstream.toString(), "100.96.0.7");
   EXPECT_EQ(e.linkId, 7u);
-  EXPECT_EQ(e.owners, (std::vector<std::string>{model::normaliseKey(kPe),
-                                                model::normaliseKey(kPls)}));
+  EXPECT_EQ(e.owners,
+            (std::vector<std::string>{model::normaliseKey(kPe), model::normaliseKey(kPls)}));
 
   ASSERT_EQ(plan.rules.size(), 1u);
   const PlannedRule& rule = plan.rules.begin()->second;
@@ -145,21 +144,19 @@ TEST(ProxyProtocolCompile, TableInterceptsTcpBeforeTheNatChainAndCountsProxiedTr
   const auto dnat = text.find("dnat ip to ip daddr map @pe_dnat");
   ASSERT_NE(accept, std::string::npos) << text;
   EXPECT_LT(accept, dnat);
-  EXPECT_NE(text.find("meta mark 0x504c0001 counter name ip daddr map @pe_out"),
-            std::string::npos);
+  EXPECT_NE(text.find("meta mark 0x504c0001 counter name ip daddr map @pe_out"), std::string::npos);
   EXPECT_NE(text.find("ct direction reply ip saddr @pe_proxy counter name ip saddr map @pe_in"),
             std::string::npos);
   EXPECT_EQ(table.flushOnChange.at("pe_proxy"), 0);
   // The table body does not depend on which endpoints are proxied (element changes only).
-  EXPECT_EQ(table.fingerprint,
-            planOf({.proxyProtocol = false})
-                .nftTables.at(nftTableKey(consumerNs(), "inet", kVnetTableName))
-                .fingerprint);
+  EXPECT_EQ(table.fingerprint, planOf({.proxyProtocol = false})
+                                   .nftTables.at(nftTableKey(consumerNs(), "inet", kVnetTableName))
+                                   .fingerprint);
 }
 
 TEST(ProxyProtocolCompile, EndpointsWithoutProxyProtocolOrNotApprovedGetNoInterception) {
-  for (const Spec& spec : {Spec{.proxyProtocol = false}, Spec{.status = "Pending"},
-                           Spec{.status = "Rejected"}}) {
+  for (const Spec& spec :
+       {Spec{.proxyProtocol = false}, Spec{.status = "Pending"}, Spec{.status = "Rejected"}}) {
     HostPlan plan = planOf(spec);
     EXPECT_TRUE(elementsOf(plan, "pe_proxy").empty()) << spec.status;
     EXPECT_TRUE(plan.proxyEndpoints.empty()) << spec.status;
@@ -241,8 +238,7 @@ TEST_F(ProxyProtocolApplierTest, RejectingRemovesElementRuleAndRouteAndFlushesCo
   ApplyResult reject = applier_.apply(planOf({.status = "Rejected"}));
   ASSERT_TRUE(reject.failures.empty()) << reject.failures.begin()->second.toString();
   const std::string all = allCalls();
-  EXPECT_NE(all.find("delete element inet plvnet pe_proxy { 10.0.1.9 }"), std::string::npos)
-      << all;
+  EXPECT_NE(all.find("delete element inet plvnet pe_proxy { 10.0.1.9 }"), std::string::npos) << all;
   EXPECT_EQ(callsStartingWith("deleteRule").size(), 1u) << all;
   bool localRouteDeleted = false;
   for (const std::string& call : callsStartingWith("deleteRoute")) {
@@ -262,21 +258,20 @@ TEST_F(ProxyProtocolApplierTest, RejectingRemovesElementRuleAndRouteAndFlushesCo
 TEST_F(ProxyProtocolApplierTest, RuleStaysWhileAnotherProxiedEndpointRemains) {
   ASSERT_TRUE(applier_.apply(planOf({.secondEndpoint = true})).failures.empty());
   kernel_.clearCalls();
-  ASSERT_TRUE(applier_.apply(planOf({.status = "Rejected", .secondEndpoint = true}))
-                  .failures.empty());
+  ASSERT_TRUE(
+      applier_.apply(planOf({.status = "Rejected", .secondEndpoint = true})).failures.empty());
   EXPECT_TRUE(callsStartingWith("deleteRule").empty()) << allCalls();
   EXPECT_TRUE(callsStartingWith("addRule").empty()) << allCalls();
   const std::string all = allCalls();
-  EXPECT_NE(all.find("delete element inet plvnet pe_proxy { 10.0.1.9 }"), std::string::npos)
-      << all;
+  EXPECT_NE(all.find("delete element inet plvnet pe_proxy { 10.0.1.9 }"), std::string::npos) << all;
   EXPECT_EQ(all.find("10.0.1.8 }"), std::string::npos) << all;
 }
 
 TEST_F(ProxyProtocolApplierTest, OrphanRulesInOwnedNamespacesAreDeleted) {
   ASSERT_TRUE(applier_.apply(planOf({.proxyProtocol = false})).failures.empty());
   // A rule left behind (e.g. by a crash between passes) in an owned namespace.
-  ASSERT_TRUE(kernel_.addRule(consumerNs(), {kProxyMark, kProxyRouteTable, kProxyRulePriority})
-                  .ok());
+  ASSERT_TRUE(
+      kernel_.addRule(consumerNs(), {kProxyMark, kProxyRouteTable, kProxyRulePriority}).ok());
   kernel_.clearCalls();
   ASSERT_TRUE(applier_.apply(planOf({.proxyProtocol = false})).failures.empty());
   EXPECT_EQ(callsStartingWith("deleteRule").size(), 1u) << allCalls();
