@@ -83,6 +83,9 @@ start_topology() {
   eval "$(grep '=' "$BENCH_TMP/topo.out" | sed 's/^/T_/')"
   FLUSH_NS="$T_client_ns $T_consumer_ns $T_backbone_ns $T_provider_ns $T_backend_ns"
   tune_client_ns "$T_client_ns"
+  # HAProxy and the splice proxy open their upstream connections from the consumer VNet
+  # namespace: the same TIME_WAIT reuse as the client, or their conn/s measures port exhaustion.
+  tune_client_ns "$T_consumer_ns"
 }
 
 echo "privatelink_bench: prefix $P, $(nproc) CPUs, kernel $(uname -r), RUNS=$RUNS x ${SECS}s, load average $(cut -d" " -f1-3 /proc/loadavg)"
