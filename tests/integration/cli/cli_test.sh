@@ -39,6 +39,8 @@ cleanup() {
     timeout "$STEP_TIMEOUT" "$PRIVLINK" group delete -n "$RG" -y >/dev/null 2>&1 || true
   fi
   stop_daemon
+  # Whatever the agent left (a failure half-way): its prefix only.
+  [ -n "${NAME_PREFIX:-}" ] && "$PRIVLINKD" --cleanup --name-prefix "$NAME_PREFIX" >/dev/null 2>&1
   if [ "$rc" -ne 0 ] && [ -f "$LOG" ]; then
     echo "--- privlinkd log (last 60 lines) ---"
     tail -n 60 "$LOG"
@@ -77,7 +79,10 @@ out_has() { grep -q -- "$1" <<<"$OUT"; }
 
 # --- start the daemon --------------------------------------------------------------------------
 mkdir -p "$STATE"
-"$PRIVLINKD" --state-dir "$STATE" --listen 127.0.0.1:0 >"$LOG" 2>&1 &
+# The agent works under a prefix of its own: the default "pl" would own (and could remove) the
+# namespaces of a privlinkd already running on this host.
+NAME_PREFIX=tl$$
+"$PRIVLINKD" --state-dir "$STATE" --listen 127.0.0.1:0 --name-prefix "$NAME_PREFIX" >"$LOG" 2>&1 &
 PID=$!
 BASE=""
 for ((i = 0; i < 300; i++)); do
