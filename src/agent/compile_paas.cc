@@ -148,6 +148,12 @@ void compilePaas(const model::NetworkSnapshot& snapshot, const CompileOptions& o
   addNamespace(plan, platform, all);
   plan.sysctls[sysctlKey(platform, "net/ipv4/ip_forward")] =
       PlannedSysctl{platform, "net/ipv4/ip_forward", "1", all};
+  // As in VNet namespaces: with br_netfilter loaded, frames bridged on br0 must not meet the
+  // router's forward chain (which drops what it does not know).
+  for (const char* key :
+       {"net/bridge/bridge-nf-call-iptables", "net/bridge/bridge-nf-call-ip6tables"}) {
+    plan.sysctls[sysctlKey(platform, key)] = PlannedSysctl{platform, key, "0", all, true};
+  }
   plan.links[linkKey(platform, bridge)] =
       PlannedLink{platform, bridge, LinkKind::kBridge, "", "", "", all};
   addAddress(plan, platform, bridge, gateway, platformLength, all);

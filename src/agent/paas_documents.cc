@@ -18,9 +18,14 @@ Status appendPaasDocuments(store::ReadView& view, std::vector<model::SourceDocum
     if (key.is_string()) keys.insert(model::normaliseKey(key.get<std::string>()));
   }
   for (const std::string& key : keys) {
-    ASSIGN_OR_RETURN(std::optional<store::Document> instance, view.get(key));
-    if (!instance) continue;  // released in the same transaction that deleted it
-    docs.push_back({instance->key, instance->id, instance->type, instance->body});
+    auto instance = view.get(key);
+    // A key that is no resource id cannot name an instance (the record is only ever written by
+    // the PaaS kind, so this is damage); skip it rather than stop realising everything else.
+    if (!instance.ok() && instance.status().code() == StatusCode::kInvalidArgument) continue;
+    if (!instance.ok()) return instance.status();
+    if (!*instance) continue;  // released in the same transaction that deleted it
+    const store::Document& doc = **instance;
+    docs.push_back({doc.key, doc.id, doc.type, doc.body});
     ASSIGN_OR_RETURN(std::vector<store::Document> records,
                      view.listPrefix(key + "/privateendpointconnections/"));
     for (const store::Document& d : records) {
