@@ -299,8 +299,13 @@ pl private-endpoint delete -g "$RG" -n pe2
 check "private endpoint delete (2)" ok
 pl paas delete --type flexibleServers -g "$RG" -n "$PG" -y
 check "paas delete" ok
-NS_LEFT=$(ip netns list | awk '{print $1}' | grep -c "^${PRIVLINK_NAME_PREFIX}p-" || true)
-check "backend namespace removed with the instance" test "$NS_LEFT" = 0
+NS_LEFT=$(ip netns list 2>/dev/null | awk '{print $1}' |
+  grep -cE "^${PRIVLINK_NAME_PREFIX}(p-|paas$)" || true)
+check "backend namespace and platform router removed with the last instance" test "$NS_LEFT" = 0
+INET_TABLES=$(ip netns exec "${PRIVLINK_NAME_PREFIX}inet" nft list tables 2>&1)
+INET_ADDRS=$(ip netns exec "${PRIVLINK_NAME_PREFIX}inet" ip -4 -o addr show dev lo 2>&1)
+check "public endpoint removed from the internet namespace" \
+  bash -c '! grep -q plpub <<<"$0" && ! grep -q "$1" <<<"$2"' "$INET_TABLES" "$PUBLIC_IP/32" "$INET_ADDRS"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

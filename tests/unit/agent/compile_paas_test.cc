@@ -181,6 +181,11 @@ TEST(PaasNamingTest, HostNamingOwnsThePaasNamespaces) {
   EXPECT_FALSE(naming.ownsNamespace("t12p-1a2b3c4d"));   // another prefix
   EXPECT_FALSE(naming.ownsNamespace("t1paas2"));
   EXPECT_FALSE(model::HostNaming("t1p").ownsNamespace(backend));
+  for (std::string_view link : {model::kPaasBridge, model::kPaasToBackbone, model::kPaasToInternet,
+                                 model::kBackboneToPaas, model::kInternetToPaas}) {
+    EXPECT_LE(link.size(), 15u) << link;
+  }
+  EXPECT_LE(model::paasBackendLinkName(kPg).size(), 15u);
   EXPECT_TRUE(model::HostNaming().ownsNamespace("plpaas"));
   EXPECT_TRUE(model::HostNaming().ownsNamespace(model::paasBackendNamespace("/x")));
 }
