@@ -238,7 +238,7 @@ if [[ $PARTS == *b* ]]; then
     t0=$(now_ns)
     start_daemon "$state" api,controller,agent
     read -r B[$n,empty] B[$n,ns] B[$n,notok] < <(converge_wait "$t0")
-    B[$n,fds]=$(ls "/proc/$PL_PID/fd" 2>/dev/null | wc -l)
+    B[$n,fds]=$({ ls "/proc/$PL_PID/fd" 2>/dev/null || true; } | wc -l)
     if [ "${B[$n,empty]}" = crashed ]; then
       # privlinkd died while converging: report its last log line, skip the restart figure.
       B[$n,restart]="n/a (privlinkd crashed: ${B[$n,notok]//_/ })"
