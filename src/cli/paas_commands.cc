@@ -1,7 +1,8 @@
 // privlink paas: platform resources (DESIGN.md §1, PaaS row) of any catalog type, shaped like
 // `az sql server` / `az network private-endpoint-connection`:
 //
-//   privlink paas create --type Microsoft.Sql/servers -g RG -n db1 [--public-network-access Disabled]
+//   privlink paas create --type Microsoft.Sql/servers -g RG -n db1
+//       [--public-network-access Disabled]
 //   privlink paas show|delete --type T -g RG -n NAME;  privlink paas list --type T [-g RG]
 //   privlink paas update --type T -g RG -n NAME --public-network-access Enabled|Disabled
 //   privlink paas connection list|show|approve|reject|delete --type T -g RG --resource-name NAME
@@ -68,8 +69,9 @@ Status resolveType(std::string& type) {
       }
       known += (known.empty() ? "" : ", ") + last + " (" + t.type + ")";
     }
-    return usageError("--type '" + type + "' is not a PaaS catalog type; use <Provider.Namespace>/" +
-                      "<type> or one of: " + known);
+    return usageError("--type '" + type +
+                      "' is not a PaaS catalog type; use <Provider.Namespace>/<type> or one of: " +
+                      known);
   }
   size_t slash = type.find('/');
   if (slash == 0 || slash + 1 == type.size() || type.find('/', slash + 1) != std::string::npos) {
@@ -143,7 +145,8 @@ void setupConnectionCommands(CLI::App* paas, CliContext& ctx) {
       ASSIGN_OR_RETURN(Json current, arm->get(connPath(sub, *a)));
       Json body = {{"name", current.value("name", a->connection)},
                    {"properties",
-                    {{"privateEndpoint", current["properties"].value("privateEndpoint", Json::object())},
+                    {{"privateEndpoint",
+                      current["properties"].value("privateEndpoint", Json::object())},
                      {"privateLinkServiceConnectionState",
                       {{"status", status},
                        {"description", a->description.empty() ? status : a->description}}}}}};
@@ -179,7 +182,8 @@ void setupPaasCommands(CLI::App& root, CliContext& ctx) {
     RETURN_IF_ERROR(resolveType(a->type));
     ASSIGN_OR_RETURN(std::string sub, ctx.subscriptionId());
     ASSIGN_OR_RETURN(client::ArmClient * arm, ctx.arm());
-    ASSIGN_OR_RETURN(std::string location, locationOrGroupDefault(*arm, sub, a->group, a->location));
+    ASSIGN_OR_RETURN(std::string location,
+                     locationOrGroupDefault(*arm, sub, a->group, a->location));
     ASSIGN_OR_RETURN(Json tags, parseTags(a->tags));
     Json body = {{"location", location}, {"tags", tags}, {"properties", Json::object()}};
     if (!a->access.empty()) {
@@ -244,7 +248,8 @@ void setupPaasCommands(CLI::App& root, CliContext& ctx) {
   });
 
   CLI::App* exec = paas->add_subcommand(
-      "exec", "Run the resource's backend server: privlink paas exec --type T -g RG -n NAME -- CMD...");
+      "exec",
+      "Run the resource's backend server: privlink paas exec --type T -g RG -n NAME -- CMD...");
   typeOption(exec, *a);
   addResourceGroupOption(exec, a->group);
   addNameOption(exec, a->name, "resource");

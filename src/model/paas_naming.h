@@ -9,13 +9,14 @@
 //     "catalogType":      "Microsoft.Sql/servers",
 //     "groupId":          "sqlServer",
 //     "port":             1433,
-//     "publicFqdn":       "db1.database.windows.net",        (= properties.fullyQualifiedDomainName)
+//     "publicFqdn":       "db1.database.windows.net",   (= properties.fullyQualifiedDomainName)
 //     "privateLinkFqdn":  "db1.privatelink.database.windows.net",
 //     "privateDnsZone":   "privatelink.database.windows.net",
 //     "publicIpAddress":  "203.0.113.5",                     (from ControlConfig.publicIpRange)
 //     "publicNetworkAccess": "Enabled" | "Disabled",
 //     "backend": {"slot": 0, "address": "10.255.0.4", "namespace": "plp-1a2b3c4d"}}
 // Backend addresses and public IPs are unique per host and stable for the instance's life.
+// The agent realises instances as agent/compile_paas.h describes.
 // Pure functions; thread-safe.
 
 #include <cstdint>

@@ -108,6 +108,15 @@ json_is() { [ "$(jq -r "$1" <<<"$OUT")" = "$2" ]; }
 refused() { [ "$CODE" -ne 0 ] && grep -qi "refused" <<<"$ERR"; }
 fatal() { echo "FATAL: $*"; echo "$passed passed, $((failed + 1)) failed"; exit 1; }
 
+AUTO_STATE='.properties.privateLinkServiceConnections[0].properties'
+AUTO_STATE+='.privateLinkServiceConnectionState.status'
+MANUAL_STATE='.properties.manualPrivateLinkServiceConnections[0].properties'
+MANUAL_STATE+='.privateLinkServiceConnectionState.status'
+# conn_of PE: jq program printing the name of endpoint PE's connection in a connection list.
+conn_of() {
+  echo ".[] | select(.properties.privateEndpoint.id | ascii_downcase | endswith(\"/$1\")) | .name"
+}
+
 # sql HOST QUERY: psql from the client NIC; sets OUT/ERR/CODE (connect timeout 5 s).
 sql() {
   pl nic exec -g "$RG" -n client -- psql \
@@ -173,7 +182,8 @@ check "paas exec runs in the backend namespace (eth0 has the backend address)" \
 # --- PostgreSQL in the backend namespace -------------------------------------------------------
 mkdir -p "$PGDATA" "$PGSOCK"
 chown postgres "$PGDATA" "$PGSOCK"
-runuser -u postgres -- "$PGBIN/initdb" -D "$PGDATA" --auth=trust -U postgres >"$WORK/initdb.log" 2>&1 ||
+runuser -u postgres -- "$PGBIN/initdb" -D "$PGDATA" --auth=trust -U postgres \
+  >"$WORK/initdb.log" 2>&1 ||
   fatal "initdb failed: $(tail -n 5 "$WORK/initdb.log")"
 echo "host all all 0.0.0.0/0 trust" >>"$PGDATA/pg_hba.conf"
 PG_STARTED=1
@@ -189,8 +199,7 @@ pl private-endpoint create -g "$RG" -n pe1 --vnet-name consumer --subnet default
   --private-ip-address 10.70.1.50
 check "private endpoint create" json_is .properties.provisioningState Succeeded
 check "private endpoint approved" \
-  json_is '.properties.privateLinkServiceConnections[0].properties.privateLinkServiceConnectionState.status' \
-  Approved
+  json_is "$AUTO_STATE" Approved
 
 sql 10.70.1.50 "select 1"
 check "psql through the approved private endpoint" test "$OUT" = 1
@@ -251,13 +260,12 @@ pl private-endpoint create -g "$RG" -n pe2 --vnet-name consumer --subnet default
   --private-ip-address 10.70.1.51 --manual-request true
 check "manual private endpoint create" ok
 check "manual endpoint is Pending" \
-  json_is '.properties.manualPrivateLinkServiceConnections[0].properties.privateLinkServiceConnectionState.status' \
-  Pending
+  json_is "$MANUAL_STATE" Pending
 sql 10.70.1.51 "select 6"
 check "pending endpoint refused" refused
 
 pl paas connection list --type flexibleServers -g "$RG" --resource-name "$PG"
-CONN2=$(jq -r '.[] | select(.properties.privateEndpoint.id | ascii_downcase | endswith("/pe2")) | .name' <<<"$OUT")
+CONN2=$(jq -r "$(conn_of pe2)" <<<"$OUT")
 check "connection of pe2 listed on the instance" test -n "$CONN2"
 pl paas connection approve --type flexibleServers -g "$RG" --resource-name "$PG" -n "$CONN2"
 check "approve pe2" json_is .properties.privateLinkServiceConnectionState.status Approved
@@ -266,7 +274,7 @@ check "approved endpoint works" test "$OUT" = 7
 
 # --- reject cuts an established session --------------------------------------------------------
 pl paas connection list --type flexibleServers -g "$RG" --resource-name "$PG"
-CONN1=$(jq -r '.[] | select(.properties.privateEndpoint.id | ascii_downcase | endswith("/pe1")) | .name' <<<"$OUT")
+CONN1=$(jq -r "$(conn_of pe1)" <<<"$OUT")
 pl paas connection reject --type flexibleServers -g "$RG" --resource-name "$PG" -n "$CONN1"
 check "reject pe1" json_is .properties.privateLinkServiceConnectionState.status Rejected
 # The session keeps querying (the rejection takes effect when the agent applied it); without
@@ -305,7 +313,8 @@ check "backend namespace and platform router removed with the last instance" tes
 INET_TABLES=$(ip netns exec "${PRIVLINK_NAME_PREFIX}inet" nft list tables 2>&1)
 INET_ADDRS=$(ip netns exec "${PRIVLINK_NAME_PREFIX}inet" ip -4 -o addr show dev lo 2>&1)
 check "public endpoint removed from the internet namespace" \
-  bash -c '! grep -q plpub <<<"$0" && ! grep -q "$1" <<<"$2"' "$INET_TABLES" "$PUBLIC_IP/32" "$INET_ADDRS"
+  bash -c '! grep -q plpub <<<"$0" && ! grep -q "$1" <<<"$2"' \
+  "$INET_TABLES" "$PUBLIC_IP/32" "$INET_ADDRS"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
