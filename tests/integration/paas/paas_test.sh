@@ -213,6 +213,14 @@ sql "$PUBLIC_IP" "select host(inet_client_addr())"
 check "public endpoint: the server sees the internet namespace's address" \
   bash -c '[[ $0 == 100.* ]] && [ "$0" != 10.70.1.10 ]' "$OUT"
 
+# Only the service's port is exposed, through either endpoint: other ports are refused.
+pl nic exec -g "$RG" -n client -- timeout 5 bash -c 'exec 3<>/dev/tcp/10.70.1.50/22'
+check "private endpoint: another port is refused" bash -c '[ "$0" -ne 0 ] && grep -qi refused <<<"$1"' \
+  "$CODE" "$ERR"
+pl nic exec -g "$RG" -n client -- timeout 5 bash -c "exec 3<>/dev/tcp/$PUBLIC_IP/22"
+check "public endpoint: another port is refused" bash -c '[ "$0" -ne 0 ] && grep -qi refused <<<"$1"' \
+  "$CODE" "$ERR"
+
 # An open private endpoint session: psql reading queries from a FIFO.
 mkfifo "$WORK/q1"
 exec 7<>"$WORK/q1"
