@@ -129,9 +129,8 @@ measure_path haproxy "$T_client_ns" 10.0.0.1 9443 "$SRV1 $SRV2"
 NFT_RULES=$(ip netns exec "$T_consumer_ns" nft list ruleset 2>/dev/null | grep -c '^\s' || true)
 # Diagnosis (DIAG=1, default): what the hooks on the NAT path cost. The agent is stopped first
 # (agent_bench SIGUSR1) so that it does not converge these changes back; then, cumulatively:
-#   nobrnf  net.bridge.bridge-nf-call-iptables=0 in both VNet namespaces (bridged frames skip
-#           the inet hooks; routed traffic is unchanged);
-#   nobb    + the backbone's nft table deleted (no conntrack/filter in the backbone namespace).
+#   again   the NAT path once more, unchanged (shows the run-to-run noise);
+#   nobb    the backbone's nft table deleted (no conntrack/filter in the backbone namespace).
 DIAG_ROWS=()
 if [ "${DIAG:-1}" = 1 ]; then
   kill -USR1 "$TOPO_PID"
@@ -145,10 +144,7 @@ if [ "${DIAG:-1}" = 1 ]; then
     DIAG_ROWS+=("$(printf '%-34s %9s conn/s (%s of veth)  RTT p50 %s us (%s)' "$1" "$crr" \
       "$(ratio "$crr" "${R[veth,crr]}")" "$p50" "$(ratio "$p50" "${R[veth,p50]}")")")
   }
-  for ns in $T_consumer_ns $T_provider_ns; do
-    ip netns exec "$ns" sysctl -qw net.bridge.bridge-nf-call-iptables=0
-  done
-  diag "nat, bridge-nf-call-iptables=0"
+  diag "nat again (agent stopped)"
   while read -r fam tab; do
     ip netns exec "$T_backbone_ns" nft delete table "$fam" "$tab"
   done < <(ip netns exec "$T_backbone_ns" nft list tables | awk '{print $2, $3}')
@@ -217,7 +213,7 @@ echo "(targets: nat/veth >= 0.9x throughput, >= 0.8x conn/s, <= 1.15x RTT; ppv2/
 echo " for throughput and conn/s, < 1x for RTT. HAProxy: default threads (one per CPU), unpinned.)"
 [ -n "$PPV2_NOTE" ] && echo "$PPV2_NOTE"
 if ((${#DIAG_ROWS[@]})); then
-  echo "diagnosis, NAT path with hooks taken away (agent stopped; cumulative):"
+  echo "diagnosis, NAT path (agent stopped; the same topology):"
   printf '  %s\n' "${DIAG_ROWS[@]}"
 fi
 echo "consumer VNet nft ruleset: $NFT_RULES lines"
