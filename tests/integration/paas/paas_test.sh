@@ -136,23 +136,30 @@ sql_until() {
   return 0
 }
 
-# --- start the daemon --------------------------------------------------------------------------
-mkdir -p "$STATE"
-"$PRIVLINKD" --state-dir "$STATE" --listen 127.0.0.1:0 --name-prefix "$PRIVLINK_NAME_PREFIX" \
-  >"$LOG" 2>&1 &
-PID=$!
-BASE=""
-for ((i = 0; i < 300; i++)); do
-  if ! kill -0 "$PID" 2>/dev/null; then PID=""; fatal "privlinkd exited during start-up"; fi
-  BASE=$(grep -o 'privlinkd listening on https://[^ ]*' "$LOG" | awk '{print $4}' || true)
-  [ -n "$BASE" ] && [ -s "$STATE/admin.json" ] && break
-  sleep 0.1
-done
-[ -n "$BASE" ] || fatal "privlinkd did not start within 30 s"
-echo "privlinkd at $BASE (prefix $PRIVLINK_NAME_PREFIX)"
+# start_daemon: starts privlinkd on the state directory (a fresh port each time) and logs in.
+start_daemon() {
+  mkdir -p "$STATE"
+  : >"$LOG"
+  "$PRIVLINKD" --state-dir "$STATE" --listen 127.0.0.1:0 --name-prefix "$PRIVLINK_NAME_PREFIX" \
+    >>"$LOG" 2>&1 &
+  PID=$!
+  BASE=""
+  local i
+  for ((i = 0; i < 300; i++)); do
+    if ! kill -0 "$PID" 2>/dev/null; then PID=""; fatal "privlinkd exited during start-up"; fi
+    BASE=$(grep -o 'privlinkd listening on https://[^ ]*' "$LOG" | awk '{print $4}' || true)
+    [ -n "$BASE" ] && [ -s "$STATE/admin.json" ] &&
+      [ "$(jq -r .endpoint "$STATE/admin.json" | sed 's|/*$||')" = "${BASE%/}" ] && break
+    sleep 0.1
+  done
+  [ -n "$BASE" ] || fatal "privlinkd did not start within 30 s"
+  echo "privlinkd at $BASE (prefix $PRIVLINK_NAME_PREFIX)"
+  pl login --state-dir "$STATE"
+  ok || fatal "login: $ERR"
+}
 
-pl login --state-dir "$STATE"
-ok || fatal "login: $ERR"
+# --- start the daemon --------------------------------------------------------------------------
+start_daemon
 pl group create -n "$RG" -l local
 ok || fatal "group create: $ERR"
 
@@ -215,11 +222,9 @@ check "public endpoint: the server sees the internet namespace's address" \
 
 # Only the service's port is exposed, through either endpoint: other ports are refused.
 pl nic exec -g "$RG" -n client -- timeout 5 bash -c 'exec 3<>/dev/tcp/10.70.1.50/22'
-check "private endpoint: another port is refused" bash -c '[ "$0" -ne 0 ] && grep -qi refused <<<"$1"' \
-  "$CODE" "$ERR"
+check "private endpoint: another port is refused" refused
 pl nic exec -g "$RG" -n client -- timeout 5 bash -c "exec 3<>/dev/tcp/$PUBLIC_IP/22"
-check "public endpoint: another port is refused" bash -c '[ "$0" -ne 0 ] && grep -qi refused <<<"$1"' \
-  "$CODE" "$ERR"
+check "public endpoint: another port is refused" refused
 
 # An open private endpoint session: psql reading queries from a FIFO.
 mkfifo "$WORK/q1"
@@ -261,6 +266,19 @@ check "public endpoint works again when re-Enabled" test "$OUT" = 5
 CODE=0; OUT=""; ERR=""
 check "open private endpoint session survives re-enabling" \
   ask "$WORK/s1.out" "select 'again';" again
+
+# --- crash safety: kill -9 and restart keep the established session and the endpoints --------
+kill -KILL "$PID"
+wait "$PID" 2>/dev/null
+PID=""
+start_daemon
+CODE=0; OUT=""; ERR=""
+check "open private endpoint session survives kill -9 and restart of privlinkd" \
+  ask "$WORK/s1.out" "select 'restarted';" restarted
+sql 10.70.1.50 "select 10"
+check "private endpoint after the restart" test "$OUT" = 10
+sql "$PUBLIC_IP" "select 11"
+check "public endpoint after the restart" test "$OUT" = 11
 
 # --- pending endpoint --------------------------------------------------------------------------
 pl private-endpoint create -g "$RG" -n pe2 --vnet-name consumer --subnet default \
