@@ -26,7 +26,8 @@
 #                         `nic exec`/`paas exec` read the same variable)
 #   DEMO_STATE_DIR        where the daemon state, CLI logins and logs go (default: a new
 #                         /tmp/privlink-demo.XXXXXX; removed at the end)
-#   DEMO_PAAS=auto|1|0    part 2: auto runs it when this build realises PaaS backends (1: must)
+#   DEMO_PAAS=1|auto      part 2's database steps: 1 (default) the PaaS backend must be realised;
+#                         auto runs them only when privlinkd made a backend namespace
 #   DEMO_PPV2=1|auto      PROXY v2 in part 3: 1 (default) the header must arrive with the
 #                         consumer's address and the LinkID; auto checks it only when it arrives
 set -euo pipefail
@@ -43,7 +44,7 @@ if [ -n "${DEMO_STATE_DIR:-}" ]; then
 else
   STATE=$(mktemp -d /tmp/privlink-demo.XXXXXX)
 fi
-DEMO_PAAS=${DEMO_PAAS:-auto}
+DEMO_PAAS=${DEMO_PAAS:-1}
 DEMO_PPV2=${DEMO_PPV2:-1}
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
@@ -133,7 +134,12 @@ wait_for() {
     sleep 0.2
   done
 }
-demo_namespaces() { ip netns list | awk '{print $1}' | grep -E "^${PREFIX}(v-|n-|p-|bb$|inet$)" || true; }
+# The namespaces a privlinkd with this prefix makes (model/host_naming.h): VNets, NICs, PaaS
+# backends, the backbone, the internet, the PaaS platform router.
+demo_namespaces() {
+  ip netns list | awk '{print $1}' |
+    grep -E "^${PREFIX}([vnp]-[0-9a-f]{8}|bb|inet|paas)\$" || true
+}
 
 cleanup() {
   local rc=$?
@@ -325,16 +331,19 @@ PG_PUBLIC_IP=$(jq -r .properties.privlink.paas.publicIpAddress <<<"$PG_JSON")
   fail "the server's name is not $PG_FQDN"
 ok "public name $PG_FQDN, public IP $PG_PUBLIC_IP"
 
-# The database steps need a build whose agent realises PaaS backends (a namespace
-# <prefix>p-<hash> that `privlink paas exec` runs the server in); DNS and endpoints do not.
+# The database steps need the PaaS backend namespace <prefix>p-<hash> (`privlink paas exec`
+# runs the server in it); DNS and endpoints do not.
 have_db=0
-if [ "$DEMO_PAAS" != 0 ] &&
-  ip netns list | awk '{print $1}' | grep -q "^${PREFIX}p-"; then
+if ip netns list | awk '{print $1}' | grep -q "^${PREFIX}p-"; then
   have_db=1
+  note "In the kernel: the platform's router ${PREFIX}paas (hidden, 10.255.0.0/16) and the"
+  note "server's backend namespace; the public IP lives in the internet namespace ${PREFIX}inet."
+  show_cmd root ip netns list "|" grep -E "${PREFIX}(paas|p-)"
+  demo_namespaces | grep -E "^${PREFIX}(paas|p-)" | sed 's/^/   /'
 elif [ "$DEMO_PAAS" = 1 ]; then
   fail "privlinkd created no backend namespace (${PREFIX}p-*) for $PG"
 else
-  note "(this build of privlinkd does not realise PaaS backends yet: the psql steps are skipped)"
+  note "(this build of privlinkd does not realise PaaS backends: the psql steps are skipped)"
 fi
 
 if [ "$have_db" = 1 ]; then
@@ -609,11 +618,13 @@ contoso group delete -n demo-contoso -y
 contoso principal delete --id fabrikam-ops -o none
 
 say "Checking that the host holds nothing of the demo"
-wait_for 10 bash -c "[ -z \"\$(ip netns list | awk '{print \$1}' | grep -E '^${PREFIX}(v-|n-|p-)')\" ]" ||
-  fail "namespaces left behind: $(demo_namespaces | tr '\n' ' ')"
-show_cmd root ip netns list \| grep "$PREFIX"
+note "privlinkd is still running: its agent removes what the deleted resources had built."
+no_namespaces_left() { [ -z "$(demo_namespaces)" ]; }
+wait_for 10 no_namespaces_left ||
+  fail "namespaces left behind after the deletions: $(demo_namespaces | tr '\n' ' ')"
+show_cmd root ip netns list "|" grep "$PREFIX"
 demo_namespaces | sed 's/^/   /'
-ok "no VNet, NIC or PaaS namespace of the demo is left"
+ok "no namespace of the demo is left (VNets, NICs, PaaS backends, backbone, internet)"
 kill -TERM "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null || true
 DAEMON_PID=""

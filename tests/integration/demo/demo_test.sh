@@ -11,8 +11,8 @@ STATE=$(mktemp -d /tmp/privlink-demo-test.XXXXXX)
 rmdir "$STATE"  # demo.sh creates it and removes it at the end
 
 export PRIVLINK_NAME_PREFIX=$PREFIX DEMO_STATE_DIR=$STATE
-# PaaS backends and PROXY v2: auto = checked whenever this build has them (see demo.sh).
-export DEMO_PAAS=${DEMO_PAAS:-auto} DEMO_PPV2=${DEMO_PPV2:-1}
+# Every step must run: the PaaS database steps and the PROXY v2 check are required.
+export DEMO_PAAS=1 DEMO_PPV2=1
 started=$SECONDS
 bash "$SOURCE/scripts/demo.sh" "$BUILD"
 rc=$?
