@@ -15,6 +15,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <system_error>
 
 #include "agent/nic_exec.h"
 #include "cli/command_support.h"
@@ -268,6 +270,16 @@ void setupPaasCommands(CLI::App& root, CliContext& ctx) {
     ASSIGN_OR_RETURN(Json instance, arm->get(withApi(instancePath(sub, *a, a->name), *a)));
     ASSIGN_OR_RETURN(ResourceId id, ResourceId::parse(instance.value("id", std::string())));
     const std::string ns = model::paasBackendNamespace(id.key(), a->namePrefix);
+    std::error_code error;
+    if (!std::filesystem::exists("/run/netns/" + ns, error)) {
+      // Same exit status as execInNamespace's "could not be started", with a PaaS-shaped reason.
+      std::fprintf(stderr,
+                   "privlink paas exec: the backend namespace %s of %s does not exist on this "
+                   "host; run it where privlinkd (--name-prefix %s) realises the resource, after "
+                   "its provisioningState is Succeeded\n",
+                   ns.c_str(), id.name().c_str(), a->namePrefix.c_str());
+      std::exit(127);
+    }
     std::fflush(stdout);
     std::fflush(stderr);
     std::exit(agent::execInNamespace(ns, a->command));

@@ -182,6 +182,9 @@ echo "instance $PG_ID: public $PUBLIC_IP, backend $BACKEND"
 
 pl paas exec --type Microsoft.DBforPostgreSQL/flexibleServers -g "$RG" -n "$PG" -- sh -c 'exit 7'
 check "paas exec passes the exit status through" test "$CODE" -eq 7
+pl paas exec --type flexibleServers -g "$RG" -n "$PG" --name-prefix "x$PRIVLINK_NAME_PREFIX" -- true
+check "paas exec under another daemon's prefix: 127 and a reason" \
+  bash -c '[ "$0" -eq 127 ] && grep -q "backend namespace" <<<"$1"' "$CODE" "$ERR"
 pl paas exec --type flexibleServers -g "$RG" -n "$PG" -- ip -4 -o addr show dev eth0
 check "paas exec runs in the backend namespace (eth0 has the backend address)" \
   grep -q "inet $BACKEND/16" <<<"$OUT"
