@@ -22,8 +22,9 @@
 # a step fails (trap).
 #
 # Environment:
-#   PRIVLINK_NAME_PREFIX  kernel name prefix of the demo's privlinkd (default dm<pid>; the CLI's
-#                         `nic exec`/`paas exec` read the same variable)
+#   DEMO_NAME_PREFIX      kernel name prefix of the demo's privlinkd (default dm<pid>; never the
+#                         default 'pl' of a privlinkd you run yourself). The demo exports it as
+#                         PRIVLINK_NAME_PREFIX for the CLI's `nic exec`/`paas exec`.
 #   DEMO_STATE_DIR        where the daemon state, CLI logins and logs go (default: a new
 #                         /tmp/privlink-demo.XXXXXX; removed at the end)
 #   DEMO_PAAS=1|auto      part 2's database steps: 1 (default) the PaaS backend must be realised;
@@ -36,7 +37,11 @@ BUILD=${1:-build}
 cd "$(dirname "$0")/.."
 BIN=$(cd "$BUILD/bin" && pwd)
 export PATH="$BIN:$PATH"
-PREFIX=${PRIVLINK_NAME_PREFIX:-dm$$}
+PREFIX=${DEMO_NAME_PREFIX:-dm$$}
+if [[ ! $PREFIX =~ ^[a-z][a-z0-9]{1,8}$ || $PREFIX == pl ]]; then
+  echo "demo.sh: DEMO_NAME_PREFIX must be 2-9 lower-case letters/digits and not 'pl'" >&2
+  exit 2
+fi
 export PRIVLINK_NAME_PREFIX=$PREFIX
 if [ -n "${DEMO_STATE_DIR:-}" ]; then
   mkdir -p "$DEMO_STATE_DIR"

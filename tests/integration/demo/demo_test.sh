@@ -10,7 +10,7 @@ PREFIX=dmt$$
 STATE=$(mktemp -d /tmp/privlink-demo-test.XXXXXX)
 rmdir "$STATE"  # demo.sh creates it and removes it at the end
 
-export PRIVLINK_NAME_PREFIX=$PREFIX DEMO_STATE_DIR=$STATE
+export DEMO_NAME_PREFIX=$PREFIX DEMO_STATE_DIR=$STATE
 # Every step must run: the PaaS database steps and the PROXY v2 check are required.
 export DEMO_PAAS=1 DEMO_PPV2=1
 started=$SECONDS
@@ -18,7 +18,7 @@ bash "$SOURCE/scripts/demo.sh" "$BUILD"
 rc=$?
 echo "demo.sh exited with $rc after $((SECONDS - started)) s"
 
-leftovers=$(ip netns list | awk '{print $1}' | grep -E "^${PREFIX}" || true)
+leftovers=$(ip netns list | awk '{print $1}' | grep -E "^${PREFIX}([vnp]-[0-9a-f]{8}|bb|inet|paas)\$" || true)
 if [ -n "$leftovers" ]; then
   echo "FAIL: namespaces left behind: $leftovers"
   for ns in $leftovers; do ip netns delete "$ns" 2>/dev/null; done
