@@ -590,19 +590,20 @@ ok "nothing reached f-app (in vnet-a, 10.0.1.4 is Contoso's own a-web; 10.0.1.50
 
 say "A rejection cuts a running stream"
 note "Approval is not only checked when a connection starts: f-app keeps one connection busy"
-note "(ping/pong every 0.2 s), then Contoso rejects, and privlink ends the flows in the kernel."
+note "(ping/pong every 0.2 s), then Contoso rejects, and privlink ends the running flows."
 bg_in_nic fabrikam fabrikam-apps f-app "$STATE/stream.log" \
   "$PY" scripts/demo_orders.py stream 10.0.1.50 80
 STREAM_PID=${BG_PIDS[-1]}
 wait_for 5 grep -q "pong 3" "$STATE/stream.log" ||
   { cat "$STATE/stream.log"; fail "the stream did not start"; }
-sed 's/^/   /' "$STATE/stream.log"
+shown=$(wc -l <"$STATE/stream.log")
+head -n "$shown" "$STATE/stream.log" | sed 's/^/   /'
 contoso private-link-service connection reject -g demo-contoso --service-name orders-pls \
   -n "$CONN" --description "Contract ended" -o table
 wait_for 8 grep -q "stream cut" "$STATE/stream.log" ||
   { tail -n 3 "$STATE/stream.log"; fail "the stream kept running after the rejection"; }
 wait "$STREAM_PID" 2>/dev/null || true
-tail -n 2 "$STATE/stream.log" | sed 's/^/   /'
+tail -n "+$((shown + 1))" "$STATE/stream.log" | sed 's/^/   /'
 ok "the established connection was cut the moment Contoso rejected it"
 [ "$(pe_status)" = Rejected ] || fail "Fabrikam's view says '$(pe_status)', expected Rejected"
 ok "Fabrikam sees: Rejected ($(q_fabrikam private-endpoint show -g fabrikam-apps -n orders-pe |
