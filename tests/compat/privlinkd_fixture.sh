@@ -1,7 +1,9 @@
 # Bash functions that run a real privlinkd for a test: start it on a free loopback port in a
 # state directory, wait until it listens, read its admin.json, fetch an access token with the
-# client-credentials grant, and stop it (gracefully or with kill -9). Sourced by
-# tests/compat/run_compat.sh and tests/integration/crash/crash_test.sh.
+# client-credentials grant, and stop it (gracefully or with kill -9); pl_trap installs the exit
+# trap that always stops it and removes what it left. Sourced by tests/compat/run_compat.sh,
+# tests/compat/az/az_compat.sh, tests/compat/python/run_python_compat.sh,
+# tests/integration/crash/crash_test.sh and (through tests/testing/cli_harness.sh) the CLI tests.
 #
 # Contract of privlinkd relied on: `privlinkd --state-dir DIR --listen 127.0.0.1:PORT` (port 0: any
 # free port); each start writes DIR/admin.json {endpoint, tenantId, subscriptionId, clientId,
@@ -11,7 +13,7 @@
 # PL_TENANT, PL_SUB, PL_CLIENT, PL_SECRET.
 # Optional input: PL_NAME_PREFIX, a unique prefix for the kernel objects of the daemon's agent
 # (`--name-prefix`, e.g. "tc$$"), so that pl_cleanup_kernel removes this test's objects and no
-# other's.
+# other's. PL_EXTRA_ARGS, an array of further daemon arguments (e.g. `--role api,controller`).
 
 # Prints a TCP port on 127.0.0.1 that is free right now (pl_start with port 0 avoids the race).
 pl_free_port() {
@@ -36,7 +38,8 @@ pl_start() {
     fi
   fi
   PL_BIN=$bin
-  "$bin" --state-dir "$dir" --listen "127.0.0.1:$port" "${extra[@]}" >>"$log" 2>&1 &
+  "$bin" --state-dir "$dir" --listen "127.0.0.1:$port" "${extra[@]}" \
+    ${PL_EXTRA_ARGS[@]+"${PL_EXTRA_ARGS[@]}"} >>"$log" 2>&1 &
   PL_PID=$!
   local i base
   for ((i = 0; i < 300; i++)); do
@@ -126,4 +129,41 @@ pl_kill9() {
 pl_cleanup_kernel() {
   [ -n "${PL_NAME_PREFIX:-}" ] && [ -n "${PL_BIN:-}" ] || return 0
   "$PL_BIN" --cleanup --name-prefix "$PL_NAME_PREFIX" >/dev/null 2>&1 || true
+}
+
+# pl_workdir TAG [LINES]: makes the test's scratch directory WORK (/tmp/privlink-TAG.XXXXXX) with
+# the daemon's state directory STATE and its LOG in it, and installs the exit trap (pl_trap WORK LOG
+# LINES).
+pl_workdir() {
+  WORK=$(mktemp -d "/tmp/privlink-$1.XXXXXX")
+  STATE=$WORK/state
+  LOG=$WORK/privlinkd.log
+  pl_trap "$WORK" "$LOG" "${2:-60}"
+}
+
+# pl_trap WORK LOG [LINES]: installs the test's exit trap (INT and TERM exit 130): it calls
+# pl_on_exit when the script defines it (e.g. to delete what the test made while the daemon still
+# runs, or to stop the test's own processes), stops the daemon, removes its kernel objects
+# (pl_cleanup_kernel), prints the last LINES (60) lines of LOG when the script fails, removes the
+# directory WORK and exits with the script's status.
+pl_trap() {
+  PL_TRAP_WORK=$1
+  PL_TRAP_LOG=$2
+  PL_TRAP_LINES=${3:-60}
+  trap pl_exit_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
+# pl_exit_cleanup: the EXIT trap pl_trap installs.
+pl_exit_cleanup() {
+  local rc=$?
+  if declare -F pl_on_exit >/dev/null; then pl_on_exit || true; fi
+  pl_stop
+  pl_cleanup_kernel
+  if [ "$rc" -ne 0 ] && [ -f "$PL_TRAP_LOG" ]; then
+    echo "--- privlinkd log (last $PL_TRAP_LINES lines) ---"
+    tail -n "$PL_TRAP_LINES" "$PL_TRAP_LOG"
+  fi
+  rm -rf "$PL_TRAP_WORK"
+  exit "$rc"
 }

@@ -11,24 +11,11 @@ source "$HERE/privlinkd_fixture.sh"
 
 bash "$HERE/ensure_node_modules.sh"
 
-WORK=$(mktemp -d /tmp/privlink-compat.XXXXXX)
-cleanup() {
-  local rc=$?
-  pl_stop
-  pl_cleanup_kernel
-  if [ "$rc" -ne 0 ] && [ -f "$WORK/privlinkd.log" ]; then
-    echo "--- privlinkd log (last 80 lines) ---"
-    tail -n 80 "$WORK/privlinkd.log"
-  fi
-  rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+pl_workdir compat 80  # WORK, STATE, LOG; the trap stops the daemon, removes its objects and WORK
 
 # A unique prefix for the agent's namespaces; the trap removes whatever the test left behind.
 export PL_NAME_PREFIX=tc$$
-pl_start "$PRIVLINKD" "$WORK/state" 0 "$WORK/privlinkd.log"
+pl_start "$PRIVLINKD" "$STATE" 0 "$LOG"
 echo "compat: privlinkd pid $PL_PID at $PL_BASE"
 cd "$HERE"
-NODE_EXTRA_CA_CERTS=$PL_CA PRIVLINK_ADMIN=$WORK/state/admin.json node "$SCRIPT"
+NODE_EXTRA_CA_CERTS=$PL_CA PRIVLINK_ADMIN=$STATE/admin.json node "$SCRIPT"

@@ -10,84 +10,22 @@
 # Starts privlinkd on a fresh state directory and a free loopback port with a unique
 # --name-prefix; always stops it and removes its state directory (trap). Prints "N passed, M failed".
 set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
 PRIVLINKD=$(realpath "$1")
 PRIVLINK=$(realpath "$2")
 command -v jq >/dev/null || { echo "FAIL: jq is required"; exit 1; }
+# shellcheck source=../../testing/cli_harness.sh
+source "$HERE/../../testing/cli_harness.sh"
 
-WORK=$(mktemp -d /tmp/privlink-cli-pl.XXXXXX)
-STATE=$WORK/state
-LOG=$WORK/privlinkd.log
-export PRIVLINK_CONFIG_DIR=$WORK/config
+cli_workdir cli-pl  # WORK, STATE, LOG; the trap stops the daemon and removes WORK
 RG=clipl-$$-$RANDOM
 STEP_TIMEOUT=${CLI_STEP_TIMEOUT:-60}
-PID=""
-
-stop_daemon() {
-  [ -n "$PID" ] || return 0
-  kill -TERM "$PID" 2>/dev/null || true
-  local i
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$PID" 2>/dev/null || true
-  wait "$PID" 2>/dev/null || true
-  PID=""
-}
-cleanup() {
-  local rc=$?
-  stop_daemon
-  if [ "$rc" -ne 0 ] && [ -f "$LOG" ]; then
-    echo "--- privlinkd log (last 60 lines) ---"
-    tail -n 60 "$LOG"
-  fi
-  rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-passed=0
-failed=0
-OUT=""
-ERR=""
-CODE=0
-pl() {  # pl ARGS...: runs the CLI with a time bound; sets OUT, ERR and CODE
-  OUT=$(timeout "$STEP_TIMEOUT" "$PRIVLINK" "$@" 2>"$WORK/err")
-  CODE=$?
-  ERR=$(cat "$WORK/err")
-}
-check() {  # check NAME CONDITION...: passes when the condition command succeeds
-  local name=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1)); echo "PASS $name"
-  else
-    failed=$((failed + 1)); echo "FAIL $name (exit $CODE)"
-    [ -n "$ERR" ] && echo "  stderr: ${ERR:0:1000}"
-    [ -n "$OUT" ] && echo "  stdout: ${OUT:0:2000}"
-  fi
-}
-ok() { [ "$CODE" -eq 0 ]; }
-json_is() { [ "$(jq -r "$1" <<<"$OUT")" = "$2" ]; }
-out_has() { grep -q -- "$1" <<<"$OUT"; }
-# arm_error CODE TEXT: the command failed (exit 1) with "CODE: ..." on stderr mentioning TEXT.
-arm_error() { [ "$CODE" -eq 1 ] && grep -q -- "$1: " <<<"$ERR" && grep -q -- "$2" <<<"$ERR"; }
 
 # --- daemon and login ---------------------------------------------------------------------------
-mkdir -p "$STATE"
-"$PRIVLINKD" --state-dir "$STATE" --listen 127.0.0.1:0 --role api,controller \
-  --name-prefix "tq$$" >"$LOG" 2>&1 &
-PID=$!
-BASE=""
-for ((i = 0; i < 300; i++)); do
-  if ! kill -0 "$PID" 2>/dev/null; then echo "privlinkd exited during start-up"; PID=""; exit 1; fi
-  BASE=$(grep -o 'privlinkd listening on https://[^ ]*' "$LOG" | awk '{print $4}' || true)
-  [ -n "$BASE" ] && [ -s "$STATE/admin.json" ] && break
-  sleep 0.1
-done
-[ -n "$BASE" ] || { echo "privlinkd did not start within 30 s"; exit 1; }
-echo "privlinkd at $BASE"
+export PL_NAME_PREFIX=tq$$
+PL_EXTRA_ARGS=(--role api,controller)
+pl_start "$PRIVLINKD" "$STATE" 0 "$LOG" || exit 1
+echo "privlinkd at $PL_BASE"
 pl login --state-dir "$STATE"
 check "login" ok
 SUB=$(jq -r .subscriptionId "$STATE/admin.json")
@@ -317,5 +255,4 @@ check "zone delete" ok
 pl group delete -n "$RG" -y
 check "group delete" ok
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+check_summary

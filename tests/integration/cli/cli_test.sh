@@ -8,91 +8,29 @@
 # daemon (trap). Resource names carry a unique prefix; VNet addresses live only in the
 # namespaces the daemon creates. Prints "N passed, M failed".
 set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
 PRIVLINKD=$(realpath "$1")
 PRIVLINK=$(realpath "$2")
+# shellcheck source=../../testing/cli_harness.sh
+source "$HERE/../../testing/cli_harness.sh"
 
-WORK=$(mktemp -d /tmp/privlink-cli-it.XXXXXX)
-STATE=$WORK/state
-LOG=$WORK/privlinkd.log
-export PRIVLINK_CONFIG_DIR=$WORK/config
+cli_workdir cli-it  # WORK, STATE, LOG; the trap stops the daemon, removes its objects and WORK
 RG=clitest-$$-$RANDOM
 STEP_TIMEOUT=${CLI_STEP_TIMEOUT:-120}
-PID=""
 
-stop_daemon() {
-  [ -n "$PID" ] || return 0
-  kill -TERM "$PID" 2>/dev/null || true
-  local i
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$PID" 2>/dev/null || true
-  wait "$PID" 2>/dev/null || true
-  PID=""
-}
-
-cleanup() {
-  local rc=$?
-  if [ -n "$PID" ] && [ -s "$PRIVLINK_CONFIG_DIR/config.json" ]; then
+pl_on_exit() {  # called by the trap while the daemon still runs
+  if [ -n "${PL_PID:-}" ] && [ -s "$PRIVLINK_CONFIG_DIR/config.json" ]; then
     # Remove what the test made (the agent tears down its namespaces) before stopping.
     timeout "$STEP_TIMEOUT" "$PRIVLINK" group delete -n "$RG" -y >/dev/null 2>&1 || true
   fi
-  stop_daemon
-  # Whatever the agent left (a failure half-way): its prefix only.
-  [ -n "${NAME_PREFIX:-}" ] && "$PRIVLINKD" --cleanup --name-prefix "$NAME_PREFIX" >/dev/null 2>&1
-  if [ "$rc" -ne 0 ] && [ -f "$LOG" ]; then
-    echo "--- privlinkd log (last 60 lines) ---"
-    tail -n 60 "$LOG"
-  fi
-  rm -rf "$WORK"
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-passed=0
-failed=0
-OUT=""
-ERR=""
-CODE=0
-# pl ARGS...: runs the CLI with a time bound; sets OUT, ERR and CODE.
-pl() {
-  OUT=$(timeout "$STEP_TIMEOUT" "$PRIVLINK" "$@" 2>"$WORK/err")
-  CODE=$?
-  ERR=$(cat "$WORK/err")
-}
-check() {  # check NAME CONDITION...: passes when the condition command succeeds
-  local name=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1)); echo "PASS $name"
-  else
-    failed=$((failed + 1)); echo "FAIL $name (exit $CODE)"
-    [ -n "$ERR" ] && echo "  stderr: $ERR"
-    [ -n "$OUT" ] && echo "  stdout: ${OUT:0:2000}"
-  fi
-}
-ok() { [ "$CODE" -eq 0 ]; }
-json_is() { [ "$(jq -r "$1" <<<"$OUT")" = "$2" ]; }
-out_has() { grep -q -- "$1" <<<"$OUT"; }
 
 # --- start the daemon --------------------------------------------------------------------------
-mkdir -p "$STATE"
 # The agent works under a prefix of its own: the default "pl" would own (and could remove) the
 # namespaces of a privlinkd already running on this host.
-NAME_PREFIX=tl$$
-"$PRIVLINKD" --state-dir "$STATE" --listen 127.0.0.1:0 --name-prefix "$NAME_PREFIX" >"$LOG" 2>&1 &
-PID=$!
-BASE=""
-for ((i = 0; i < 300; i++)); do
-  if ! kill -0 "$PID" 2>/dev/null; then echo "privlinkd exited during start-up"; PID=""; exit 1; fi
-  BASE=$(grep -o 'privlinkd listening on https://[^ ]*' "$LOG" | awk '{print $4}' || true)
-  [ -n "$BASE" ] && [ -s "$STATE/admin.json" ] && break
-  sleep 0.1
-done
-[ -n "$BASE" ] || { echo "privlinkd did not start within 30 s"; exit 1; }
-echo "privlinkd at $BASE"
+export PL_NAME_PREFIX=tl$$
+pl_start "$PRIVLINKD" "$STATE" 0 "$LOG" || exit 1
+echo "privlinkd at $PL_BASE"
 
 # --- login -------------------------------------------------------------------------------------
 pl group list
@@ -176,5 +114,4 @@ check "group delete" ok
 pl group exists -n "$RG"
 check "group no longer exists" test "$OUT" = false
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+check_summary

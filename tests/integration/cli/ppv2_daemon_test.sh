@@ -11,97 +11,35 @@
 # deletes the resource group, stops HAProxy and the daemon and removes the daemon's namespaces
 # (trap). Prints "N passed, M failed".
 set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
 PRIVLINKD=$(realpath "$1")
 PRIVLINK=$(realpath "$2")
+# shellcheck source=../../testing/cli_harness.sh
+source "$HERE/../../testing/cli_harness.sh"
 
-WORK=$(mktemp -d /tmp/privlink-ppv2-it.XXXXXX)
-STATE=$WORK/state
-LOG=$WORK/privlinkd.log
-export PRIVLINK_CONFIG_DIR=$WORK/config
-PREFIX=pp$$
-export PRIVLINK_NAME_PREFIX=$PREFIX
+# WORK, STATE, LOG; the trap calls pl_on_exit, stops the daemon, removes every namespace of this
+# prefix (whatever the agent left) and WORK.
+cli_workdir ppv2-it
+export PL_NAME_PREFIX=pp$$
+export PRIVLINK_NAME_PREFIX=$PL_NAME_PREFIX
 RG=ppv2test-$$-$RANDOM
 STEP_TIMEOUT=${CLI_STEP_TIMEOUT:-120}
-PID=""
 HAPROXY_PID=""
 
-stop_daemon() {
-  [ -n "$PID" ] || return 0
-  kill -TERM "$PID" 2>/dev/null || true
-  local i
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$PID" 2>/dev/null || true
-  wait "$PID" 2>/dev/null || true
-  PID=""
-}
-
-cleanup() {
-  local rc=$?
+pl_on_exit() {  # called by the trap while the daemon still runs
   if [ -n "$HAPROXY_PID" ]; then
     kill -TERM -- "-$HAPROXY_PID" 2>/dev/null || kill -TERM "$HAPROXY_PID" 2>/dev/null || true
     wait "$HAPROXY_PID" 2>/dev/null || true
   fi
-  if [ -n "$PID" ] && [ -s "$PRIVLINK_CONFIG_DIR/config.json" ]; then
+  if [ -n "${PL_PID:-}" ] && [ -s "$PRIVLINK_CONFIG_DIR/config.json" ]; then
     timeout "$STEP_TIMEOUT" "$PRIVLINK" group delete -n "$RG" -y >/dev/null 2>&1 || true
   fi
-  stop_daemon
-  # Whatever the agent left (a failed run): remove every namespace of this prefix.
-  "$PRIVLINKD" --cleanup --name-prefix "$PREFIX" >/dev/null 2>&1 || true
-  if [ "$rc" -ne 0 ] && [ -f "$LOG" ]; then
-    echo "--- privlinkd log (last 60 lines) ---"
-    tail -n 60 "$LOG"
-  fi
-  rm -rf "$WORK"
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 command -v haproxy >/dev/null || { echo "install haproxy (scripts/install-deps.sh)"; exit 1; }
 
-passed=0
-failed=0
-OUT=""
-ERR=""
-CODE=0
-pl() {
-  OUT=$(timeout "$STEP_TIMEOUT" "$PRIVLINK" "$@" 2>"$WORK/err")
-  CODE=$?
-  ERR=$(cat "$WORK/err")
-}
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1)); echo "PASS $name"
-  else
-    failed=$((failed + 1)); echo "FAIL $name (exit $CODE)"
-    [ -n "$ERR" ] && echo "  stderr: $ERR"
-    [ -n "$OUT" ] && echo "  stdout: ${OUT:0:2000}"
-  fi
-}
-ok() { [ "$CODE" -eq 0 ]; }
-json_is() { [ "$(jq -r "$1" <<<"$OUT")" = "$2" ]; }
-must() {  # must NAME: like check ok, but stops the test on failure
-  check "$1" ok
-  [ "$CODE" -eq 0 ] || exit 1
-}
-
-mkdir -p "$STATE"
-"$PRIVLINKD" --state-dir "$STATE" --listen 127.0.0.1:0 --name-prefix "$PREFIX" >"$LOG" 2>&1 &
-PID=$!
-BASE=""
-for ((i = 0; i < 300; i++)); do
-  if ! kill -0 "$PID" 2>/dev/null; then echo "privlinkd exited during start-up"; PID=""; exit 1; fi
-  BASE=$(grep -o 'privlinkd listening on https://[^ ]*' "$LOG" | awk '{print $4}' || true)
-  [ -n "$BASE" ] && [ -s "$STATE/admin.json" ] && break
-  sleep 0.1
-done
-[ -n "$BASE" ] || { echo "privlinkd did not start within 30 s"; exit 1; }
-echo "privlinkd at $BASE (name prefix $PREFIX)"
+pl_start "$PRIVLINKD" "$STATE" 0 "$LOG" || exit 1
+echo "privlinkd at $PL_BASE (name prefix $PL_NAME_PREFIX)"
 
 pl login --state-dir "$STATE"; must "login"
 pl group create -n "$RG" -l local; must "group create"
@@ -166,5 +104,4 @@ check "haproxy behind the daemon's proxy sees the client's address" \
 check "the NAT IP ($NAT_IP) is not what the backend was told" \
   bash -c '! grep -q "$0" <<<"$1"' "client=$NAT_IP" "$BODY"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+check_summary

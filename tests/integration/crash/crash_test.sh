@@ -16,8 +16,8 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 PRIVLINKD=$(realpath "$1")
-# shellcheck source=../../compat/privlinkd_fixture.sh
-source "$HERE/../../compat/privlinkd_fixture.sh"
+# shellcheck source=../../testing/cli_harness.sh
+source "$HERE/../../testing/cli_harness.sh"  # check_detail, check_summary and the daemon fixture
 
 WRITERS=${CRASH_WRITERS:-8}
 VNET_WRITER=$((WRITERS - 1))  # the last writer PUTs virtual networks
@@ -28,39 +28,15 @@ MAX_VNETS_PER_ROUND=${CRASH_MAX_VNETS:-20}
 API=api-version=2025-04-01
 NET_API=api-version=2024-07-01
 
-WORK=$(mktemp -d /tmp/privlink-crash.XXXXXX)
-STATE=$WORK/state
-LOG=$WORK/privlinkd.log
+pl_workdir crash  # WORK, STATE, LOG; the trap stops the daemon, removes its objects and WORK
 WRITER_PIDS=()
-cleanup() {
-  local rc=$?
+pl_on_exit() {  # called by the trap before it stops the daemon: stop the writers
   touch "$WORK/stop" 2>/dev/null || true
   local p
   for p in "${WRITER_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${WRITER_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  pl_stop
-  pl_cleanup_kernel
-  if [ "$rc" -ne 0 ] && [ -f "$LOG" ]; then
-    echo "--- privlinkd log (last 60 lines) ---"
-    tail -n 60 "$LOG"
-  fi
-  rm -rf "$WORK"
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
-passed=0
-failed=0
-check() {  # check NAME DETAIL COMMAND...: passes when COMMAND succeeds
-  local name=$1 detail=$2
-  shift 2
-  if "$@"; then
-    passed=$((passed + 1)); echo "PASS $name"
-  else
-    failed=$((failed + 1)); echo "FAIL $name${detail:+: $detail}"
-  fi
-}
 feed_complete() {  # feed_complete COUNT MIN MAX [AT-LEAST]
   [ "$2" -eq 1 ] && [ "$1" -eq "$3" ] && [ "$1" -ge "${4:-0}" ]
 }
@@ -150,7 +126,7 @@ TOKEN=$(pl_token)
 code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$PL_CA" -X PUT \
   -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
   --data '{"location":"local"}' "$(rg_url crash-vnets)")
-check "setup: resource group for the virtual networks" "HTTP $code" [ "$code" = 201 ]
+check_detail "setup: resource group for the virtual networks" "HTTP $code" [ "$code" = 201 ]
 
 for ((round = 1; round <= ROUNDS; round++)); do
   TOKEN=$(pl_token)
@@ -177,7 +153,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
   lost=$(cat "$WORK"/lost."$round".* | wc -l)
   echo "crash: round $round killed privlinkd after $acked_before_kill acknowledged PUTs" \
     "($acked acknowledged in all, $lost interrupted or refused)"
-  check "round $round: writes were acknowledged before the kill" "$acked" [ "$acked" -ge 1 ]
+  check_detail "round $round: writes were acknowledged before the kill" "$acked" [ "$acked" -ge 1 ]
 
   # Restart on the same state directory and port (the port may need a moment to be free again).
   started=1
@@ -185,14 +161,16 @@ for ((round = 1; round <= ROUNDS; round++)); do
     if pl_start "$PRIVLINKD" "$STATE" "$PORT" "$LOG.$round"; then started=0; break; fi
     sleep 1
   done
-  check "round $round: privlinkd restarts on the same state directory" "" [ "$started" -eq 0 ]
+  check_detail "round $round: privlinkd restarts on the same state directory" "" \
+    [ "$started" -eq 0 ]
   [ "$started" -eq 0 ] || break
   TOKEN=$(pl_token)
 
   missing=$(verify_acked)
   total=$(cat "$WORK"/acked.* | wc -l)
   vnets=$(cat "$WORK"/acked.*."$VNET_WRITER" | wc -l)
-  check "round $round: all $total acknowledged PUTs ($vnets virtual networks) survive kill -9" \
+  check_detail \
+    "round $round: all $total acknowledged PUTs ($vnets virtual networks) survive kill -9" \
     "$(echo "$missing" | wc -l) missing, e.g. $(echo "$missing" | head -3 | tr '\n' ';')" \
     [ -z "$missing" ]
 
@@ -203,19 +181,19 @@ for ((round = 1; round <= ROUNDS; round++)); do
     [ -z "$pending" ] && break
     sleep 2
   done
-  check "round $round: all $vnets acknowledged virtual networks reach Succeeded after the restart" \
+  check_detail \
+    "round $round: all $vnets acknowledged virtual networks reach Succeeded after the restart" \
     "$(echo "$pending" | wc -l) not, e.g. $(echo "$pending" | head -3 | tr '\n' ';')" \
     [ -z "$pending" ]
 
   read -r count min max < <(change_feed) || true
-  check "round $round: change feed revisions 1..$max have no gap" \
+  check_detail "round $round: change feed revisions 1..$max have no gap" \
     "count=$count min=$min max=$max acknowledged=$total" feed_complete "$count" "$min" "$max" "$total"
 done
 
 pl_stop
 read -r count min max < <(change_feed) || true
-check "after a clean stop: change feed revisions 1..$max have no gap" \
+check_detail "after a clean stop: change feed revisions 1..$max have no gap" \
   "count=$count min=$min max=$max" feed_complete "$count" "$min" "$max"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+check_summary

@@ -20,9 +20,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "agent/agent.h"
 #include "agent/endpoint_counters.h"
@@ -130,10 +132,12 @@ UniqueFd connectFrom(const std::string& ns, const std::string& address, uint16_t
 // Health probes come from the VNet router (the subnet gateway); tests skip them.
 const std::string kProbeSource = "10.0.1.1";
 
-// Accepts one connection on whichever of `listeners` gets it first (2 s), skipping health-probe
-// connections. Sets `index` to the listener and `peer` to the source address the server sees.
-UniqueFd acceptAny(const std::vector<int>& listeners, size_t* index = nullptr,
-                   std::string* peer = nullptr) {
+// Accepts connections on whichever of `listeners` gets them (2 s in all) until `wanted(fd, peer)`
+// takes one (the others, e.g. health probes, are closed). Sets `index` to its listener and `peer`
+// to the source address the server sees.
+UniqueFd acceptWhere(const std::vector<int>& listeners,
+                     const std::function<bool(int fd, const std::string& peer)>& wanted,
+                     size_t* index, std::string* peer) {
   const auto deadline = std::chrono::steady_clock::now() + 2s;
   while (std::chrono::steady_clock::now() < deadline) {
     std::vector<pollfd> fds;
@@ -146,13 +150,21 @@ UniqueFd acceptAny(const std::vector<int>& listeners, size_t* index = nullptr,
       UniqueFd fd(::accept4(fds[i].fd, reinterpret_cast<sockaddr*>(&sa), &len, SOCK_CLOEXEC));
       char text[INET_ADDRSTRLEN] = {};
       ::inet_ntop(AF_INET, &sa.sin_addr, text, sizeof text);
-      if (!fd.valid() || text == kProbeSource) continue;
+      if (!fd.valid() || !wanted(fd.get(), text)) continue;
       if (index) *index = i;
       if (peer) *peer = text;
       return fd;
     }
   }
   return UniqueFd();
+}
+
+// Accepts one connection on whichever of `listeners` gets it first (2 s), skipping health-probe
+// connections. Sets `index` to the listener and `peer` to the source address the server sees.
+UniqueFd acceptAny(const std::vector<int>& listeners, size_t* index = nullptr,
+                   std::string* peer = nullptr) {
+  return acceptWhere(
+      listeners, [](int, const std::string& from) { return from != kProbeSource; }, index, peer);
 }
 
 bool exchange(int from, int to, const std::string& message) {
@@ -331,6 +343,71 @@ class PrivateLinkTest : public ::testing::Test {
         << "the backends did not come back into rotation";
   }
 
+  // web1 and web2 listen on TCP 8080 (the LB rule's backend port) and are back in rotation.
+  std::pair<UniqueFd, UniqueFd> listenOnBackends() {
+    std::pair<UniqueFd, UniqueFd> listeners{bindIn(web1_, SOCK_STREAM, 8080),
+                                            bindIn(web2_, SOCK_STREAM, 8080)};
+    waitBackendsHealthy();
+    return listeners;
+  }
+
+  // A new TCP connection from the client to the endpoint's port 80 is refused (not dropped).
+  void expectEndpointRefuses() {
+    int error = 0;
+    EXPECT_FALSE(connectFrom(client_, kPeAddress, 80, &error).valid());
+    EXPECT_EQ(error, ECONNREFUSED) << std::strerror(error);
+  }
+
+  // The endpoint's counters saw at least `connections` connections and bytes both ways.
+  void expectEndpointCounted(uint64_t connections) {
+    auto counters = readEndpointCounters(*kernel_, naming_, model::normaliseKey(kConsumer), kLink);
+    ASSERT_TRUE(counters.ok()) << counters.status().toString();
+    EXPECT_GE(counters->connections, connections);
+    EXPECT_GT(counters->bytesOut, 0u);
+    EXPECT_GT(counters->bytesIn, 0u);
+  }
+
+  // The consumer VNet's transit address, as the agent recorded it in the store.
+  std::string consumerTransitAddress() {
+    std::string address;
+    Status s = store_->read([&](store::ReadView& view) -> Status {
+      auto doc = view.get(std::string(model::kTransitKeyPrefix) + model::normaliseKey(kConsumer));
+      if (doc.ok() && *doc) address = (*doc)->body.value("address", "");
+      return Status::Ok();
+    });
+    EXPECT_TRUE(s.ok()) << s.toString();
+    return address;
+  }
+
+  // A datagram client -> endpoint:53 reaches a backend's UDP 5353 translated (source: the PLS NAT
+  // IP, payload unchanged, no PROXY header) and the backend's answer comes back.
+  void expectUdpThroughNat() {
+    UniqueFd u1 = bindIn(web1_, SOCK_DGRAM, 5353);
+    UniqueFd u2 = bindIn(web2_, SOCK_DGRAM, 5353);
+    UniqueFd client = socketIn(client_, SOCK_DGRAM);
+    sockaddr_in pe = socketAddress(kPeAddress, 53);
+    ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&pe), sizeof pe), 0);
+    ASSERT_EQ(::send(client.get(), "query", 5, 0), 5);
+    pollfd fds[2] = {{u1.get(), POLLIN, 0}, {u2.get(), POLLIN, 0}};
+    ASSERT_GT(::poll(fds, 2, 2000), 0) << "no backend received the datagram";
+    int server = (fds[0].revents & POLLIN) ? u1.get() : u2.get();
+    char buffer[64];
+    sockaddr_in from{};
+    socklen_t len = sizeof from;
+    ssize_t n =
+        ::recvfrom(server, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr*>(&from), &len);
+    ASSERT_EQ(n, 5);  // no header: datagrams are translated, never proxied
+    EXPECT_EQ(std::string(buffer, 5), "query");
+    char text[INET_ADDRSTRLEN] = {};
+    ::inet_ntop(AF_INET, &from.sin_addr, text, sizeof text);
+    EXPECT_EQ(std::string(text), kNatAddress);
+    ASSERT_EQ(::sendto(server, "answer", 6, 0, reinterpret_cast<sockaddr*>(&from), len), 6);
+    pollfd c{client.get(), POLLIN, 0};
+    ASSERT_EQ(::poll(&c, 1, 2000), 1);
+    n = ::recv(client.get(), buffer, sizeof buffer, 0);
+    EXPECT_EQ(std::string(buffer, n > 0 ? n : 0), "answer");
+  }
+
   // One TCP round trip client -> address:port, served by whichever backend listener accepts.
   // Returns the backend index (0 web1, 1 web2) or -1.
   int roundTrip(const std::string& from, const std::string& address, uint16_t port,
@@ -340,33 +417,16 @@ class PrivateLinkTest : public ::testing::Test {
     if (::send(client.get(), "ping", 4, MSG_NOSIGNAL) != 4) return -1;
     // Accept until the connection carrying "ping" shows up (health probes connect too, from the
     // same gateway address a VNet-local client is masqueraded to).
-    const auto deadline = std::chrono::steady_clock::now() + 2s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::vector<pollfd> fds;
-      for (int l : listeners) fds.push_back({l, POLLIN, 0});
-      if (::poll(fds.data(), fds.size(), 200) <= 0) continue;
-      for (size_t i = 0; i < fds.size(); ++i) {
-        if (!(fds[i].revents & POLLIN)) continue;
-        sockaddr_in sa{};
-        socklen_t len = sizeof sa;
-        UniqueFd server(::accept4(fds[i].fd, reinterpret_cast<sockaddr*>(&sa), &len, SOCK_CLOEXEC));
-        if (!server.valid()) continue;
-        pollfd r{server.get(), POLLIN, 0};
-        char buffer[8];
-        if (::poll(&r, 1, 300) != 1 || ::recv(server.get(), buffer, sizeof buffer, 0) != 4 ||
-            std::string(buffer, 4) != "ping") {
-          continue;  // a probe
-        }
-        if (peer) {
-          char text[INET_ADDRSTRLEN] = {};
-          ::inet_ntop(AF_INET, &sa.sin_addr, text, sizeof text);
-          *peer = text;
-        }
-        if (!exchange(server.get(), client.get(), "pong")) return -1;
-        return static_cast<int>(i);
-      }
-    }
-    return -1;
+    auto carriesPing = [](int fd, const std::string&) {
+      pollfd r{fd, POLLIN, 0};
+      char buffer[8];
+      return ::poll(&r, 1, 300) == 1 && ::recv(fd, buffer, sizeof buffer, 0) == 4 &&
+             std::string(buffer, 4) == "ping";
+    };
+    size_t index = 0;
+    UniqueFd server = acceptWhere(listeners, carriesPing, &index, peer);
+    if (!server.valid() || !exchange(server.get(), client.get(), "pong")) return -1;
+    return static_cast<int>(index);
   }
 
   std::string prefix_;
@@ -408,18 +468,12 @@ TEST_F(PrivateLinkTest, CurlReachesTheServiceThroughAnApprovedEndpointAcrossOver
   EXPECT_EQ(log.find("10.0.1.4 - - "), std::string::npos) << log;
 
   // Per-endpoint counters saw the traffic.
-  auto counters = readEndpointCounters(*kernel_, naming_, model::normaliseKey(kConsumer), kLink);
-  ASSERT_TRUE(counters.ok()) << counters.status().toString();
-  EXPECT_GE(counters->connections, 2u);
-  EXPECT_GT(counters->bytesOut, 0u);
-  EXPECT_GT(counters->bytesIn, 0u);
+  expectEndpointCounted(2);
 }
 
 TEST_F(PrivateLinkTest, LoadBalancerIsReachableFromTheProviderVnetItself) {
   build("Approved");
-  UniqueFd l1 = bindIn(web1_, SOCK_STREAM, 8080);
-  UniqueFd l2 = bindIn(web2_, SOCK_STREAM, 8080);
-  waitBackendsHealthy();
+  auto [l1, l2] = listenOnBackends();
   EXPECT_GE(roundTrip(local_, "10.0.1.10", 80, {l1.get(), l2.get()}), 0);
   // A port no rule exposes is refused.
   int error = 0;
@@ -428,16 +482,11 @@ TEST_F(PrivateLinkTest, LoadBalancerIsReachableFromTheProviderVnetItself) {
 
 TEST_F(PrivateLinkTest, PendingAndRejectedEndpointsRefuseRatherThanDrop) {
   build("Pending");
-  UniqueFd l1 = bindIn(web1_, SOCK_STREAM, 8080);
-  UniqueFd l2 = bindIn(web2_, SOCK_STREAM, 8080);
-  waitBackendsHealthy();
-  int error = 0;
-  EXPECT_FALSE(connectFrom(client_, kPeAddress, 80, &error).valid());
-  EXPECT_EQ(error, ECONNREFUSED) << std::strerror(error);
+  auto [l1, l2] = listenOnBackends();
+  expectEndpointRefuses();
   setEndpoint("Rejected");
   converge();
-  EXPECT_FALSE(connectFrom(client_, kPeAddress, 80, &error).valid());
-  EXPECT_EQ(error, ECONNREFUSED) << std::strerror(error);
+  expectEndpointRefuses();
   // Approving makes it flow.
   setEndpoint("Approved");
   converge();
@@ -449,9 +498,7 @@ TEST_F(PrivateLinkTest, PendingAndRejectedEndpointsRefuseRatherThanDrop) {
 
 TEST_F(PrivateLinkTest, RejectCutsAnEstablishedStream) {
   build("Approved");
-  UniqueFd l1 = bindIn(web1_, SOCK_STREAM, 8080);
-  UniqueFd l2 = bindIn(web2_, SOCK_STREAM, 8080);
-  waitBackendsHealthy();
+  auto [l1, l2] = listenOnBackends();
   UniqueFd client = connectFrom(client_, kPeAddress, 80);
   ASSERT_TRUE(client.valid());
   UniqueFd server = acceptAny({l1.get(), l2.get()});
@@ -479,20 +526,10 @@ TEST_F(PrivateLinkTest, ProviderCannotConnectBackAndOtherVnetsCannotUseTheEndpoi
   build("Approved");
   // Something listening everywhere the provider or an intruder might try to reach.
   UniqueFd consumerListener = bindIn(client_, SOCK_STREAM, 9000);
-  UniqueFd l1 = bindIn(web1_, SOCK_STREAM, 8080);
-  UniqueFd l2 = bindIn(web2_, SOCK_STREAM, 8080);
-  waitBackendsHealthy();
+  auto [l1, l2] = listenOnBackends();
   ASSERT_GE(roundTrip(client_, kPeAddress, 80, {l1.get(), l2.get()}), 0);
 
-  std::string consumerTransit;
-  ASSERT_TRUE(store_
-                  ->read([&](store::ReadView& view) -> Status {
-                    auto doc = view.get(std::string(model::kTransitKeyPrefix) +
-                                        model::normaliseKey(kConsumer));
-                    if (doc.ok() && *doc) consumerTransit = (*doc)->body.value("address", "");
-                    return Status::Ok();
-                  })
-                  .ok());
+  const std::string consumerTransit = consumerTransitAddress();
   ASSERT_FALSE(consumerTransit.empty());
   int error = 0;
   // Provider -> the consumer VNet's transit address, the endpoint's transit address, the client.
@@ -509,35 +546,12 @@ TEST_F(PrivateLinkTest, ProviderCannotConnectBackAndOtherVnetsCannotUseTheEndpoi
 
 TEST_F(PrivateLinkTest, UdpFlowsThroughTheEndpoint) {
   build("Approved");
-  UniqueFd u1 = bindIn(web1_, SOCK_DGRAM, 5353);
-  UniqueFd u2 = bindIn(web2_, SOCK_DGRAM, 5353);
-  UniqueFd client = socketIn(client_, SOCK_DGRAM);
-  sockaddr_in pe = socketAddress(kPeAddress, 53);
-  ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&pe), sizeof pe), 0);
-  ASSERT_EQ(::send(client.get(), "query", 5, 0), 5);
-  pollfd fds[2] = {{u1.get(), POLLIN, 0}, {u2.get(), POLLIN, 0}};
-  ASSERT_GT(::poll(fds, 2, 2000), 0) << "no backend received the datagram";
-  int server = (fds[0].revents & POLLIN) ? u1.get() : u2.get();
-  char buffer[64];
-  sockaddr_in from{};
-  socklen_t len = sizeof from;
-  ssize_t n = ::recvfrom(server, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr*>(&from), &len);
-  ASSERT_EQ(n, 5);
-  char text[INET_ADDRSTRLEN] = {};
-  ::inet_ntop(AF_INET, &from.sin_addr, text, sizeof text);
-  EXPECT_EQ(std::string(text), kNatAddress);
-  ASSERT_EQ(::sendto(server, "answer", 6, 0, reinterpret_cast<sockaddr*>(&from), len), 6);
-  pollfd c{client.get(), POLLIN, 0};
-  ASSERT_EQ(::poll(&c, 1, 2000), 1);
-  n = ::recv(client.get(), buffer, sizeof buffer, 0);
-  EXPECT_EQ(std::string(buffer, n > 0 ? n : 0), "answer");
+  expectUdpThroughNat();
 }
 
 TEST_F(PrivateLinkTest, LoadBalancerFailsOverWhenAProbeFailsWithoutDisturbingOtherFlows) {
   build("Approved");
-  UniqueFd l1 = bindIn(web1_, SOCK_STREAM, 8080);
-  UniqueFd l2 = bindIn(web2_, SOCK_STREAM, 8080);
-  waitBackendsHealthy();
+  auto [l1, l2] = listenOnBackends();
   // Both backends serve; keep one established flow to web1.
   UniqueFd kept;
   UniqueFd keptServer;
@@ -654,19 +668,13 @@ TEST_F(PrivateLinkTest, ProxyProtocolHaproxyBackendSeesTheConsumerClientNotTheNa
   EXPECT_NE(body.find(" endpoint=" + kPeAddress + ":80 "), std::string::npos) << body;
   EXPECT_EQ(body.find(kNatAddress), std::string::npos) << body;
   // The proxied connections count as the endpoint's.
-  auto counters = readEndpointCounters(*kernel_, naming_, model::normaliseKey(kConsumer), kLink);
-  ASSERT_TRUE(counters.ok()) << counters.status().toString();
-  EXPECT_GE(counters->connections, 1u);
-  EXPECT_GT(counters->bytesOut, 0u);
-  EXPECT_GT(counters->bytesIn, 0u);
+  expectEndpointCounted(1);
   EXPECT_GE(agent_->proxyCounters().headersSent, 1u);
 }
 
 TEST_F(PrivateLinkTest, ProxyProtocolHeaderIsByteExactWithTheLinkIdTlv) {
   build("Approved", /*proxyProtocol=*/true);
-  UniqueFd l1 = bindIn(web1_, SOCK_STREAM, 8080);
-  UniqueFd l2 = bindIn(web2_, SOCK_STREAM, 8080);
-  waitBackendsHealthy();
+  auto [l1, l2] = listenOnBackends();
   UniqueFd client = connectFrom(client_, kPeAddress, 80);
   ASSERT_TRUE(client.valid());
   const uint16_t clientPort = localPortOf(client.get());
@@ -700,9 +708,7 @@ TEST_F(PrivateLinkTest, ProxyProtocolHeaderIsByteExactWithTheLinkIdTlv) {
 
 TEST_F(PrivateLinkTest, ProxyProtocolRejectCutsAnEstablishedProxiedStream) {
   build("Approved", /*proxyProtocol=*/true);
-  UniqueFd l1 = bindIn(web1_, SOCK_STREAM, 8080);
-  UniqueFd l2 = bindIn(web2_, SOCK_STREAM, 8080);
-  waitBackendsHealthy();
+  auto [l1, l2] = listenOnBackends();
   UniqueFd client = connectFrom(client_, kPeAddress, 80);
   ASSERT_TRUE(client.valid());
   UniqueFd server = acceptAny({l1.get(), l2.get()});
@@ -716,24 +722,19 @@ TEST_F(PrivateLinkTest, ProxyProtocolRejectCutsAnEstablishedProxiedStream) {
   expectCut(client.get(), "client");
   expectCut(server.get(), "backend");
   // New connections are refused like any rejected endpoint's.
-  int error = 0;
-  EXPECT_FALSE(connectFrom(client_, kPeAddress, 80, &error).valid());
-  EXPECT_EQ(error, ECONNREFUSED) << std::strerror(error);
+  expectEndpointRefuses();
   EXPECT_FALSE(acceptAny({l1.get(), l2.get()}).valid()) << "a connection got through";
 }
 
 TEST_F(PrivateLinkTest, ProxyProtocolPendingEndpointRefusesThenApprovalProxies) {
   build("Pending", /*proxyProtocol=*/true);
-  UniqueFd l1 = bindIn(web1_, SOCK_STREAM, 8080);
-  UniqueFd l2 = bindIn(web2_, SOCK_STREAM, 8080);
-  waitBackendsHealthy();
-  int error = 0;
-  EXPECT_FALSE(connectFrom(client_, kPeAddress, 80, &error).valid());
-  EXPECT_EQ(error, ECONNREFUSED) << std::strerror(error);
+  auto [l1, l2] = listenOnBackends();
+  expectEndpointRefuses();
   EXPECT_EQ(agent_->proxyCounters().connectionsAccepted, 0u);
 
   setEndpoint("Approved");
   converge();
+  int error = 0;
   UniqueFd client = connectFrom(client_, kPeAddress, 80, &error);
   ASSERT_TRUE(client.valid()) << std::strerror(error);
   UniqueFd server = acceptAny({l1.get(), l2.get()});
@@ -748,47 +749,15 @@ TEST_F(PrivateLinkTest, ProxyProtocolPendingEndpointRefusesThenApprovalProxies) 
 
 TEST_F(PrivateLinkTest, ProxyProtocolUdpThroughTheSameEndpointStillUsesNat) {
   build("Approved", /*proxyProtocol=*/true);
-  UniqueFd u1 = bindIn(web1_, SOCK_DGRAM, 5353);
-  UniqueFd u2 = bindIn(web2_, SOCK_DGRAM, 5353);
-  UniqueFd client = socketIn(client_, SOCK_DGRAM);
-  sockaddr_in pe = socketAddress(kPeAddress, 53);
-  ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&pe), sizeof pe), 0);
-  ASSERT_EQ(::send(client.get(), "query", 5, 0), 5);
-  pollfd fds[2] = {{u1.get(), POLLIN, 0}, {u2.get(), POLLIN, 0}};
-  ASSERT_GT(::poll(fds, 2, 2000), 0) << "no backend received the datagram";
-  int server = (fds[0].revents & POLLIN) ? u1.get() : u2.get();
-  char buffer[64];
-  sockaddr_in from{};
-  socklen_t len = sizeof from;
-  ssize_t n = ::recvfrom(server, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr*>(&from), &len);
-  ASSERT_EQ(n, 5);  // no header: datagrams are translated, not proxied
-  EXPECT_EQ(std::string(buffer, 5), "query");
-  char text[INET_ADDRSTRLEN] = {};
-  ::inet_ntop(AF_INET, &from.sin_addr, text, sizeof text);
-  EXPECT_EQ(std::string(text), kNatAddress);
-  ASSERT_EQ(::sendto(server, "answer", 6, 0, reinterpret_cast<sockaddr*>(&from), len), 6);
-  pollfd c{client.get(), POLLIN, 0};
-  ASSERT_EQ(::poll(&c, 1, 2000), 1);
-  n = ::recv(client.get(), buffer, sizeof buffer, 0);
-  EXPECT_EQ(std::string(buffer, n > 0 ? n : 0), "answer");
+  ASSERT_NO_FATAL_FAILURE(expectUdpThroughNat());
   EXPECT_EQ(agent_->proxyCounters().connectionsAccepted, 0u);
 }
 
 TEST_F(PrivateLinkTest, ProxyProtocolKeepsOneDirection) {
   build("Approved", /*proxyProtocol=*/true);
   UniqueFd consumerListener = bindIn(client_, SOCK_STREAM, 9000);
-  UniqueFd l1 = bindIn(web1_, SOCK_STREAM, 8080);
-  UniqueFd l2 = bindIn(web2_, SOCK_STREAM, 8080);
-  waitBackendsHealthy();
-  std::string consumerTransit;
-  ASSERT_TRUE(store_
-                  ->read([&](store::ReadView& view) -> Status {
-                    auto doc = view.get(std::string(model::kTransitKeyPrefix) +
-                                        model::normaliseKey(kConsumer));
-                    if (doc.ok() && *doc) consumerTransit = (*doc)->body.value("address", "");
-                    return Status::Ok();
-                  })
-                  .ok());
+  auto [l1, l2] = listenOnBackends();
+  const std::string consumerTransit = consumerTransitAddress();
   ASSERT_FALSE(consumerTransit.empty());
   int error = 0;
   // The provider reaches neither the consumer (transit address, endpoint, client) nor the
