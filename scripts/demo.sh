@@ -254,7 +254,7 @@ bg_in_nic contoso demo-contoso b-db "$STATE/http-b.log" "$PY" -m http.server 80 
 say "Traffic inside vnet-a: a-web (subnet apps) -> a-db (subnet data)"
 wait_for 10 privlink nic exec -g demo-contoso -n a-web -- curl -sf -m 1 http://10.0.2.10/ ||
   fail "a-web could not reach a-db (10.0.2.10) inside vnet-a"
-out=$(in_nic contoso demo-contoso a-web curl -sS -m 3 http://10.0.2.10/) || fail "curl failed"
+out=$(in_nic contoso demo-contoso a-web curl -sS -m 3 http://10.0.2.10/) || { echo "$out"; fail "curl failed"; }
 echo "$out"
 [[ $out == *"in vnet-a"* ]] || fail "a-web got an unexpected answer: $out"
 ok "a-web reaches a-db across subnets: the VNet routes between its subnets"
@@ -262,7 +262,7 @@ ok "a-web reaches a-db across subnets: the VNet routes between its subnets"
 say "Traffic inside vnet-b: b-web (subnet apps) -> b-db (subnet data)"
 wait_for 10 privlink nic exec -g demo-contoso -n b-web -- curl -sf -m 1 http://10.0.2.20/ ||
   fail "b-web could not reach b-db (10.0.2.20) inside vnet-b"
-out=$(in_nic contoso demo-contoso b-web curl -sS -m 3 http://10.0.2.20/) || fail "curl failed"
+out=$(in_nic contoso demo-contoso b-web curl -sS -m 3 http://10.0.2.20/) || { echo "$out"; fail "curl failed"; }
 echo "$out"
 [[ $out == *"in vnet-b"* ]] || fail "b-web got an unexpected answer: $out"
 ok "b-web reaches b-db: vnet-b works the same way, with the same address space"
@@ -306,7 +306,7 @@ state=$(q_contoso vnet peering show -g demo-contoso --vnet-name vnet-a -n a-to-c
 [ "$state" = Connected ] || fail "peering a-to-c is '$state', expected Connected"
 ok "both sides exist: the peering is Connected"
 out=$(in_nic contoso demo-contoso c-app curl -sS -m 3 http://10.0.2.10/) ||
-  fail "c-app could not reach a-db through the peering"
+  { echo "$out"; fail "c-app could not reach a-db through the peering"; }
 echo "$out"
 ok "after peering: c-app (vnet-c) reaches a-db (vnet-a); vnet-b is still out of reach"
 if in_nic contoso demo-contoso c-app curl -sS -m 1 http://10.0.2.20/; then
@@ -365,7 +365,7 @@ fi
 
 say "Without private link: a-web finds the database by its public name..."
 note "Every NIC asks the resolver at 168.63.129.16, which answers each VNet on its own."
-out=$(in_nic contoso demo-contoso a-web dig +short "$PG_FQDN") || fail "dig failed"
+out=$(in_nic contoso demo-contoso a-web dig +short "$PG_FQDN") || { echo "$out"; fail "dig failed"; }
 echo "$out"
 [ "$(tail -n1 <<<"$out")" = "$PG_PUBLIC_IP" ] ||
   fail "$PG_FQDN should resolve to the public IP $PG_PUBLIC_IP"
@@ -373,12 +373,15 @@ ok "the name is a CNAME to $PG.$PG_ZONE, which resolves to the public IP"
 if [ "$have_db" = 1 ]; then
   say "...and connects over the public endpoint"
   out=$(in_nic contoso demo-contoso a-web psql "$PG_CONN" -c "$PG_QUERY") ||
-    fail "psql over the public endpoint failed"
+    { echo "$out"; fail "psql over the public endpoint failed"; }
   echo "$out"
   [[ $out == *"(address \"$PG_PUBLIC_IP\")"* ]] || fail "psql did not connect to $PG_PUBLIC_IP"
   ok "it works, but the traffic leaves Contoso's network and the database is open to all:"
-  out=$(in_nic contoso demo-contoso b-web psql "$PG_CONN" -c "$PG_QUERY") ||
+  out=$(in_nic contoso demo-contoso b-web psql "$PG_CONN" -c "$PG_QUERY") || {
+    echo "$out"
+    in_nic contoso demo-contoso b-web dig +time=1 +tries=1 "$PG_FQDN"  # diagnostics: DNS now?
     fail "b-web could not reach the public endpoint"
+  }
   echo "$out"
   ok "b-web in vnet-b (or anyone on the internet) gets in the same way"
 fi
@@ -411,11 +414,11 @@ q_contoso private-dns record-set a show -g demo-contoso -z "$PG_ZONE" -n "$PG" |
 PRIVLINK_CONFIG_DIR=$CONTOSO_CFG wait_for 5 bash -c "privlink nic exec -g demo-contoso -n a-web \
   -- dig +short $PG_FQDN | tail -n1 | grep -qx '$PG_PE_IP'" ||
   fail "$PG_FQDN did not start resolving to $PG_PE_IP in vnet-a"
-out=$(in_nic contoso demo-contoso a-web dig +short "$PG_FQDN") || fail "dig failed"
+out=$(in_nic contoso demo-contoso a-web dig +short "$PG_FQDN") || { echo "$out"; fail "dig failed"; }
 echo "$out"
 [ "$(tail -n1 <<<"$out")" = "$PG_PE_IP" ] || fail "expected $PG_PE_IP"
 ok "in vnet-a the same name now resolves to the private endpoint $PG_PE_IP"
-out=$(in_nic contoso demo-contoso b-web dig +short "$PG_FQDN") || fail "dig failed"
+out=$(in_nic contoso demo-contoso b-web dig +short "$PG_FQDN") || { echo "$out"; fail "dig failed"; }
 echo "$out"
 [ "$(tail -n1 <<<"$out")" = "$PG_PUBLIC_IP" ] || fail "expected the public IP in vnet-b"
 ok "vnet-b is not linked to the zone: there the name still means the public IP"
@@ -431,7 +434,7 @@ ok "publicNetworkAccess: Disabled"
 if [ "$have_db" = 1 ]; then
   say "The same connection string still works from a-web, now through the private endpoint"
   out=$(in_nic contoso demo-contoso a-web psql "$PG_CONN" -c "$PG_QUERY") ||
-    fail "psql through the private endpoint failed"
+    { echo "$out"; fail "psql through the private endpoint failed"; }
   echo "$out"
   [[ $out == *"(address \"$PG_PE_IP\")"* ]] || fail "psql did not connect to $PG_PE_IP"
   ok "same name, same connection string, private path (address $PG_PE_IP)"
@@ -503,8 +506,11 @@ fabrikam group create -n fabrikam-apps -l local -o table
 fabrikam vnet create -g fabrikam-apps -n vnet-f --address-prefixes 10.0.0.0/16 \
   --subnet-name apps --subnet-prefixes 10.0.1.0/24 -o table
 fabrikam nic create -g fabrikam-apps -n f-app --vnet-name vnet-f --subnet apps -o table
-note "f-app is 10.0.1.4, exactly like Contoso's a-web. A peering could never join these two"
-note "networks (peers may not overlap); a private endpoint can."
+F_APP_IP=$(q_fabrikam nic show -g fabrikam-apps -n f-app |
+  jq -r '.properties.ipConfigurations[0].properties.privateIPAddress')
+[ "$F_APP_IP" = 10.0.1.4 ] || fail "f-app got $F_APP_IP, expected 10.0.1.4"
+ok "f-app is 10.0.1.4, exactly like Contoso's a-web"
+note "A peering could never join these two networks (peers may not overlap); an endpoint can."
 
 say "Contoso publishes the service as a private link service, visible to Fabrikam only"
 note "Consumers' connections reach Contoso from a NAT address of its own (10.0.4.5 in a subnet"
@@ -560,7 +566,7 @@ note "connection to the backbone, and Contoso's VNet receives it from its NAT ad
 PRIVLINK_CONFIG_DIR=$FABRIKAM_CFG wait_for 5 privlink nic exec -g fabrikam-apps -n f-app -- \
   curl -sf -m 1 http://10.0.1.50/ || fail "f-app could not reach the service after approval"
 out=$(in_nic fabrikam fabrikam-apps f-app curl -sS -m 3 http://10.0.1.50/) ||
-  fail "curl through the endpoint failed"
+  { echo "$out"; fail "curl through the endpoint failed"; }
 echo "$out"
 [[ $out == *"TCP source seen here: 10.0.4.5:"* ]] ||
   fail "the backend should see the connection from the NAT address 10.0.4.5"
