@@ -21,25 +21,12 @@ if [ ! -x "$AZ" ]; then
   exit 1
 fi
 
-WORK=$(mktemp -d /tmp/privlink-az.XXXXXX)
-cleanup() {
-  local rc=$?
-  pl_stop
-  pl_cleanup_kernel
-  if [ "$rc" -ne 0 ] && [ -f "$WORK/privlinkd.log" ]; then
-    echo "--- privlinkd log (last 40 lines) ---"
-    tail -n 40 "$WORK/privlinkd.log"
-  fi
-  rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+pl_workdir az 40  # WORK, STATE, LOG; the trap stops the daemon, removes its objects and WORK
 
 PORT=$(pl_free_port)
 # A unique prefix for the agent's kernel objects; the trap removes what the test left behind.
 export PL_NAME_PREFIX=ta$$
-pl_start "$PRIVLINKD" "$WORK/state" "$PORT" "$WORK/privlinkd.log" || exit 1
+pl_start "$PRIVLINKD" "$STATE" "$PORT" "$LOG" || exit 1
 echo "az_compat: privlinkd pid $PL_PID at $PL_BASE"
 
 export REQUESTS_CA_BUNDLE=$PL_CA

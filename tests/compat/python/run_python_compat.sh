@@ -13,24 +13,11 @@ if ! /usr/bin/python3 -c 'import azure.mgmt.network, azure.identity' 2>/dev/null
   exit 1
 fi
 
-WORK=$(mktemp -d /tmp/privlink-py.XXXXXX)
-cleanup() {
-  local rc=$?
-  pl_stop
-  pl_cleanup_kernel
-  if [ "$rc" -ne 0 ] && [ -f "$WORK/privlinkd.log" ]; then
-    echo "--- privlinkd log (last 40 lines) ---"
-    tail -n 40 "$WORK/privlinkd.log"
-  fi
-  rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+pl_workdir py 40  # WORK, STATE, LOG; the trap stops the daemon, removes its objects and WORK
 
 PORT=$(pl_free_port)
 # A unique prefix for the agent's kernel objects; the trap removes what the test left behind.
 export PL_NAME_PREFIX=tp$$
-pl_start "$PRIVLINKD" "$WORK/state" "$PORT" "$WORK/privlinkd.log"
+pl_start "$PRIVLINKD" "$STATE" "$PORT" "$LOG"
 echo "python compat: privlinkd pid $PL_PID at $PL_BASE"
-REQUESTS_CA_BUNDLE=$PL_CA PRIVLINK_ADMIN=$WORK/state/admin.json /usr/bin/python3 "$HERE/sdk_compat.py"
+REQUESTS_CA_BUNDLE=$PL_CA PRIVLINK_ADMIN=$STATE/admin.json /usr/bin/python3 "$HERE/sdk_compat.py"
