@@ -18,36 +18,25 @@
 # Always (trap): stops postgres, deletes the resource group, stops the daemon and removes every
 # kernel object under the prefix (`privlinkd --cleanup`). Prints "N passed, M failed".
 set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
 PRIVLINKD=$(realpath "$1")
 PRIVLINK=$(realpath "$2")
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+# shellcheck source=../../testing/cli_harness.sh
+source "$HERE/../../testing/cli_harness.sh"
 
-WORK=$(mktemp -d /tmp/privlink-paas-it.XXXXXX)
+# WORK, STATE, LOG; the trap calls pl_on_exit, stops the daemon, removes every kernel object of
+# this prefix (whatever the agent left) and WORK.
+cli_workdir paas-it
 chmod 755 "$WORK"  # the postgres user reaches its data directory below it
-STATE=$WORK/state
-LOG=$WORK/privlinkd.log
 PGDATA=$WORK/pgdata
 PGSOCK=$WORK/pgrun  # socket and server log (owned by postgres)
-export PRIVLINK_CONFIG_DIR=$WORK/config
-export PRIVLINK_NAME_PREFIX=tpg$$
+export PL_NAME_PREFIX=tpg$$
+export PRIVLINK_NAME_PREFIX=$PL_NAME_PREFIX
 RG=paastest-$$-$RANDOM
 PG=pg$$r$RANDOM
 STEP_TIMEOUT=${PAAS_STEP_TIMEOUT:-120}
-PID=""
 PG_STARTED=0
-
-stop_daemon() {
-  [ -n "$PID" ] || return 0
-  kill -TERM "$PID" 2>/dev/null || true
-  local i
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$PID" 2>/dev/null || true
-  wait "$PID" 2>/dev/null || true
-  PID=""
-}
 
 stop_postgres() {
   [ "$PG_STARTED" = 1 ] || return 0
@@ -60,51 +49,16 @@ stop_postgres() {
   PG_STARTED=0
 }
 
-cleanup() {
-  local rc=$?
+pl_on_exit() {  # called by the trap while the daemon still runs
   exec 7>&- 2>/dev/null || true
   [ -n "${SESSION_PID:-}" ] && kill "$SESSION_PID" 2>/dev/null
   [ -n "${SESSION2_PID:-}" ] && kill "$SESSION2_PID" 2>/dev/null
   stop_postgres
-  if [ -n "$PID" ] && [ -s "$PRIVLINK_CONFIG_DIR/config.json" ]; then
+  if [ -n "${PL_PID:-}" ] && [ -s "$PRIVLINK_CONFIG_DIR/config.json" ]; then
     timeout "$STEP_TIMEOUT" "$PRIVLINK" group delete -n "$RG" -y >/dev/null 2>&1 || true
   fi
-  stop_daemon
-  "$PRIVLINKD" --cleanup --name-prefix "$PRIVLINK_NAME_PREFIX" >/dev/null 2>&1 || true
-  if [ "$rc" -ne 0 ] && [ -f "$LOG" ]; then
-    echo "--- privlinkd log (last 60 lines) ---"
-    tail -n 60 "$LOG"
-  fi
-  rm -rf "$WORK"
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
-passed=0
-failed=0
-OUT=""
-ERR=""
-CODE=0
-# pl ARGS...: runs the CLI with a time bound; sets OUT, ERR and CODE.
-pl() {
-  OUT=$(timeout "$STEP_TIMEOUT" "$PRIVLINK" "$@" 2>"$WORK/err")
-  CODE=$?
-  ERR=$(cat "$WORK/err")
-}
-check() {  # check NAME CONDITION...: passes when the condition command succeeds
-  local name=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1)); echo "PASS $name"
-  else
-    failed=$((failed + 1)); echo "FAIL $name (exit $CODE)"
-    [ -n "$ERR" ] && echo "  stderr: ${ERR:0:2000}"
-    [ -n "$OUT" ] && echo "  stdout: ${OUT:0:2000}"
-  fi
-}
-ok() { [ "$CODE" -eq 0 ]; }
-json_is() { [ "$(jq -r "$1" <<<"$OUT")" = "$2" ]; }
 refused() { [ "$CODE" -ne 0 ] && grep -qi "refused" <<<"$ERR"; }
 fatal() { echo "FATAL: $*"; echo "$passed passed, $((failed + 1)) failed"; exit 1; }
 
@@ -138,22 +92,8 @@ sql_until() {
 
 # start_daemon: starts privlinkd on the state directory (a fresh port each time) and logs in.
 start_daemon() {
-  mkdir -p "$STATE"
-  : >"$LOG"
-  "$PRIVLINKD" --state-dir "$STATE" --listen 127.0.0.1:0 --name-prefix "$PRIVLINK_NAME_PREFIX" \
-    >>"$LOG" 2>&1 &
-  PID=$!
-  BASE=""
-  local i
-  for ((i = 0; i < 300; i++)); do
-    if ! kill -0 "$PID" 2>/dev/null; then PID=""; fatal "privlinkd exited during start-up"; fi
-    BASE=$(grep -o 'privlinkd listening on https://[^ ]*' "$LOG" | awk '{print $4}' || true)
-    [ -n "$BASE" ] && [ -s "$STATE/admin.json" ] &&
-      [ "$(jq -r .endpoint "$STATE/admin.json" | sed 's|/*$||')" = "${BASE%/}" ] && break
-    sleep 0.1
-  done
-  [ -n "$BASE" ] || fatal "privlinkd did not start within 30 s"
-  echo "privlinkd at $BASE (prefix $PRIVLINK_NAME_PREFIX)"
+  pl_start "$PRIVLINKD" "$STATE" 0 "$LOG" || fatal "privlinkd did not start"
+  echo "privlinkd at $PL_BASE (prefix $PL_NAME_PREFIX)"
   pl login --state-dir "$STATE"
   ok || fatal "login: $ERR"
 }
@@ -271,9 +211,7 @@ check "open private endpoint session survives re-enabling" \
   ask "$WORK/s1.out" "select 'again';" again
 
 # --- crash safety: kill -9 and restart keep the established session and the endpoints --------
-kill -KILL "$PID"
-wait "$PID" 2>/dev/null
-PID=""
+pl_kill9
 start_daemon
 CODE=0; OUT=""; ERR=""
 check "open private endpoint session survives kill -9 and restart of privlinkd" \
@@ -345,5 +283,4 @@ check "public endpoint removed from the internet namespace" \
   bash -c '! grep -q plpub <<<"$0" && ! grep -q "$1" <<<"$2"' \
   "$INET_TABLES" "$PUBLIC_IP/32" "$INET_ADDRS"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+check_summary
