@@ -125,7 +125,8 @@ bool Prober::runProbe(const PlannedProbe& probe, std::chrono::milliseconds timeo
     if (!handle.ok()) return false;
     auto guard = dataplane::NamespaceGuard::enter(*handle);
     if (!guard.ok()) return false;
-    fd = dataplane::UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    fd = dataplane::moveAboveSelectRange(
+        dataplane::UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)));
   }
   if (fd.get() < 0 || !probe.address.isV4()) return false;
   sockaddr_in addr{};

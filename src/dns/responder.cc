@@ -285,8 +285,10 @@ class Responder::Loop {
         spdlog::warn("dns: entering {}: {}", ns, guard.status().toString());
         return;
       }
-      l.udp = UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-      l.tcp = UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+      l.udp = dataplane::moveAboveSelectRange(
+          UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)));
+      l.tcp = dataplane::moveAboveSelectRange(
+          UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)));
     }
     if (!l.udp.valid() || !l.tcp.valid()) return;
     auto address = IpAddress::parse(owner_.options_.listenAddress);
@@ -381,7 +383,8 @@ class Responder::Loop {
     auto lit = listeners_.find(ns);
     if (lit == listeners_.end()) return;
     for (int i = 0; i < 64; ++i) {
-      int fd = ::accept4(lit->second.tcp.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      int fd = dataplane::moveAboveSelectRange(
+          ::accept4(lit->second.tcp.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
       if (fd < 0) return;
       if (conns_.size() >= owner_.options_.maxTcpConnections) {
         ::close(fd);
@@ -517,8 +520,8 @@ class Responder::Loop {
     auto perAttempt = owner_.options_.forwardTimeout / static_cast<int>(ups.size());
     while (fwd.upstream < ups.size()) {
       const Upstream& up = ups[fwd.upstream];
-      fwd.sock = UniqueFd(::socket(up.address.isV4() ? AF_INET : AF_INET6,
-                                   SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+      fwd.sock = dataplane::moveAboveSelectRange(UniqueFd(::socket(
+          up.address.isV4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)));
       socklen_t len = 0;
       sockaddr_storage sa = toSockaddr(up.address, up.port, &len);
       fwd.id = static_cast<uint16_t>(rng_());

@@ -7,6 +7,7 @@
 // On start it prints one line "privlinkd listening on https://localhost:PORT (state DIR)" to
 // stdout and runs until SIGTERM or SIGINT, which stop it gracefully.
 #include <signal.h>
+#include <sys/resource.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -15,6 +16,22 @@
 #include <string>
 
 #include "api/daemon.h"
+
+namespace {
+
+// The agent and the resolver hold sockets per VNet, moved above FD_SETSIZE
+// (dataplane::moveAboveSelectRange) so that libnftables' select() never sees a high descriptor;
+// that needs a soft RLIMIT_NOFILE above 1024 (often the default), so take the hard limit.
+void raiseOpenFileLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    spdlog::warn("could not raise the open-file limit to {}", limit.rlim_max);
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using privlink::api::Daemon;
@@ -47,6 +64,8 @@ int main(int argc, char** argv) {
   auto stderrLogger = spdlog::stderr_color_mt("privlinkd");
   spdlog::set_default_logger(stderrLogger);
   spdlog::set_level(spdlog::level::from_str(logLevel));
+
+  raiseOpenFileLimit();
 
   auto parsedRoles = privlink::api::parseRoles(roles);
   if (!parsedRoles.ok()) {

@@ -161,7 +161,8 @@ class SpliceProxy::Loop {
     {
       ASSIGN_OR_RETURN(auto guard, NamespaceGuard::enter(handle));
       for (int family : {AF_INET, AF_INET6}) {
-        UniqueFd fd(::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+        UniqueFd fd = dataplane::moveAboveSelectRange(
+            UniqueFd(::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)));
         if (!fd.valid()) {
           if (family == AF_INET6 && errno == EAFNOSUPPORT) continue;
           return errnoStatus("socket() for the proxy listener in " + ns, errno);
@@ -441,8 +442,8 @@ class SpliceProxy::Loop {
     for (int i = 0; i < 64; ++i) {
       sockaddr_storage peer;
       socklen_t plen = sizeof(peer);
-      UniqueFd fd(::accept4(l.fd.get(), reinterpret_cast<sockaddr*>(&peer), &plen,
-                            SOCK_NONBLOCK | SOCK_CLOEXEC));
+      UniqueFd fd(dataplane::moveAboveSelectRange(::accept4(
+          l.fd.get(), reinterpret_cast<sockaddr*>(&peer), &plen, SOCK_NONBLOCK | SOCK_CLOEXEC)));
       if (!fd.valid()) return;  // EAGAIN, or EMFILE etc.: retried on the next event
       sockaddr_storage local;
       socklen_t llen = sizeof(local);
@@ -479,7 +480,8 @@ class SpliceProxy::Loop {
     if (header.ok() && enterNamespace(ns).ok()) {
       sockaddr_storage ss;
       const socklen_t len = toSockaddr(target->upstream, to.port, &ss);
-      upstream.reset(::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+      upstream.reset(dataplane::moveAboveSelectRange(
+          ::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)));
       if (upstream.valid()) {
         setInt(upstream.get(), IPPROTO_TCP, TCP_NODELAY, 1);
         const int rc = ::connect(upstream.get(), reinterpret_cast<sockaddr*>(&ss), len);
