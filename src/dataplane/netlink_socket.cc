@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dataplane/kernel_error.h"
+#include "dataplane/unique_fd.h"
 
 namespace privlink::dataplane {
 namespace {
@@ -24,13 +25,23 @@ NetlinkSocket::NetlinkSocket(std::unique_ptr<mnl_socket, Closer> socket, uint32_
     : socket_(std::move(socket)),
       portId_(portId),
       sequence_(static_cast<uint32_t>(std::time(nullptr))) {}
+int NetlinkSocket::fd() const { return mnl_socket_get_fd(socket_.get()); }
+
 NetlinkSocket::NetlinkSocket(NetlinkSocket&&) noexcept = default;
 NetlinkSocket& NetlinkSocket::operator=(NetlinkSocket&&) noexcept = default;
 NetlinkSocket::~NetlinkSocket() = default;
 
 Result<NetlinkSocket> NetlinkSocket::open(int bus) {
-  std::unique_ptr<mnl_socket, Closer> socket(mnl_socket_open2(bus, SOCK_CLOEXEC));
-  if (!socket) return kernelError(errno, "open netlink socket (bus " + std::to_string(bus) + ")");
+  // The agent keeps one of these per namespace: its descriptor goes above FD_SETSIZE so that
+  // libnftables' select() keeps the low numbers (unique_fd.h).
+  int fd = moveAboveSelectRange(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, bus));
+  if (fd < 0) return kernelError(errno, "open netlink socket (bus " + std::to_string(bus) + ")");
+  std::unique_ptr<mnl_socket, Closer> socket(mnl_socket_fdopen(fd));
+  if (!socket) {
+    int error = errno;
+    ::close(fd);
+    return kernelError(error, "adopt netlink socket (bus " + std::to_string(bus) + ")");
+  }
   if (mnl_socket_bind(socket.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
     return kernelError(errno, "bind netlink socket");
   }

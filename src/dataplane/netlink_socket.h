@@ -21,6 +21,9 @@ class NetlinkSocket {
   // Opens and binds a socket of `bus` (NETLINK_ROUTE, ...) in the calling thread's namespace.
   static Result<NetlinkSocket> open(int bus);
 
+  // The descriptor (>= kSelectFdLimit when RLIMIT_NOFILE allows: unique_fd.h).
+  int fd() const;
+
   NetlinkSocket(NetlinkSocket&&) noexcept;
   NetlinkSocket& operator=(NetlinkSocket&&) noexcept;
   ~NetlinkSocket();

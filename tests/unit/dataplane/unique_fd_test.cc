@@ -2,6 +2,8 @@
 // that select() on their sockets (libnftables).
 #include "dataplane/unique_fd.h"
 
+#include <linux/netlink.h>
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
@@ -9,18 +11,24 @@
 
 #include <cerrno>
 
+#include "dataplane/netlink_socket.h"
+
 namespace privlink::dataplane {
 namespace {
 
 bool openFd(int fd) { return ::fcntl(fd, F_GETFD) != -1 || errno != EBADF; }
 
-TEST(UniqueFd, MoveAboveSelectRangeKeepsTheSocketAndFreesTheLowNumber) {
+void allowHighDescriptors() {
   rlimit limit{};
   ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
   if (limit.rlim_cur <= static_cast<rlim_t>(kSelectFdLimit)) {
     limit.rlim_cur = std::min<rlim_t>(limit.rlim_max, 4096);
     ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &limit), 0) << "cannot raise RLIMIT_NOFILE";
   }
+}
+
+TEST(UniqueFd, MoveAboveSelectRangeKeepsTheSocketAndFreesTheLowNumber) {
+  allowHighDescriptors();
   int low = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   ASSERT_GE(low, 0);
   ASSERT_LT(low, kSelectFdLimit);
@@ -38,6 +46,15 @@ TEST(UniqueFd, MoveAboveSelectRangeKeepsTheSocketAndFreesTheLowNumber) {
 TEST(UniqueFd, MoveAboveSelectRangeLeavesInvalidAndHighDescriptorsAlone) {
   EXPECT_EQ(moveAboveSelectRange(-1), -1);
   EXPECT_FALSE(moveAboveSelectRange(UniqueFd()).valid());
+}
+
+// The agent caches one netlink socket per namespace; at 1,000 VNets those used to fill every
+// descriptor below 1024 and libnftables' select() aborted privlinkd.
+TEST(UniqueFd, NetlinkSocketsLiveAboveTheSelectRange) {
+  allowHighDescriptors();
+  auto socket = NetlinkSocket::open(NETLINK_ROUTE);
+  ASSERT_TRUE(socket.ok()) << socket.status().toString();
+  EXPECT_GE(socket->fd(), kSelectFdLimit);
 }
 
 }  // namespace
