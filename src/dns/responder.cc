@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -49,6 +50,25 @@ bool wantedDocument(const store::Document& doc) {
   if (props == body.end() || !props->is_object()) return false;
   auto privlink = props->find("privlink");
   return privlink != props->end() && privlink->is_object() && privlink->contains("paas");
+}
+
+// True if an interface of the calling thread's network namespace has `address`.
+bool hasInterfaceAddress(const IpAddress& address) {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return false;
+  bool found = false;
+  for (const ifaddrs* i = list; i != nullptr && !found; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr) continue;
+    if (i->ifa_addr->sa_family == AF_INET && address.isV4()) {
+      const auto* sa = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
+      found = ntohl(sa->sin_addr.s_addr) == address.v4Value();
+    } else if (i->ifa_addr->sa_family == AF_INET6 && !address.isV4()) {
+      const auto* sa = reinterpret_cast<const sockaddr_in6*>(i->ifa_addr);
+      found = std::memcmp(&sa->sin6_addr, address.bytes().data(), 16) == 0;
+    }
+  }
+  ::freeifaddrs(list);
+  return found;
 }
 
 sockaddr_storage toSockaddr(const IpAddress& address, uint16_t port, socklen_t* len) {
@@ -276,6 +296,8 @@ class Responder::Loop {
   void openListener(const std::string& ns) {
     auto handle = dataplane::NetnsHandle::open(ns);
     if (!handle.ok()) return;  // the agent has not made it yet: retry later
+    auto address = IpAddress::parse(owner_.options_.listenAddress);
+    if (!address) return;
     Listener l;
     l.device = handle->device();
     l.inode = handle->inode();
@@ -285,20 +307,24 @@ class Responder::Loop {
         spdlog::warn("dns: entering {}: {}", ns, guard.status().toString());
         return;
       }
+      // Only once the agent has put the address into the namespace (retried every socketRetry).
+      // A socket bound earlier keeps source address 0 for good: in a namespace that has no local
+      // routing table yet the kernel takes any bind address for a broadcast one (even without
+      // IP_FREEBIND), so its UDP replies left from the address of the route back to the client
+      // (the subnet gateway), and clients dropped them.
+      if (!hasInterfaceAddress(*address)) return;
       l.udp = dataplane::moveAboveSelectRange(
           UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)));
       l.tcp = dataplane::moveAboveSelectRange(
           UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)));
     }
     if (!l.udp.valid() || !l.tcp.valid()) return;
-    auto address = IpAddress::parse(owner_.options_.listenAddress);
-    if (!address) return;
     socklen_t len = 0;
     sockaddr_storage sa = toSockaddr(*address, owner_.options_.listenPort, &len);
     int one = 1;
+    // No IP_FREEBIND: the address is there (above); a bind that fails is retried.
     for (int fd : {l.udp.get(), l.tcp.get()}) {
       ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-      ::setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof one);
       if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), len) != 0) {
         spdlog::debug("dns: bind {} in {}: {}", owner_.options_.listenAddress, ns,
                       std::strerror(errno));

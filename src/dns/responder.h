@@ -8,8 +8,10 @@
 // - An event-loop thread (epoll) owns every socket. For every VNet of the snapshot whose
 //   namespace HostNaming(prefix).vnetNamespace(vnetKey) exists, it opens a UDP and a TCP socket
 //   bound to 168.63.129.16:53 inside that namespace (NamespaceGuard; the sockets stay there),
-//   retrying every socketRetry until the agent has made the namespace. A namespace that
-//   disappears or is recreated (new inode) gets fresh sockets; a VNet that is deleted loses them.
+//   retrying every socketRetry until the agent has made the namespace and put the address on its
+//   lo (a socket bound before that would send its UDP replies from another address). A
+//   namespace that disappears or is recreated (new inode) gets fresh sockets; a VNet that is
+//   deleted loses them.
 //   The querying VNet is the one whose socket received the query.
 // - Queries are answered by dns::answerQuery; forwards go over UDP from the namespace the
 //   Responder was started in (the daemon's) to the upstreams in order, each attempt waiting

@@ -205,13 +205,20 @@ class DnsTest : public ::testing::Test {
   }
 
   void startAll() {
+    startAgent();
+    startResponder();
+  }
+
+  void startAgent() {
     agent::AgentOptions a;
     a.namePrefix = prefix_;
     a.realiserName = "dns-test-agent";
     a.retryInterval = 200ms;
     agent_ = std::make_unique<Agent>(*store_, tracker_, dataplane::makeLinuxKernel(), a);
     agent_->start();
+  }
 
+  void startResponder() {
     upstream_ = std::make_unique<TestUpstream>();
     ASSERT_TRUE(upstream_->start(fwdNs_));
 
@@ -336,6 +343,34 @@ TEST_F(DnsTest, ARecordChangeIsServedWithinOneSecond) {
   }
   EXPECT_EQ(now, "10.1.0.9\n");
   EXPECT_LT(std::chrono::steady_clock::now() - changed, 1s);
+}
+
+// Regression (demo step 14, 1 run in 3): the responder bound its socket (IP_FREEBIND) in a VNet
+// namespace the agent had just created and not yet configured. Such a namespace has no local
+// routing table, so the UDP socket kept source address 0 and its replies left from the subnet
+// gateway's address (10.x.x.1:53); the NIC's resolver dropped them and timed out for good. Here
+// the namespace exists, empty, for several reconcile rounds before the agent configures it.
+TEST_F(DnsTest, UdpRepliesLeaveFromTheResolverAddressWhenTheNamespaceWasBareAtFirst) {
+  std::string nic = network("linked", "10.1.0.0/16", "10.1.0.0/24", "10.1.0.4");
+  zoneLinkedTo("linked");
+  aRecord("db1", "10.1.0.5");
+  const std::string vnetNs = naming_.vnetNamespace(model::normaliseKey(vnetId("rg", "linked")));
+  ASSERT_TRUE(dataplane::createPersistentNamespace(vnetNs).ok());  // TearDown removes it
+  startResponder();
+  std::this_thread::sleep_for(1s);  // five reconcile rounds (socketRetry 200 ms) meet it bare
+  startAgent();
+  waitServed(1);
+  // The agent may still be making the NIC: retry for a while; a wrong source never heals.
+  std::string out;
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    out = dig(nic, "+short +timeout=1 +tries=1 db1." + kZone, &status);
+    if (status == 0 && out == "10.1.0.5\n") break;
+  }
+  EXPECT_EQ(out, "10.1.0.5\n");
+  // TCP replies come from the accepted connection's own address: they must work as well.
+  EXPECT_EQ(dig(nic, "+tcp +short +timeout=2 +tries=1 db1." + kZone), "10.1.0.5\n");
 }
 
 }  // namespace
