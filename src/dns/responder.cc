@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -52,25 +51,6 @@ bool wantedDocument(const store::Document& doc) {
   return privlink != props->end() && privlink->is_object() && privlink->contains("paas");
 }
 
-// True if an interface of the calling thread's network namespace has `address`.
-bool hasInterfaceAddress(const IpAddress& address) {
-  ifaddrs* list = nullptr;
-  if (::getifaddrs(&list) != 0) return false;
-  bool found = false;
-  for (const ifaddrs* i = list; i != nullptr && !found; i = i->ifa_next) {
-    if (i->ifa_addr == nullptr) continue;
-    if (i->ifa_addr->sa_family == AF_INET && address.isV4()) {
-      const auto* sa = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
-      found = ntohl(sa->sin_addr.s_addr) == address.v4Value();
-    } else if (i->ifa_addr->sa_family == AF_INET6 && !address.isV4()) {
-      const auto* sa = reinterpret_cast<const sockaddr_in6*>(i->ifa_addr);
-      found = std::memcmp(&sa->sin6_addr, address.bytes().data(), 16) == 0;
-    }
-  }
-  ::freeifaddrs(list);
-  return found;
-}
-
 sockaddr_storage toSockaddr(const IpAddress& address, uint16_t port, socklen_t* len) {
   sockaddr_storage ss{};
   if (address.isV4()) {
@@ -89,6 +69,26 @@ sockaddr_storage toSockaddr(const IpAddress& address, uint16_t port, socklen_t* 
   return ss;
 }
 
+// True if `address` is local in the calling thread's network namespace: a socket connected to it
+// gets it as its own source, which only a local route (in the local table) gives. Checked
+// through the routing table, not the address list: the kernel lists a new address a moment
+// before it adds its local route.
+bool isLocalAddress(const IpAddress& address) {
+  UniqueFd probe(::socket(address.isV4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!probe.valid()) return false;
+  socklen_t len = 0;
+  sockaddr_storage to = toSockaddr(address, 53, &len);
+  if (::connect(probe.get(), reinterpret_cast<sockaddr*>(&to), len) != 0) return false;
+  sockaddr_storage self{};
+  socklen_t selfLen = sizeof self;
+  if (::getsockname(probe.get(), reinterpret_cast<sockaddr*>(&self), &selfLen) != 0) return false;
+  if (address.isV4()) {
+    return ntohl(reinterpret_cast<const sockaddr_in*>(&self)->sin_addr.s_addr) ==
+           address.v4Value();
+  }
+  return std::memcmp(&reinterpret_cast<const sockaddr_in6*>(&self)->sin6_addr,
+                     address.bytes().data(), 16) == 0;
+}
 
 }  // namespace
 
@@ -307,12 +307,12 @@ class Responder::Loop {
         spdlog::warn("dns: entering {}: {}", ns, guard.status().toString());
         return;
       }
-      // Only once the agent has put the address into the namespace (retried every socketRetry).
+      // Only once the address is local here (the agent put it on lo; retried every socketRetry).
       // A socket bound earlier keeps source address 0 for good: in a namespace that has no local
       // routing table yet the kernel takes any bind address for a broadcast one (even without
       // IP_FREEBIND), so its UDP replies left from the address of the route back to the client
       // (the subnet gateway), and clients dropped them.
-      if (!hasInterfaceAddress(*address)) return;
+      if (!isLocalAddress(*address)) return;
       l.udp = dataplane::moveAboveSelectRange(
           UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)));
       l.tcp = dataplane::moveAboveSelectRange(
