@@ -141,8 +141,10 @@ wait_for() {
 }
 # The namespaces a privlinkd with this prefix makes (model/host_naming.h): VNets, NICs, PaaS
 # backends, the backbone, the internet, the PaaS platform router.
+# (/run/netns rather than `ip netns list`, which can print "Peer netns reference is invalid" and
+# skip names while another program removes a namespace.)
 demo_namespaces() {
-  ip netns list | awk '{print $1}' |
+  ls /run/netns 2>/dev/null |
     grep -E "^${PREFIX}([vnp]-[0-9a-f]{8}|bb|inet|paas)\$" || true
 }
 
@@ -339,7 +341,7 @@ ok "public name $PG_FQDN, public IP $PG_PUBLIC_IP"
 # The database steps need the PaaS backend namespace <prefix>p-<hash> (`privlink paas exec`
 # runs the server in it); DNS and endpoints do not.
 have_db=0
-if ip netns list | awk '{print $1}' | grep -q "^${PREFIX}p-"; then
+if demo_namespaces | grep -q "^${PREFIX}p-"; then
   have_db=1
   note "In the kernel: the platform's router ${PREFIX}paas (hidden, 10.255.0.0/16) and the"
   note "server's backend namespace; the public IP lives in the internet namespace ${PREFIX}inet."

@@ -18,7 +18,7 @@ bash "$SOURCE/scripts/demo.sh" "$BUILD"
 rc=$?
 echo "demo.sh exited with $rc after $((SECONDS - started)) s"
 
-leftovers=$(ip netns list | awk '{print $1}' | grep -E "^${PREFIX}([vnp]-[0-9a-f]{8}|bb|inet|paas)\$" || true)
+leftovers=$(ls /run/netns 2>/dev/null | grep -E "^${PREFIX}([vnp]-[0-9a-f]{8}|bb|inet|paas)\$" || true)
 if [ -n "$leftovers" ]; then
   echo "FAIL: namespaces left behind: $leftovers"
   for ns in $leftovers; do ip netns delete "$ns" 2>/dev/null; done
