@@ -87,18 +87,6 @@ bool matches(const Principal& p, const Filter& f) {
   return false;
 }
 
-std::vector<std::string> splitPath(const std::string& path) {
-  std::vector<std::string> out;
-  size_t at = 0;
-  while (at < path.size()) {
-    size_t slash = path.find('/', at);
-    if (slash == std::string::npos) slash = path.size();
-    if (slash > at) out.push_back(path.substr(at, slash - at));
-    at = slash + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 bool GraphRoutes::ownsPath(std::string_view path) {
@@ -107,7 +95,7 @@ bool GraphRoutes::ownsPath(std::string_view path) {
 
 HttpResponse GraphRoutes::handle(const HttpRequest& request, const control::Caller& caller) {
   Target target = splitTarget(request.target);
-  std::vector<std::string> seg = splitPath(collapseSlashes(target.path));
+  std::vector<std::string> seg = pathSegments(target.path);
   // seg[0] == "graph"
   if (seg.size() < 3 || (seg[1] != "v1.0" && seg[1] != "beta")) {
     return graphError(400, "Request_BadRequest",

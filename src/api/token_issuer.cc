@@ -16,18 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-std::vector<std::string> segments(std::string_view path) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    if (end > start) out.emplace_back(path.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 HttpResponse oauthError(int status, std::string_view error, std::string_view description) {
   json body = {{"error", error}, {"error_description", description}};
   auto response = HttpResponse::json(status, body.dump());
@@ -73,7 +61,7 @@ TokenIssuer::TokenIssuer(IdentityConfig config, const SigningKey& key,
     : config_(std::move(config)), key_(key), principals_(principals) {}
 
 bool TokenIssuer::ownsPath(std::string_view path) {
-  auto segs = segments(path);
+  auto segs = pathSegments(path);
   if (segs.empty()) return false;
   std::string first = toLower(segs[0]);
   return first == "metadata" || first == "adfs" || first == "msi" || first == "common" ||
@@ -93,7 +81,7 @@ std::string TokenIssuer::issuerFor(Flavour flavour) const {
 }
 
 HttpResponse TokenIssuer::handle(const HttpRequest& request, const Target& target) {
-  auto segs = segments(target.path);
+  auto segs = pathSegments(target.path);
   std::vector<std::string> lower;
   for (const auto& s : segs) lower.push_back(toLower(s));
   const std::string& method = request.method;

@@ -68,6 +68,18 @@ std::map<std::string, std::string> parseForm(std::string_view text) {
   return out;
 }
 
+std::vector<std::string> pathSegments(std::string_view path) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    if (end > start) out.emplace_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
 Target splitTarget(std::string_view target) {
   size_t q = target.find('?');
   if (q == std::string_view::npos) return {std::string(target), ""};

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace privlink::api {
 
@@ -26,5 +27,8 @@ Target splitTarget(std::string_view target);
 
 // Collapses runs of '/' in a path into one ("//metadata/endpoints" -> "/metadata/endpoints").
 std::string collapseSlashes(std::string_view path);
+
+// The non-empty '/'-separated parts of a path, not decoded ("/a//b/" -> {"a", "b"}).
+std::vector<std::string> pathSegments(std::string_view path);
 
 }  // namespace privlink::api
