@@ -65,28 +65,12 @@ now_ns() { date +%s%N; }
 settle() { sleep "${SETTLE:-10}"; }
 ms() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.0f", (b-a)/1e6}'; }
 
-# start_daemon STATE ROLES: privlinkd with a unique prefix; sets PL_* (fixture) and TOKEN.
+# start_daemon STATE ROLES: privlinkd with a unique prefix (the fixture's pl_start); sets PL_*
+# and TOKEN.
 start_daemon() {
-  local state=$1 roles=$2
-  mkdir -p "$state"
-  : >"$BENCH_TMP/privlinkd.log"
-  "$PRIVLINKD" --state-dir "$state" --listen 127.0.0.1:0 --name-prefix "$P" --role "$roles" \
-    >>"$BENCH_TMP/privlinkd.log" 2>&1 &
-  PL_PID=$!
-  PL_BIN=$PRIVLINKD
-  local i base
-  for ((i = 0; i < 600; i++)); do
-    kill -0 "$PL_PID" 2>/dev/null || { echo "privlinkd exited" >&2; tail "$BENCH_TMP/privlinkd.log" >&2; return 1; }
-    base=$(sed -n 's|.*privlinkd listening on \(https://[^ ]*\).*|\1|p' "$BENCH_TMP/privlinkd.log" | tail -n 1)
-    if [ -n "$base" ] && [ -s "$state/admin.json" ]; then
-      pl_read_admin "$state"
-      TOKEN=$(pl_token)
-      return 0
-    fi
-    sleep 0.02
-  done
-  echo "privlinkd did not start" >&2
-  return 1
+  PL_EXTRA_ARGS=(--role "$2")
+  pl_start "$PRIVLINKD" "$1" 0 "$BENCH_TMP/privlinkd.log" || return 1
+  TOKEN=$(pl_token)
 }
 
 api() {  # api METHOD PATH [BODY]: prints the response body

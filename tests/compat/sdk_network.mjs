@@ -10,13 +10,12 @@
 import assert from "node:assert/strict";
 
 import {
-  BASE, LOCATION, SUB, admin, checkLoopbackOnly, clientOptions, collect, credential,
-  expectRestError, finish, makeCredential, poll, sameId, suffix, test, usableIn,
+  BASE, LOCATION, SUB, checkLoopbackOnly, clientOptions, collect, credential, expectRestError,
+  finish, grantRole, makeCredential, newPrincipal, poll, principalCredential, sameId, suffix, test,
+  usableIn,
 } from "./lib/harness.mjs";
 import { ResourceManagementClient } from "@azure/arm-resources";
 import { NetworkManagementClient } from "@azure/arm-network";
-import { ClientSecretCredential } from "@azure/identity";
-import crypto from "node:crypto";
 
 const RG = `compat-rg-${suffix}`;
 const EXTRA_RGS = [1, 2, 3, 4, 5].map((i) => `compat-page-${suffix}-${i}`);
@@ -222,35 +221,11 @@ await test("errors: a missing virtual network is 404 ResourceNotFound", async ()
 // writes surface as the SDK's normal RestError 403 AuthorizationFailed, and a principal without
 // any role sees no subscription at all.
 const READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
-async function adminCall(method, path, body) {
-  const token = await credential.getToken(`${BASE}/.default`);
-  const sep = path.includes("?") ? "&" : "?";
-  const res = await fetch(`${BASE}${path}${sep}api-version=2022-04-01`, {
-    method,
-    headers: { authorization: `Bearer ${token.token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : {};
-}
-const principalCredential = (p) => new ClientSecretCredential(admin.tenantId, p.appId, p.secret, {
-  authorityHost: BASE,
-  disableInstanceDiscovery: true,
-});
 let reader;
 
 await test("authorization: a Reader on the group reads but cannot write (403 AuthorizationFailed)", async () => {
-  reader = await adminCall("POST", "/providers/Microsoft.Privlink/principals",
-    { kind: "ServicePrincipal", displayName: `js-reader-${suffix}` });
-  assert.ok(reader.appId && reader.secret && reader.objectId, JSON.stringify(reader));
-  await adminCall("PUT", `${rgId}/providers/Microsoft.Authorization/roleAssignments/${crypto.randomUUID()}`, {
-    properties: {
-      roleDefinitionId: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${READER}`,
-      principalId: reader.objectId,
-      principalType: "ServicePrincipal",
-    },
-  });
+  reader = await newPrincipal("reader");
+  await grantRole(reader, READER, SUB, rgId);
   const asReader = new NetworkManagementClient(principalCredential(reader), SUB, clientOptions);
   const got = await asReader.virtualNetworks.get(RG, VNET);
   sameId(got.id, vnetId);
@@ -265,8 +240,7 @@ await test("authorization: a Reader on the group reads but cannot write (403 Aut
 });
 
 await test("authorization: a principal without any role sees an empty subscription list", async () => {
-  const lonely = await adminCall("POST", "/providers/Microsoft.Privlink/principals",
-    { kind: "ServicePrincipal", displayName: `js-lonely-${suffix}` });
+  const lonely = await newPrincipal("lonely");
   const token = await principalCredential(lonely).getToken(`${BASE}/.default`);
   const res = await fetch(`${BASE}/subscriptions?api-version=2022-12-01`,
     { headers: { authorization: `Bearer ${token.token}` } });

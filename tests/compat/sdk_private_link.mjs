@@ -14,13 +14,12 @@
 // Run by run_compat.sh (see sdk_network.mjs). Prints "N passed, M failed".
 
 import assert from "node:assert/strict";
-import crypto from "node:crypto";
 
 import {
-  BASE, LOCATION, SUB, admin, checkLoopbackOnly, clientOptions, collect, credential,
-  expectRestError, finish, poll, sameId, suffix, test, usableIn,
+  LOCATION, SUB, adminCall, checkLoopbackOnly, clientOptions, collect, credential,
+  expectRestError, finish, grantRole, newPrincipal, poll, principalCredential, sameId, suffix, test,
+  usableIn,
 } from "./lib/harness.mjs";
-import { ClientSecretCredential } from "@azure/identity";
 import { ResourceManagementClient } from "@azure/arm-resources";
 import { NetworkManagementClient } from "@azure/arm-network";
 
@@ -34,38 +33,11 @@ const plsId = `${provNet}/privateLinkServices/pls`;
 
 const resources = new ResourceManagementClient(credential, SUB, clientOptions);
 
-// --- privlinkd's directory and role assignments (admin only, no SDK for these) ----------------
-async function adminCall(method, path, body) {
-  const token = await credential.getToken(`${BASE}/.default`);
-  const sep = path.includes("?") ? "&" : "?";
-  const res = await fetch(`${BASE}${path}${sep}api-version=2022-04-01`, {
-    method,
-    headers: { authorization: `Bearer ${token.token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : {};
-}
-async function newPrincipal(name) {
-  const p = await adminCall("POST", "/providers/Microsoft.Privlink/principals",
-    { kind: "ServicePrincipal", displayName: `js-${name}-${suffix}` });
-  assert.ok(p.appId && p.secret && p.objectId, JSON.stringify(p));
-  return p;
-}
 async function grant(principal, subscription, scope) {
-  await adminCall("PUT", `${scope}/providers/Microsoft.Authorization/roleAssignments/${crypto.randomUUID()}`, {
-    properties: {
-      roleDefinitionId: `/subscriptions/${subscription}/providers/Microsoft.Authorization/roleDefinitions/${NETWORK_CONTRIBUTOR}`,
-      principalId: principal.objectId,
-      principalType: "ServicePrincipal",
-    },
-  });
+  await grantRole(principal, NETWORK_CONTRIBUTOR, subscription, scope);
 }
-const networkAs = (p, subscription) => new NetworkManagementClient(
-  new ClientSecretCredential(admin.tenantId, p.appId, p.secret, {
-    authorityHost: BASE, disableInstanceDiscovery: true,
-  }), subscription, clientOptions);
+const networkAs = (p, subscription) =>
+  new NetworkManagementClient(principalCredential(p), subscription, clientOptions);
 
 let SUB2;
 let provider;

@@ -4,6 +4,7 @@
 // ARM errors and addresses.
 
 import assert from "node:assert/strict";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import tls from "node:tls";
@@ -58,6 +59,44 @@ export const clientOptions = {
   updateIntervalInMs: 200,
 };
 export const poll = { updateIntervalInMs: 200 };
+
+// --- privlinkd's directory and role assignments (admin only; no SDK covers these) ------------
+// adminCall METHOD PATH [BODY]: the admin's request to privlinkd (api-version 2022-04-01 added);
+// fails the test unless the status is 2xx; returns the parsed body ({} when empty).
+export async function adminCall(method, path, body) {
+  const token = await credential.getToken(`${BASE}/.default`);
+  const sep = path.includes("?") ? "&" : "?";
+  const res = await fetch(`${BASE}${path}${sep}api-version=2022-04-01`, {
+    method,
+    headers: { authorization: `Bearer ${token.token}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : {};
+}
+// A new service principal "js-NAME-<suffix>" with its client secret ({appId, secret, objectId}).
+export async function newPrincipal(name) {
+  const p = await adminCall("POST", "/providers/Microsoft.Privlink/principals",
+    { kind: "ServicePrincipal", displayName: `js-${name}-${suffix}` });
+  assert.ok(p.appId && p.secret && p.objectId, JSON.stringify(p));
+  return p;
+}
+// Assigns the built-in role ROLE_GUID of SUBSCRIPTION to PRINCIPAL at SCOPE.
+export async function grantRole(principal, roleGuid, subscription, scope) {
+  await adminCall("PUT", `${scope}/providers/Microsoft.Authorization/roleAssignments/${crypto.randomUUID()}`, {
+    properties: {
+      roleDefinitionId: `/subscriptions/${subscription}/providers/Microsoft.Authorization/roleDefinitions/${roleGuid}`,
+      principalId: principal.objectId,
+      principalType: "ServicePrincipal",
+    },
+  });
+}
+// The @azure/identity credential of a principal newPrincipal made.
+export const principalCredential = (p) => new ClientSecretCredential(admin.tenantId, p.appId, p.secret, {
+  authorityHost: BASE,
+  disableInstanceDiscovery: true,
+});
 
 // --- A tiny sequential runner ----------------------------------------------------------------
 let passed = 0;
