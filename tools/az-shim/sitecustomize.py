@@ -57,64 +57,60 @@ class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 sys.meta_path.insert(0, _AliasFinder())
 
-_PROFILES_MODULE = "azure.cli.core.profiles._shared"
+class _PostImportPatcher(importlib.abc.MetaPathFinder):
+    """Lets each module whose name `matches` load normally, then calls `patch(module)`."""
+
+    def __init__(self, matches, patch):
+        self._matches = matches
+        self._patch = patch
+
+    def find_spec(self, fullname, path, target=None):
+        if not self._matches(fullname):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return spec
+        original = spec.loader.exec_module
+        patch = self._patch
+
+        def exec_module(module):
+            original(module)
+            patch(module)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
 _NETWORK_API = "2022-07-01"
 
 
-class _ProfilePatcher(importlib.abc.MetaPathFinder):
-    """Lets az's profile table load normally, then points Microsoft.Network at _NETWORK_API."""
-
-    def find_spec(self, fullname, path, target=None):
-        if fullname != _PROFILES_MODULE:
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
-        if spec is None or spec.loader is None:
-            return spec
-        original = spec.loader.exec_module
-
-        def exec_module(module):
-            original(module)
-            try:
-                module.AZURE_API_PROFILES["latest"][module.ResourceType.MGMT_NETWORK] = _NETWORK_API
-            except (AttributeError, KeyError):
-                pass  # another az version: leave its profile alone
-
-        spec.loader.exec_module = exec_module
-        return spec
+def _pin_network_api(module):
+    """Points az's Microsoft.Network profile entry at _NETWORK_API."""
+    try:
+        module.AZURE_API_PROFILES["latest"][module.ResourceType.MGMT_NETWORK] = _NETWORK_API
+    except (AttributeError, KeyError):
+        pass  # another az version: leave its profile alone
 
 
-sys.meta_path.insert(0, _ProfilePatcher())
+sys.meta_path.insert(0, _PostImportPatcher(
+    lambda name: name == "azure.cli.core.profiles._shared", _pin_network_api))
 
-_AUTHORIZATION_PREFIX = "azure.mgmt.authorization."
 
-
-class _OperationsConfigPatcher(importlib.abc.MetaPathFinder):
+def _add_operations_config(module):
     """az 2.45's role commands read `<operations>.config.subscription_id`, an attribute of the
     older azure-mgmt-authorization that Debian's newer one names `_config`; without it every
-    `az role assignment|definition ...` command fails before sending a request. After each
-    azure.mgmt.authorization operations module loads, its *Operations classes get a read-only
-    `config` property returning `_config`."""
-
-    def find_spec(self, fullname, path, target=None):
-        if not fullname.startswith(_AUTHORIZATION_PREFIX) or "operations" not in fullname:
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
-        if spec is None or spec.loader is None:
-            return spec
-        original = spec.loader.exec_module
-
-        def exec_module(module):
-            original(module)
-            for name, value in list(vars(module).items()):
-                if (isinstance(value, type) and name.endswith("Operations")
-                        and not hasattr(value, "config")):
-                    value.config = property(lambda self: self._config)
-
-        spec.loader.exec_module = exec_module
-        return spec
+    `az role assignment|definition ...` command fails before sending a request. The *Operations
+    classes of each azure.mgmt.authorization operations module get a read-only `config`
+    property returning `_config`."""
+    for name, value in list(vars(module).items()):
+        if (isinstance(value, type) and name.endswith("Operations")
+                and not hasattr(value, "config")):
+            value.config = property(lambda self: self._config)
 
 
-sys.meta_path.insert(0, _OperationsConfigPatcher())
+sys.meta_path.insert(0, _PostImportPatcher(
+    lambda name: name.startswith("azure.mgmt.authorization.") and "operations" in name,
+    _add_operations_config))
 
 
 def _chain_shadowed_sitecustomize():
