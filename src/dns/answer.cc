@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 
@@ -101,13 +102,22 @@ ldns_rr* addressRr(std::string_view owner, const IpAddress& address, uint32_t tt
   return rr;
 }
 
-ldns_rr* cnameRr(std::string_view owner, std::string_view target, uint32_t ttl) {
-  ldns_rr* rr = newRr(owner, LDNS_RR_TYPE_CNAME, ttl);
-  if (rr && !pushName(rr, target)) {
+// An rr whose rdata is `fields` (16-bit each) then the name `target` (CNAME, PTR, MX, SRV);
+// nullptr when the owner or the target is not a valid name.
+ldns_rr* targetRr(std::string_view owner, ldns_rr_type type, uint32_t ttl,
+                  std::initializer_list<uint32_t> fields, std::string_view target) {
+  ldns_rr* rr = newRr(owner, type, ttl);
+  if (!rr) return nullptr;
+  for (uint32_t field : fields) pushInt16(rr, field);
+  if (!pushName(rr, target)) {
     ldns_rr_free(rr);
     return nullptr;
   }
   return rr;
+}
+
+ldns_rr* cnameRr(std::string_view owner, std::string_view target, uint32_t ttl) {
+  return targetRr(owner, LDNS_RR_TYPE_CNAME, ttl, {}, target);
 }
 
 ldns_rr* soaRr(std::string_view owner, const model::SoaRecord& soa, uint32_t ttl) {
@@ -156,36 +166,16 @@ void appendRecordSet(const model::DnsRecordSet& set, std::vector<RrPtr>& out) {
     if (!set.cname.empty()) keep(cnameRr(owner, set.cname, set.ttl));
   } else if (set.type == "MX") {
     for (const model::MxRecord& mx : set.mx) {
-      ldns_rr* rr = newRr(owner, LDNS_RR_TYPE_MX, set.ttl);
-      if (!rr) continue;
-      pushInt16(rr, mx.preference);
-      if (!pushName(rr, mx.exchange)) {
-        ldns_rr_free(rr);
-        continue;
-      }
-      keep(rr);
+      keep(targetRr(owner, LDNS_RR_TYPE_MX, set.ttl, {mx.preference}, mx.exchange));
     }
   } else if (set.type == "PTR") {
     for (const std::string& target : set.ptr) {
-      ldns_rr* rr = newRr(owner, LDNS_RR_TYPE_PTR, set.ttl);
-      if (rr && !pushName(rr, target)) {
-        ldns_rr_free(rr);
-        continue;
-      }
-      keep(rr);
+      keep(targetRr(owner, LDNS_RR_TYPE_PTR, set.ttl, {}, target));
     }
   } else if (set.type == "SRV") {
     for (const model::SrvRecord& srv : set.srv) {
-      ldns_rr* rr = newRr(owner, LDNS_RR_TYPE_SRV, set.ttl);
-      if (!rr) continue;
-      pushInt16(rr, srv.priority);
-      pushInt16(rr, srv.weight);
-      pushInt16(rr, srv.port);
-      if (!pushName(rr, srv.target)) {
-        ldns_rr_free(rr);
-        continue;
-      }
-      keep(rr);
+      keep(targetRr(owner, LDNS_RR_TYPE_SRV, set.ttl, {srv.priority, srv.weight, srv.port},
+                    srv.target));
     }
   } else if (set.type == "TXT") {
     for (const auto& values : set.txt) {

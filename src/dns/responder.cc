@@ -259,10 +259,8 @@ class Responder::Loop {
 
   // Opens sockets for every VNet namespace that exists and closes those no longer wanted.
   void reconcile() {
-    std::map<std::string, bool> wanted;
-    if (snapshot_) {
-      for (const auto& [ns, dns] : snapshot_->byNamespace) wanted[ns] = true;
-    }
+    static const std::map<std::string, std::shared_ptr<const VnetDns>> kNone;
+    const auto& wanted = snapshot_ ? snapshot_->byNamespace : kNone;
     for (auto it = listeners_.begin(); it != listeners_.end();) {
       bool keep = wanted.count(it->first) > 0;
       if (keep) {
@@ -277,7 +275,7 @@ class Responder::Loop {
         ++it;
       }
     }
-    for (const auto& [ns, unused] : wanted) {
+    for (const auto& [ns, view] : wanted) {
       if (listeners_.count(ns) == 0) openListener(ns);
     }
     std::vector<std::string> served;
@@ -289,7 +287,6 @@ class Responder::Loop {
   void closeListener(const std::string& ns, Listener& l) {
     handles_.erase(l.udpId);
     handles_.erase(l.tcpId);
-    udp_fds_.erase(ns);
     spdlog::info("dns: stopped serving {}", ns);
   }
 
@@ -338,7 +335,6 @@ class Responder::Loop {
     handles_[l.tcpId] = Handle{Kind::kTcpListen, ns};
     add(l.udp.get(), EPOLLIN, l.udpId);
     add(l.tcp.get(), EPOLLIN, l.tcpId);
-    udp_fds_[ns] = l.udp.get();
     spdlog::info("dns: serving {}:{} in {}", owner_.options_.listenAddress,
                  owner_.options_.listenPort, ns);
     listeners_[ns] = std::move(l);
@@ -600,9 +596,9 @@ class Responder::Loop {
   void deliver(const Forward& fwd, std::vector<uint8_t> reply) {
     if (reply.empty()) return;
     if (fwd.transport == Transport::kUdp) {
-      auto fd = udp_fds_.find(fwd.ns);
-      if (fd == udp_fds_.end() || listeners_.count(fwd.ns) == 0) return;
-      ::sendto(fd->second, reply.data(), reply.size(), MSG_DONTWAIT,
+      auto listener = listeners_.find(fwd.ns);
+      if (listener == listeners_.end()) return;
+      ::sendto(listener->second.udp.get(), reply.data(), reply.size(), MSG_DONTWAIT,
                reinterpret_cast<const sockaddr*>(&fwd.client), fwd.clientLen);
       return;
     }
@@ -641,7 +637,6 @@ class Responder::Loop {
   std::shared_ptr<const Snapshot> snapshot_;
   std::map<uint64_t, Handle> handles_;
   std::map<std::string, Listener> listeners_;
-  std::map<std::string, int> udp_fds_;
   std::map<uint64_t, Conn> conns_;
   std::map<uint64_t, Forward> forwards_;
 };

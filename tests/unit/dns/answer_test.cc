@@ -311,12 +311,7 @@ TEST_F(AnswerTest, CnameLeavingTheViewForwardsTheTargetAndSplices) {
   ldns_rr* rr = nullptr;
   ldns_rr_new_frm_str(&rr, "example.org. 50 IN A 192.0.2.7", 0, nullptr, nullptr);
   ldns_pkt_push_rr(up, LDNS_SECTION_ANSWER, rr);
-  uint8_t* buf = nullptr;
-  size_t size = 0;
-  ldns_pkt2wire(&buf, up, &size);
-  std::vector<uint8_t> upstream(buf, buf + size);
-  free(buf);
-  ldns_pkt_free(up);
+  std::vector<uint8_t> upstream = toWire(up);
 
   Pkt p = parseReply(spliceForwarded(q, out.partialReply, upstream, Transport::kUdp));
   ASSERT_TRUE(p);

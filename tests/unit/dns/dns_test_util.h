@@ -20,18 +20,23 @@ struct QueryOptions {
   ldns_rr_class cls = LDNS_RR_CLASS_IN;
 };
 
+// The wire form of `p`; takes ownership of it (frees it).
+inline std::vector<uint8_t> toWire(ldns_pkt* p) {
+  uint8_t* buf = nullptr;
+  size_t size = 0;
+  ldns_pkt2wire(&buf, p, &size);
+  std::vector<uint8_t> out(buf, buf + size);
+  free(buf);
+  ldns_pkt_free(p);
+  return out;
+}
+
 inline std::vector<uint8_t> makeQuery(const std::string& name, ldns_rr_type type,
                                       QueryOptions o = {}) {
   ldns_pkt* q = ldns_pkt_query_new(ldns_dname_new_frm_str(name.c_str()), type, o.cls, LDNS_RD);
   ldns_pkt_set_id(q, o.id);
   if (o.ednsSize) ldns_pkt_set_edns_udp_size(q, o.ednsSize);
-  uint8_t* buf = nullptr;
-  size_t size = 0;
-  ldns_pkt2wire(&buf, q, &size);
-  std::vector<uint8_t> out(buf, buf + size);
-  free(buf);
-  ldns_pkt_free(q);
-  return out;
+  return toWire(q);
 }
 
 inline Pkt parseReply(const std::vector<uint8_t>& wire) {
