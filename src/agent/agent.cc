@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <set>
 
 #include "agent/paas_documents.h"
@@ -205,10 +204,7 @@ void Agent::publishProxyEndpoints(const HostPlan& plan, const ApplyResult& appli
     owners[e.ns].insert(owners[e.ns].end(), e.owners.begin(), e.owners.end());
   }
   for (auto& [ns, map] : proxyMapsOf(plan)) {
-    const bool recreated =
-        std::find(applied.steps.begin(), applied.steps.end(), "create namespace " + ns) !=
-        applied.steps.end();
-    if (recreated && proxy_listeners_.count(ns)) {
+    if (applied.newNamespaces.count(ns) && proxy_listeners_.count(ns)) {
       proxy_->removeNamespace(ns);  // its listener was in the namespace that is gone
       proxy_listeners_.erase(ns);
       proxy_maps_.erase(ns);

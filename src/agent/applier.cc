@@ -289,6 +289,7 @@ class Run {
   void create() {
     for (const auto& [key, ns] : plan_.namespaces) {
       if (existing_.count(ns.name)) continue;
+      result_.newNamespaces.insert(ns.name);
       if (step("create namespace " + ns.name, ns.owners, true,
                [&] { return kernel_.createNamespace(ns.name); })) {
         // A new namespace holds only lo, down; files written for an earlier one may be gone.

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ struct ApplyResult {
   int changes = 0;
   // One line per mutating call, in order: "create bridge br-… in plv-…" (logs and tests).
   std::vector<std::string> steps;
+  // Planned namespaces that did not exist when the pass began (it created them, or failed to: see
+  // `failures`); whatever lived in an earlier namespace of that name, e.g. a socket, is gone.
+  std::set<std::string> newNamespaces;
   // Failures by store key; the first failure of a key wins (later ones usually follow from it).
   std::map<std::string, Status> failures;
   // Failures of objects no store key owns (orphans that could not be deleted), for logs.

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "agent/compile_paas.h"
+#include "agent/plan_builder.h"
 #include "model/naming.h"
 #include "model/transit.h"
 
@@ -13,97 +14,13 @@ namespace {
 
 using dataplane::InterfaceAddress;
 using dataplane::Route;
-using Owners = std::vector<std::string>;
+using Owners = PlanBuilder::Owners;
 
 constexpr const char* kResolvConf = "nameserver 168.63.129.16\n";
 constexpr const char* kVnetTable = kVnetTableName;
 constexpr const char* kBackboneTable = "plbb";
 
-IpPrefix hostPrefix(const IpAddress& address) { return IpPrefix::of(address, 32); }
-IpPrefix defaultPrefix() { return IpPrefix::of(IpAddress(), 0); }
 IpAddress gatewayOf(const IpPrefix& prefix) { return prefix.at(1); }
-
-class PlanBuilder {
- public:
-  explicit PlanBuilder(HostPlan& plan) : plan_(plan) {}
-
-  void addNamespace(const std::string& ns, const Owners& owners) {
-    plan_.namespaces[namespaceKey(ns)] = PlannedNamespace{ns, owners};
-    // Loopback is always wanted up (sockets bound to local addresses need it).
-    plan_.links[linkKey(ns, "lo")] = PlannedLink{ns, "lo", LinkKind::kLoopback, "", "", "", owners};
-  }
-  void addBridge(const std::string& ns, const std::string& name, const Owners& owners) {
-    plan_.links[linkKey(ns, name)] = PlannedLink{ns, name, LinkKind::kBridge, "", "", "", owners};
-  }
-  // A veth pair; `master` applies to the first end.
-  void addVeth(const std::string& ns, const std::string& name, const std::string& peerNs,
-               const std::string& peerName, const Owners& owners, const std::string& master = "") {
-    plan_.links[linkKey(ns, name)] =
-        PlannedLink{ns, name, LinkKind::kVeth, peerNs, peerName, master, owners};
-    plan_.links[linkKey(peerNs, peerName)] =
-        PlannedLink{peerNs, peerName, LinkKind::kVeth, ns, name, "", owners};
-  }
-  void addAddress(const std::string& ns, const std::string& link, const IpAddress& address,
-                  int length, const Owners& owners) {
-    InterfaceAddress a{link, address, length};
-    plan_.addresses[addressKey(ns, a)] = PlannedAddress{ns, a, owners};
-  }
-  void addRoute(const std::string& ns, const IpPrefix& destination,
-                const std::optional<IpAddress>& gateway, const std::string& device,
-                const Owners& owners, const std::optional<IpAddress>& source = std::nullopt) {
-    Route r;
-    r.destination = destination;
-    r.gateway = gateway;
-    r.device = device;
-    r.preferredSource = source;
-    plan_.routes[routeKey(ns, r)] = PlannedRoute{ns, r, owners};
-  }
-  void addLocalRoute(const std::string& ns, const Route& route, const Owners& owners) {
-    plan_.routes[routeKey(ns, route)] = PlannedRoute{ns, route, owners};
-  }
-  void addSysctl(const std::string& ns, const std::string& key, const std::string& value,
-                 const Owners& owners, bool optional = false) {
-    plan_.sysctls[sysctlKey(ns, key)] = PlannedSysctl{ns, key, value, owners, optional};
-  }
-  // `body` is the table's contents (chains); the fingerprint comment is added here.
-  void addNftTable(const std::string& ns, const std::string& family, const std::string& name,
-                   const std::string& body, const Owners& owners) {
-    const std::string fingerprint = model::shortHash(family + " " + name + "\n" + body);
-    std::string text = "table " + family + " " + name + " {\n  comment \"privlink " + fingerprint +
-                       "\"\n" + body + "}\n";
-    plan_.nftTables[nftTableKey(ns, family, name)] =
-        PlannedNftTable{ns, family, name, std::move(text), fingerprint, owners, {}};
-    if (name == kVnetTableName) {
-      plan_.nftTables[nftTableKey(ns, family, name)].flushOnChange = {
-          {"pe_dnat", 0}, {"pe_proxy", 0}, {"tpe_fe", 1}};
-    }
-  }
-  void addFile(const std::string& ns, const std::string& name, const std::string& content,
-               const Owners& owners) {
-    plan_.files[fileKey(ns, name)] = PlannedFile{ns, name, content, owners};
-  }
-  void addElement(const std::string& ns, const std::string& set, const std::string& key,
-                  const std::string& value, const Owners& owners) {
-    plan_.nftElements[nftElementKey(ns, "inet", kVnetTableName, set, key)] =
-        PlannedNftElement{ns, "inet", kVnetTableName, set, key, value, owners};
-  }
-  void addRule(const std::string& ns, const dataplane::RoutingRule& rule, const Owners& owners) {
-    plan_.rules[ruleKey(ns, rule)] = PlannedRule{ns, rule, owners};
-  }
-  void addProxyEndpoint(PlannedProxyEndpoint endpoint) {
-    const std::string key = proxyEndpointKey(endpoint.ns, endpoint.address);
-    plan_.proxyEndpoints[key] = std::move(endpoint);
-  }
-  void addProbe(const std::string& key, PlannedProbe probe) {
-    plan_.probes[key] = std::move(probe);
-  }
-  void fail(const std::string& key, Status status) {
-    plan_.failures.emplace(key, std::move(status));
-  }
-
- private:
-  HostPlan& plan_;
-};
 
 std::string markText(uint32_t mark);
 
@@ -312,7 +229,8 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
       b.addRoute(ns, hostPrefix(bbAddress), std::nullopt, uplink, owners);
       b.addRoute(ns, defaultPrefix(), bbAddress, uplink, owners);
       b.addRoute(bb, hostPrefix(t), std::nullopt, bbSide, owners);
-      b.addNftTable(ns, "inet", kVnetTable, vnetTableBody(uplink, t), owners);
+      b.addNftTable(ns, "inet", kVnetTable, vnetTableBody(uplink, t), owners,
+                    {{"pe_dnat", 0}, {"pe_proxy", 0}, {"tpe_fe", 1}});
     }
 
     for (const model::Subnet& subnet : vnet.subnets) {
@@ -437,7 +355,7 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
       const std::string ns = naming.vnetNamespace(vnetKey);
       const uint32_t mark = frontendMark(fe.key);
       b.addAddress(ns, model::HostNaming::bridgeName(fe.subnetKey), fe.address, 32, owners);
-      b.addElement(ns, "fe_id", fe.address.toString(), markText(mark), owners);
+      b.addElement(ns, kVnetTable, "fe_id", fe.address.toString(), markText(mark), owners);
       frontends[fe.key] = FrontendRef{&lb, &fe, vnetKey, mark};
     }
     for (const model::LbRule& rule : lb.rules) {
@@ -477,7 +395,7 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
       for (int bucket = 0; bucket < kLbBuckets; ++bucket) {
         const IpAddress* backend = rendezvous(rule.key, bucket, healthy);
         if (backend == nullptr) break;
-        b.addElement(ns, "lb_dnat",
+        b.addElement(ns, kVnetTable, "lb_dnat",
                      markText(fe->second.mark) + " . " + proto + " . " +
                          std::to_string(rule.frontendPort) + " . " + markText(bucket),
                      backend->toString() + " . " + std::to_string(rule.backendPort), owners);
@@ -528,11 +446,11 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
       for (auto [set, which] : {std::pair{"pe_out", 'o'}, std::pair{"pe_in", 'i'},
                                 std::pair{"pe_conn", 'n'}, std::pair{"pe_rej", 'r'}}) {
         const std::string counter = endpointCounterName(pe.linkIdentifier, which);
-        b.addElement(ns, "", counter, "", owners);
-        b.addElement(ns, set, ip, quoted(counter), owners);
+        b.addElement(ns, kVnetTable, "", counter, "", owners);
+        b.addElement(ns, kVnetTable, set, ip, quoted(counter), owners);
       }
     }
-    auto blocked = [&] { b.addElement(ns, "pe_blocked", ip, "", owners); };
+    auto blocked = [&] { b.addElement(ns, kVnetTable, "pe_blocked", ip, "", owners); };
     if (!pe.approved()) {
       blocked();
       continue;
@@ -579,18 +497,19 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
     // UDP (and TCP of endpoints without PROXY protocol) is translated; with enableProxyProtocol
     // TCP is intercepted by TPROXY instead (pe_proxy marks it, the nat chain then skips it) and
     // the agent's splice proxy connects on to T_pe from this namespace.
-    b.addElement(ns, "pe_dnat", ip, tpe->toString(), owners);
+    b.addElement(ns, kVnetTable, "pe_dnat", ip, tpe->toString(), owners);
     if (pls->second.enableProxyProtocol) {
-      b.addElement(ns, "pe_proxy", ip, "", both);
+      b.addElement(ns, kVnetTable, "pe_proxy", ip, "", both);
       b.addProxyEndpoint(PlannedProxyEndpoint{ns, *address, *tpe, pe.linkIdentifier, both});
       proxied[ns].insert(proxied[ns].end(), both.begin(), both.end());
     }
     // Via the provider's T_vnet: the provider namespace owns no T_pe address to answer ARP.
     b.addRoute(bb, hostPrefix(*tpe), providerTransit->second,
                model::HostNaming::backboneUplinkName(fe->vnetKey), both);
-    b.addElement(providerNs, "tpe_fe", consumerTransit->second.toString() + " . " + tpe->toString(),
-                 markText(fe->mark), both);
-    b.addElement(providerNs, "tpe_snat", tpe->toString(), natIp.toString(), both);
+    b.addElement(providerNs, kVnetTable, "tpe_fe",
+                 consumerTransit->second.toString() + " . " + tpe->toString(), markText(fe->mark),
+                 both);
+    b.addElement(providerNs, kVnetTable, "tpe_snat", tpe->toString(), natIp.toString(), both);
   }
 
   // TPROXY delivers marked packets locally: one rule and one local route per namespace that has

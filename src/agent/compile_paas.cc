@@ -3,6 +3,7 @@
 #include <sstream>
 #include <vector>
 
+#include "agent/plan_builder.h"
 #include "model/naming.h"
 #include "model/paas_naming.h"
 #include "model/transit.h"
@@ -10,59 +11,9 @@
 namespace privlink::agent {
 namespace {
 
-using dataplane::InterfaceAddress;
-using dataplane::Route;
-using Owners = std::vector<std::string>;
+using Owners = PlanBuilder::Owners;
 
-IpPrefix hostPrefix(const IpAddress& address) { return IpPrefix::of(address, 32); }
 IpPrefix platformPrefix() { return IpPrefix::parse(model::kPaasPlatformPrefix).value(); }
-
-void addNamespace(HostPlan& plan, const std::string& ns, const Owners& owners) {
-  plan.namespaces[namespaceKey(ns)] = PlannedNamespace{ns, owners};
-  plan.links[linkKey(ns, "lo")] = PlannedLink{ns, "lo", LinkKind::kLoopback, "", "", "", owners};
-}
-
-void addVeth(HostPlan& plan, const std::string& ns, const std::string& name,
-             const std::string& peerNs, const std::string& peerName, const Owners& owners,
-             const std::string& master = "") {
-  plan.links[linkKey(ns, name)] =
-      PlannedLink{ns, name, LinkKind::kVeth, peerNs, peerName, master, owners};
-  plan.links[linkKey(peerNs, peerName)] =
-      PlannedLink{peerNs, peerName, LinkKind::kVeth, ns, name, "", owners};
-}
-
-void addAddress(HostPlan& plan, const std::string& ns, const std::string& link,
-                const IpAddress& address, int length, const Owners& owners) {
-  InterfaceAddress a{link, address, length};
-  plan.addresses[addressKey(ns, a)] = PlannedAddress{ns, a, owners};
-}
-
-void addRoute(HostPlan& plan, const std::string& ns, const IpPrefix& destination,
-              const std::optional<IpAddress>& gateway, const std::string& device,
-              const Owners& owners) {
-  Route r;
-  r.destination = destination;
-  r.gateway = gateway;
-  r.device = device;
-  plan.routes[routeKey(ns, r)] = PlannedRoute{ns, r, owners};
-}
-
-void addTable(HostPlan& plan, const std::string& ns, const std::string& name,
-              const std::string& body, const Owners& owners,
-              std::map<std::string, int> flushOnChange) {
-  const std::string fingerprint = model::shortHash("inet " + name + "\n" + body);
-  std::string text = "table inet " + name + " {\n  comment \"privlink " + fingerprint + "\"\n" +
-                     body + "}\n";
-  plan.nftTables[nftTableKey(ns, "inet", name)] = PlannedNftTable{
-      ns, "inet", name, std::move(text), fingerprint, owners, std::move(flushOnChange)};
-}
-
-void addElement(HostPlan& plan, const std::string& ns, const std::string& table,
-                const std::string& set, const std::string& key, const std::string& value,
-                const Owners& owners) {
-  plan.nftElements[nftElementKey(ns, "inet", table, set, key)] =
-      PlannedNftElement{ns, "inet", table, set, key, value, owners};
-}
 
 std::string q(std::string_view name) { return "\"" + std::string(name) + "\""; }
 
@@ -138,6 +89,7 @@ void compilePaas(const model::NetworkSnapshot& snapshot, const CompileOptions& o
   if (snapshot.paasInstances.empty()) return;
   const model::HostNaming& naming = options.naming;
   const IpPrefix& range = options.transitRange;
+  PlanBuilder b(plan);
   Owners all;
   for (const auto& [key, instance] : snapshot.paasInstances) all.push_back(key);
 
@@ -145,29 +97,27 @@ void compilePaas(const model::NetworkSnapshot& snapshot, const CompileOptions& o
   const std::string bridge(model::kPaasBridge);
   const IpAddress gateway = model::paasPlatformGateway();
   const int platformLength = platformPrefix().length();
-  addNamespace(plan, platform, all);
-  plan.sysctls[sysctlKey(platform, "net/ipv4/ip_forward")] =
-      PlannedSysctl{platform, "net/ipv4/ip_forward", "1", all};
+  b.addNamespace(platform, all);
+  b.addSysctl(platform, "net/ipv4/ip_forward", "1", all);
   // As in VNet namespaces: with br_netfilter loaded, frames bridged on br0 must not meet the
   // router's forward chain (which drops what it does not know).
   for (const char* key :
        {"net/bridge/bridge-nf-call-iptables", "net/bridge/bridge-nf-call-ip6tables"}) {
-    plan.sysctls[sysctlKey(platform, key)] = PlannedSysctl{platform, key, "0", all, true};
+    b.addSysctl(platform, key, "0", all, /*optional=*/true);
   }
-  plan.links[linkKey(platform, bridge)] =
-      PlannedLink{platform, bridge, LinkKind::kBridge, "", "", "", all};
-  addAddress(plan, platform, bridge, gateway, platformLength, all);
-  addAddress(plan, platform, bridge, model::paasPlatformNatAddress(), 32, all);
-  addTable(plan, platform, kPaasTableName, paasTableBody(), all, {{"tpe_dnat", 1}});
+  b.addBridge(platform, bridge, all);
+  b.addAddress(platform, bridge, gateway, platformLength, all);
+  b.addAddress(platform, bridge, model::paasPlatformNatAddress(), 32, all);
+  b.addNftTable(platform, "inet", kPaasTableName, paasTableBody(), all, {{"tpe_dnat", 1}});
 
   const std::string eth0(model::HostNaming::kNicInterface);
   for (const auto& [key, instance] : snapshot.paasInstances) {
     const Owners owners{key};
     const std::string ns = naming.paasBackendNamespace(key);
-    addNamespace(plan, ns, owners);
-    addVeth(plan, platform, model::paasBackendLinkName(key), ns, eth0, owners, bridge);
-    addAddress(plan, ns, eth0, instance.backendAddress, platformLength, owners);
-    addRoute(plan, ns, IpPrefix::of(IpAddress(), 0), gateway, eth0, owners);
+    b.addNamespace(ns, owners);
+    b.addVeth(platform, model::paasBackendLinkName(key), ns, eth0, owners, bridge);
+    b.addAddress(ns, eth0, instance.backendAddress, platformLength, owners);
+    b.addRoute(ns, defaultPrefix(), gateway, eth0, owners);
   }
 
   // The backbone and internet namespaces exist iff a VNet does (compile.cc); without them there
@@ -183,35 +133,34 @@ void compilePaas(const model::NetworkSnapshot& snapshot, const CompileOptions& o
   const IpAddress bbAddress = model::backboneGatewayAddress(range);
   const IpAddress inetAddress = model::internetAddress(range);
 
-  addVeth(plan, platform, toBb, bb, bbSide, all);
-  addAddress(plan, platform, toBb, tPlat, 32, all);
-  addAddress(plan, bb, bbSide, bbAddress, 32, all);
-  addRoute(plan, platform, hostPrefix(bbAddress), std::nullopt, toBb, all);
-  addRoute(plan, platform, range, bbAddress, toBb, all);
-  addRoute(plan, bb, hostPrefix(tPlat), std::nullopt, bbSide, all);
+  b.addVeth(platform, toBb, bb, bbSide, all);
+  b.addAddress(platform, toBb, tPlat, 32, all);
+  b.addAddress(bb, bbSide, bbAddress, 32, all);
+  b.addRoute(platform, hostPrefix(bbAddress), std::nullopt, toBb, all);
+  b.addRoute(platform, range, bbAddress, toBb, all);
+  b.addRoute(bb, hostPrefix(tPlat), std::nullopt, bbSide, all);
 
-  addVeth(plan, platform, toInet, inet, inetSide, all);
-  addAddress(plan, platform, toInet, tPlat, 32, all);
-  addAddress(plan, inet, inetSide, inetAddress, 32, all);
-  addRoute(plan, platform, hostPrefix(inetAddress), std::nullopt, toInet, all);
-  addRoute(plan, inet, hostPrefix(tPlat), std::nullopt, inetSide, all);
-  addRoute(plan, inet, platformPrefix(), tPlat, inetSide, all);
-  plan.sysctls[sysctlKey(inet, "net/ipv4/ip_forward")] =
-      PlannedSysctl{inet, "net/ipv4/ip_forward", "1", all};  // public IP -> platform router
-  addTable(plan, inet, kPublicTableName, publicTableBody(inetAddress), all,
-           {{"pub_dnat", 0}, {"pub_closed", 0}});
+  b.addVeth(platform, toInet, inet, inetSide, all);
+  b.addAddress(platform, toInet, tPlat, 32, all);
+  b.addAddress(inet, inetSide, inetAddress, 32, all);
+  b.addRoute(platform, hostPrefix(inetAddress), std::nullopt, toInet, all);
+  b.addRoute(inet, hostPrefix(tPlat), std::nullopt, inetSide, all);
+  b.addRoute(inet, platformPrefix(), tPlat, inetSide, all);
+  b.addSysctl(inet, "net/ipv4/ip_forward", "1", all);  // public IP -> platform router
+  b.addNftTable(inet, "inet", kPublicTableName, publicTableBody(inetAddress), all,
+                {{"pub_dnat", 0}, {"pub_closed", 0}});
 
   for (const auto& [key, instance] : snapshot.paasInstances) {
     const Owners owners{key};
     const std::string publicIp = instance.publicAddress.toString();
-    addAddress(plan, inet, "lo", instance.publicAddress, 32, owners);
+    b.addAddress(inet, "lo", instance.publicAddress, 32, owners);
     if (instance.publicNetworkAccess) {
-      addElement(plan, inet, kPublicTableName, "pub_dnat",
-                 publicIp + " . " + std::to_string(instance.port),
-                 instance.backendAddress.toString() + " . " + std::to_string(instance.port),
-                 owners);
+      b.addElement(inet, kPublicTableName, "pub_dnat",
+                   publicIp + " . " + std::to_string(instance.port),
+                   instance.backendAddress.toString() + " . " + std::to_string(instance.port),
+                   owners);
     } else {
-      addElement(plan, inet, kPublicTableName, "pub_closed", publicIp, "", owners);
+      b.addElement(inet, kPublicTableName, "pub_closed", publicIp, "", owners);
     }
   }
 }
@@ -238,15 +187,14 @@ Status compilePaasEndpoint(const model::NetworkSnapshot& snapshot, const Compile
   const std::string pair = consumerTransit->second.toString() + " . " + tpe->toString();
   const Owners owners{pe.key};
   const Owners both{pe.key, instance->first};
-  plan.nftElements[nftElementKey(consumerNs, "inet", kVnetTableName, "pe_dnat",
-                                 endpointAddress.toString())] =
-      PlannedNftElement{consumerNs, "inet", kVnetTableName, "pe_dnat",
-                        endpointAddress.toString(), tpe->toString(), owners};
-  addRoute(plan, naming.backboneNamespace(), hostPrefix(*tpe),
-           model::paasPlatformTransitAddress(range), std::string(model::kBackboneToPaas), both);
-  addElement(plan, platform, kPaasTableName, "tpe_dnat", pair + " . " + port,
-             instance->second.backendAddress.toString() + " . " + port, both);
-  addElement(plan, platform, kPaasTableName, "tpe_known", pair, "", both);
+  PlanBuilder b(plan);
+  b.addElement(consumerNs, kVnetTableName, "pe_dnat", endpointAddress.toString(), tpe->toString(),
+               owners);
+  b.addRoute(naming.backboneNamespace(), hostPrefix(*tpe),
+             model::paasPlatformTransitAddress(range), std::string(model::kBackboneToPaas), both);
+  b.addElement(platform, kPaasTableName, "tpe_dnat", pair + " . " + port,
+               instance->second.backendAddress.toString() + " . " + port, both);
+  b.addElement(platform, kPaasTableName, "tpe_known", pair, "", both);
   return Status::Ok();
 }
 

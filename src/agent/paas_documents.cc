@@ -3,13 +3,13 @@
 #include <set>
 #include <string>
 
-#include "model/paas_naming.h"
+#include "control/paas/paas_kind.h"
 
 namespace privlink::agent {
 
 Status appendPaasDocuments(store::ReadView& view, std::vector<model::SourceDocument>& docs) {
   ASSIGN_OR_RETURN(std::optional<store::Document> record,
-                   view.get(model::kPaasAddressesRecordKey));
+                   view.get(control::paas::kPaasAddressesKey));
   if (!record || !record->body.is_object()) return Status::Ok();
   std::set<std::string> keys;
   auto slots = record->body.find("backendSlots");

@@ -1,9 +1,9 @@
 #pragma once
 // The PaaS part of the agent's snapshot read (DESIGN.md §1, PaaS row). PaaS instance types come
 // from an operator-extensible catalog the agent does not know, so instances are found through the
-// platform's address record (model::kPaasAddressesRecordKey, whose "backendSlots" values are the
-// instance keys) rather than by type; each instance's private endpoint connection records are the
-// documents directly below it ("<instance key>/privateendpointconnections/<name>").
+// platform's address record (control::paas::kPaasAddressesKey, whose "backendSlots" values are
+// the instance keys) rather than by type; each instance's private endpoint connection records are
+// the documents directly below it ("<instance key>/privateendpointconnections/<name>").
 // model::parseNetwork recognises the instance documents (properties.privlink.paas) and takes the
 // endpoints' states from the records.
 

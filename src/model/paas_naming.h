@@ -69,10 +69,6 @@ inline constexpr std::string_view kInternetToPaas = "paas0";
 // "b-<8hex of the instance key>": the platform router's side of a backend's eth0.
 std::string paasBackendLinkName(std::string_view instanceKey);
 
-// The store record that lists every PaaS instance on the host (written by control/paas/
-// paas_kind.cc as control::paas::kPaasAddressesKey): {"backendSlots": {"<n>": "<instance key>"}}.
-inline constexpr std::string_view kPaasAddressesRecordKey = "/privlink/paas/addresses";
-
 // The data plane's view of one PaaS instance, from the instance document's
 // properties.privlink.paas (see above).
 struct PaasInstance {

@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "common/ip.h"
 #include "model/network.h"
+#include "model/transit.h"
 
 namespace privlink::testing {
 
@@ -64,6 +66,20 @@ inline model::SourceDocument transitDocument(const std::string& vnetKey,
   const std::string id = std::string(model::kTransitKeyPrefix) + model::normaliseKey(vnetKey);
   nlohmann::json body = {{"vnetKey", model::normaliseKey(vnetKey)}, {"address", address}};
   return {id, id, std::string(model::kTransitAddressType), body};
+}
+// `docs` plus a transit record for every VNet among them, allocated from `range` the way the agent
+// allocates them (model::allocateTransit).
+inline std::vector<model::SourceDocument> withTransit(std::vector<model::SourceDocument> docs,
+                                                      std::string_view range = "100.64.0.0/10") {
+  std::vector<std::string> vnets;
+  for (const auto& d : docs) {
+    if (d.type == model::kVirtualNetworkType) vnets.push_back(d.key);
+  }
+  for (const auto& [key, address] :
+       model::allocateTransit(vnets, {}, IpPrefix::parse(range).value())) {
+    docs.push_back(transitDocument(key, address.value().toString()));
+  }
+  return docs;
 }
 
 

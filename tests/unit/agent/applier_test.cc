@@ -24,18 +24,6 @@ const std::string kSubnet = subnetId(kVnet, "default");
 const std::string kNic1 = nicId("rg", "nic1");
 const std::string kNic2 = nicId("rg", "nic2");
 
-std::vector<model::SourceDocument> withTransit(std::vector<model::SourceDocument> docs) {
-  std::vector<std::string> vnets;
-  for (const auto& d : docs) {
-    if (d.type == model::kVirtualNetworkType) vnets.push_back(d.key);
-  }
-  auto range = IpPrefix::parse("100.64.0.0/10").value();
-  for (const auto& [key, address] : model::allocateTransit(vnets, {}, range)) {
-    docs.push_back(transitDocument(key, address->toString()));
-  }
-  return docs;
-}
-
 HostPlan planOf(const std::vector<model::SourceDocument>& docs) {
   return compile(model::parseNetwork(withTransit(docs), 1), CompileOptions{});
 }
@@ -107,6 +95,18 @@ TEST_F(ApplierTest, CreatesEverythingInOrderAndASecondPassChangesNothing) {
   EXPECT_EQ(second.changes, 0) << second.steps.front();
   EXPECT_TRUE(second.failures.empty());
   EXPECT_TRUE(kernel_.calls().empty());
+}
+
+TEST_F(ApplierTest, NewNamespacesAreThoseThePassFoundMissing) {
+  HostPlan plan = twoNics();
+  std::set<std::string> planned;
+  for (const auto& [key, ns] : plan.namespaces) planned.insert(ns.name);
+  EXPECT_EQ(applier_.apply(plan).newNamespaces, planned);
+  EXPECT_TRUE(applier_.apply(plan).newNamespaces.empty());
+
+  const std::string nicNs = model::nicNamespace(key(kNic1));
+  ASSERT_TRUE(kernel_.deleteNamespace(nicNs).ok());  // e.g. `ip netns del` by hand
+  EXPECT_EQ(applier_.apply(plan).newNamespaces, std::set<std::string>{nicNs});
 }
 
 TEST_F(ApplierTest, PeeringConverges) {

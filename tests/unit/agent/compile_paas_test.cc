@@ -11,6 +11,7 @@
 #include "agent/compile.h"
 #include "agent/compile_paas.h"
 #include "agent/paas_documents.h"
+#include "control/paas/paas_kind.h"
 #include "model/paas_naming.h"
 #include "model/transit.h"
 #include "store/store.h"
@@ -47,18 +48,6 @@ model::SourceDocument instanceDocument(const std::string& id, const std::string&
   Json body = {{"location", "local"},
                {"properties", {{"publicNetworkAccess", access}, {"privlink", {{"paas", paas}}}}}};
   return {model::normaliseKey(id), id, kPgType, body};
-}
-
-std::vector<model::SourceDocument> withTransit(std::vector<model::SourceDocument> docs) {
-  std::vector<std::string> vnets;
-  for (const auto& d : docs) {
-    if (d.type == model::kVirtualNetworkType) vnets.push_back(d.key);
-  }
-  auto range = IpPrefix::parse("100.64.0.0/10").value();
-  for (const auto& [key, address] : model::allocateTransit(vnets, {}, range)) {
-    docs.push_back(transitDocument(key, address->toString()));
-  }
-  return docs;
 }
 
 // A consumer VNet with a client NIC, the instance, and (unless endpointStatus is "") endpoint pe1
@@ -413,8 +402,8 @@ TEST(PaasDocumentsTest, InstancesAndTheirRecordsAreFoundThroughTheAddressRecord)
                                    {"backendSlots", {{"0", model::normaliseKey(kPg)},
                                                      {"1", "/subscriptions/x/gone"},
                                                      {"2", kPe + "-gone"}}}};
-                    auto put = tx.put(model::kPaasAddressesRecordKey, "privlink/paas-addresses",
-                                      record);
+                    auto put = tx.put(control::paas::kPaasAddressesKey,
+                                      control::paas::kPaasAddressesType, record);
                     return put.ok() ? Status::Ok() : put.status();
                   })
                   .ok());

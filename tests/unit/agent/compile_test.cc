@@ -19,19 +19,6 @@ namespace {
 using model::SourceDocument;
 using namespace privlink::testing;
 
-// Adds transit records the way the agent would allocate them.
-std::vector<SourceDocument> withTransit(std::vector<SourceDocument> docs) {
-  std::vector<std::string> vnets;
-  for (const auto& d : docs) {
-    if (d.type == model::kVirtualNetworkType) vnets.push_back(d.key);
-  }
-  auto range = IpPrefix::parse("100.64.0.0/10").value();
-  for (const auto& [key, address] : model::allocateTransit(vnets, {}, range)) {
-    docs.push_back(transitDocument(key, address->toString()));
-  }
-  return docs;
-}
-
 HostPlan compileDocs(const std::vector<SourceDocument>& docs) {
   return compile(model::parseNetwork(docs, 7), CompileOptions{});
 }

@@ -31,18 +31,6 @@ const std::string kPls = resourceId("rgp", "Microsoft.Network/privateLinkService
 const std::string kPe = resourceId("rgc", "Microsoft.Network/privateEndpoints", "pe1");
 const std::string kPe2 = resourceId("rgc", "Microsoft.Network/privateEndpoints", "pe2");
 
-std::vector<model::SourceDocument> withTransit(std::vector<model::SourceDocument> docs) {
-  std::vector<std::string> vnets;
-  for (const auto& d : docs) {
-    if (d.type == model::kVirtualNetworkType) vnets.push_back(d.key);
-  }
-  auto range = IpPrefix::parse("100.64.0.0/10").value();
-  for (const auto& [key, address] : model::allocateTransit(vnets, {}, range)) {
-    docs.push_back(transitDocument(key, address->toString()));
-  }
-  return docs;
-}
-
 // Both VNets use 10.0.0.0/16; the backend 10.0.1.4 has the very address of the client.
 std::vector<model::SourceDocument> scenario(const std::string& status,
                                             bool secondEndpoint = false) {

@@ -58,15 +58,7 @@ std::vector<model::SourceDocument> scenario(const Spec& spec) {
     auto pe2 = endpointDocuments(kPe2, kConsumerSubnet, "10.0.1.8", kPls, 8, "Approved");
     docs.insert(docs.end(), {pe2.endpoint, pe2.nic, pe2.record});
   }
-  std::vector<std::string> vnets;
-  for (const auto& d : docs) {
-    if (d.type == model::kVirtualNetworkType) vnets.push_back(d.key);
-  }
-  for (const auto& [key, address] :
-       model::allocateTransit(vnets, {}, IpPrefix::parse("100.64.0.0/10").value())) {
-    docs.push_back(transitDocument(key, address->toString()));
-  }
-  return docs;
+  return withTransit(std::move(docs));
 }
 
 HostPlan planOf(const Spec& spec) {
