@@ -1,6 +1,12 @@
 #include "cli/command_support.h"
 
+#include <cstdio>
+#include <cstdlib>
+
+#include "agent/nic_exec.h"
 #include "cli/network_requests.h"
+#include "cli/usage_error.h"
+#include "common/resource_id.h"
 
 namespace privlink::cli {
 
@@ -67,6 +73,37 @@ Result<CommandOutput> deleteResource(CliContext& ctx, const std::string& path, b
   }
   RETURN_IF_ERROR(arm->deleteAndWait(path));
   return CommandOutput();
+}
+
+Result<bool> parseBool(const std::string& text, const std::string& option) {
+  if (iequals(text, "true") || text == "1" || iequals(text, "yes")) return true;
+  if (iequals(text, "false") || text == "0" || iequals(text, "no")) return false;
+  return usageError(option + " takes true or false, not '" + text + "'");
+}
+
+Json connectionDecisionBody(const Json& current, const std::string& fallbackName,
+                            const std::string& status, const std::string& description) {
+  Json state = {{"status", status}};
+  if (!description.empty()) state["description"] = description;
+  Json privateEndpoint = Json::object();
+  if (current.contains("properties") && current["properties"].is_object()) {
+    privateEndpoint = current["properties"].value("privateEndpoint", Json::object());
+  }
+  return Json{{"name", current.value("name", fallbackName)},
+              {"properties",
+               {{"privateEndpoint", std::move(privateEndpoint)},
+                {"privateLinkServiceConnectionState", std::move(state)}}}};
+}
+
+std::string defaultNamePrefix() {
+  const char* env = std::getenv("PRIVLINK_NAME_PREFIX");
+  return env != nullptr && *env != '\0' ? env : "pl";
+}
+
+void execInNamespaceAndExit(const std::string& ns, const std::vector<std::string>& command) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::exit(agent::execInNamespace(ns, command));
 }
 
 }  // namespace privlink::cli

@@ -3,6 +3,7 @@
 // flows every resource type repeats.
 
 #include <string>
+#include <vector>
 
 #include "cli/cli_context.h"
 
@@ -30,5 +31,23 @@ Result<CommandOutput> putResource(CliContext& ctx, const std::string& path, cons
                                   bool noWait);
 // DELETE and wait unless noWait; prints nothing.
 Result<CommandOutput> deleteResource(CliContext& ctx, const std::string& path, bool noWait);
+
+// az's boolean option values: true/yes/1 and false/no/0 (any casing); anything else is a usage
+// error naming `option`.
+Result<bool> parseBool(const std::string& text, const std::string& option);
+
+// The PUT body of a provider's decision on a private endpoint connection (approve, reject,
+// remove): the connection `current` (as GET returned it; its name, else `fallbackName`) with its
+// privateEndpoint and privateLinkServiceConnectionState {status, description (when not empty)}.
+Json connectionDecisionBody(const Json& current, const std::string& fallbackName,
+                            const std::string& status, const std::string& description);
+
+// The default --name-prefix of the commands that run a program in a namespace privlinkd made:
+// $PRIVLINK_NAME_PREFIX, or "pl".
+std::string defaultNamePrefix();
+// Runs `command` in network namespace `ns` (agent::execInNamespace) and exits with its status;
+// stdout and stderr are flushed first.
+[[noreturn]] void execInNamespaceAndExit(const std::string& ns,
+                                         const std::vector<std::string>& command);
 
 }  // namespace privlink::cli

@@ -9,7 +9,6 @@
 #include "cli/command_support.h"
 #include "cli/network_requests.h"
 #include "common/resource_id.h"
-#include "common/resource_id.h"
 
 namespace privlink::cli {
 namespace {

@@ -2,10 +2,6 @@
 // workloads (`privlink nic exec -g RG -n NIC -- CMD ARGS...`). The program's exit status is
 // passed through. Runs on the host that realises the NIC, as root.
 
-#include <cstdio>
-#include <cstdlib>
-
-#include "agent/nic_exec.h"
 #include "cli/command_support.h"
 #include "cli/network_requests.h"
 #include "common/resource_id.h"
@@ -28,8 +24,7 @@ void setupNicExecCommand(CLI::App& root, CliContext& ctx) {
       "exec", "Run a program inside a network interface: privlink nic exec -g RG -n NIC -- CMD...");
   addResourceGroupOption(execCmd, args->group);
   addNameOption(execCmd, args->name, "network interface");
-  const char* envPrefix = std::getenv("PRIVLINK_NAME_PREFIX");
-  args->namePrefix = envPrefix != nullptr && *envPrefix != '\0' ? envPrefix : "pl";
+  args->namePrefix = defaultNamePrefix();
   execCmd->add_option("--name-prefix", args->namePrefix,
                       "Kernel name prefix of the privlinkd realising the NIC (default "
                       "$PRIVLINK_NAME_PREFIX or pl).");
@@ -52,10 +47,7 @@ void setupNicExecCommand(CLI::App& root, CliContext& ctx) {
     }
     ASSIGN_OR_RETURN(ResourceId id, ResourceId::parse(nicJson.value("id", std::string())));
     const std::string ns = model::HostNaming(args->namePrefix).nicNamespace(id.key());
-    std::fflush(stdout);
-    std::fflush(stderr);
-    const int rc = agent::execInNamespace(ns, args->command);
-    std::exit(rc);
+    execInNamespaceAndExit(ns, args->command);
   });
 }
 

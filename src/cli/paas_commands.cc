@@ -18,7 +18,6 @@
 #include <filesystem>
 #include <system_error>
 
-#include "agent/nic_exec.h"
 #include "cli/command_support.h"
 #include "cli/network_requests.h"
 #include "common/resource_id.h"
@@ -145,13 +144,8 @@ void setupConnectionCommands(CLI::App* paas, CliContext& ctx) {
       ASSIGN_OR_RETURN(std::string sub, ctx.subscriptionId());
       ASSIGN_OR_RETURN(client::ArmClient * arm, ctx.arm());
       ASSIGN_OR_RETURN(Json current, arm->get(connPath(sub, *a)));
-      Json body = {{"name", current.value("name", a->connection)},
-                   {"properties",
-                    {{"privateEndpoint",
-                      current["properties"].value("privateEndpoint", Json::object())},
-                     {"privateLinkServiceConnectionState",
-                      {{"status", status},
-                       {"description", a->description.empty() ? status : a->description}}}}}};
+      Json body = connectionDecisionBody(current, a->connection, status,
+                                         a->description.empty() ? status : a->description);
       ASSIGN_OR_RETURN(auto response, arm->request("PUT", connPath(sub, *a), &body));
       return CommandOutput(response.json);
     });
@@ -255,8 +249,7 @@ void setupPaasCommands(CLI::App& root, CliContext& ctx) {
   typeOption(exec, *a);
   addResourceGroupOption(exec, a->group);
   addNameOption(exec, a->name, "resource");
-  const char* envPrefix = std::getenv("PRIVLINK_NAME_PREFIX");
-  a->namePrefix = envPrefix != nullptr && *envPrefix != '\0' ? envPrefix : "pl";
+  a->namePrefix = defaultNamePrefix();
   exec->add_option("--name-prefix", a->namePrefix,
                    "Kernel name prefix of the privlinkd realising it (default "
                    "$PRIVLINK_NAME_PREFIX or pl).");
@@ -280,9 +273,7 @@ void setupPaasCommands(CLI::App& root, CliContext& ctx) {
                    ns.c_str(), id.name().c_str(), a->namePrefix.c_str());
       std::exit(127);
     }
-    std::fflush(stdout);
-    std::fflush(stderr);
-    std::exit(agent::execInNamespace(ns, a->command));
+    execInNamespaceAndExit(ns, a->command);
   });
 
   setupConnectionCommands(paas, ctx);

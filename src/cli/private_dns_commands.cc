@@ -52,12 +52,6 @@ constexpr RecordType kTypes[] = {{"a", "A", "aRecords"},       {"aaaa", "AAAA", 
                                  {"ptr", "PTR", "ptrRecords"},   {"srv", "SRV", "srvRecords"},
                                  {"txt", "TXT", "txtRecords"}};
 
-Result<bool> parseBool(const std::string& text, const char* option) {
-  if (iequals(text, "true") || text == "1" || iequals(text, "yes")) return true;
-  if (iequals(text, "false") || text == "0" || iequals(text, "no")) return false;
-  return usageError(std::string(option) + " must be true or false, not '" + text + "'");
-}
-
 // The record a CLI invocation describes, or a usage error naming the missing option.
 Result<Json> recordFromArgs(const RecordType& t, const DnsArgs& a) {
   std::string type = t.arm;

@@ -34,11 +34,11 @@ Result<Json> peCreateBody(const PeArgs& a, const std::string& sub, const std::st
   ASSIGN_OR_RETURN(std::string subnet, resolveSubnetId(a.subnet, a.vnetName, sub, a.group));
   bool manual = false;
   if (a.manualFlag && a.manualFlag->count() > 0) {
-    const std::string& v = a.manualRequest;
-    if (v.empty() || v == "true" || v == "True" || v == "1" || v == "yes") {
+    // A bare --manual-request means true (as az's three-state flag).
+    if (a.manualRequest.empty()) {
       manual = true;
-    } else if (!(v == "false" || v == "False" || v == "0" || v == "no")) {
-      return usageError("--manual-request takes true or false, not '" + v + "'");
+    } else {
+      ASSIGN_OR_RETURN(manual, parseBool(a.manualRequest, "--manual-request"));
     }
   }
   Json groupIds = Json::array();

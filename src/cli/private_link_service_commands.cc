@@ -44,12 +44,6 @@ std::string connectionPath(const std::string& sub, const ConnectionArgs& a) {
   return plsPath(sub, a.group, a.service) + "/privateEndpointConnections/" + a.name;
 }
 
-Result<bool> parseBool(const std::string& text, const std::string& option) {
-  if (text == "true" || text == "True" || text == "1" || text == "yes") return true;
-  if (text == "false" || text == "False" || text == "0" || text == "no") return false;
-  return usageError(option + " takes true or false, not '" + text + "'");
-}
-
 Result<Json> frontendRefs(const PlsArgs& a, const std::string& sub) {
   Json out = Json::array();
   for (const std::string& fe : a.frontends) {
@@ -129,13 +123,8 @@ Result<CommandOutput> decide(CliContext& ctx, const ConnectionArgs& a, const std
   ASSIGN_OR_RETURN(client::ArmClient * arm, ctx.arm());
   const std::string path = withNetworkApi(connectionPath(sub, a));
   ASSIGN_OR_RETURN(Json conn, arm->get(path));
-  Json state = {{"status", status}};
-  if (!a.description.empty()) state["description"] = a.description;
-  Json body = {{"name", conn.value("name", a.name)},
-               {"properties",
-                {{"privateEndpoint", conn["properties"].value("privateEndpoint", Json::object())},
-                 {"privateLinkServiceConnectionState", std::move(state)}}}};
-  return putResource(ctx, path, body, false);
+  return putResource(ctx, path, connectionDecisionBody(conn, a.name, status, a.description),
+                     false);
 }
 
 void addConnectionIdentity(CLI::App* cmd, ConnectionArgs& a, bool needName) {
