@@ -75,8 +75,7 @@ std::optional<Filter> parseFilter(const std::string& text) {
 }
 
 bool matches(const Principal& p, const Filter& f) {
-  if (f.property == "serviceprincipalnames" || f.property == "servicePrincipalNames" ||
-      f.property == "appid") {
+  if (f.property == "servicePrincipalNames" || f.property == "appid") {
     return p.kind == PrincipalKind::kServicePrincipal && iequals(p.appId, f.value);
   }
   if (f.property == "displayname") return iequals(p.displayName, f.value);
@@ -102,8 +101,15 @@ HttpResponse GraphRoutes::handle(const HttpRequest& request, const control::Call
                       "Use " + baseUrl_ + "/graph/v1.0/{servicePrincipals|users|groups|me|"
                                           "directoryObjects/getByIds}.");
   }
-  auto all = principals_.list(caller.tenantId);
-  if (!all.ok()) return graphError(500, "Service_InternalServerError", all.status().message());
+  auto internalError = [](const Status& status) {
+    return graphError(500, "Service_InternalServerError", status.message());
+  };
+  // One principal by object id, if it exists in the caller's tenant (a point read, not a list).
+  auto byObjectId = [&](const std::string& objectId) -> Result<std::optional<Principal>> {
+    ASSIGN_OR_RETURN(std::optional<Principal> p, principals_.byObjectId(objectId));
+    if (p && !iequals(p->tenantId, caller.tenantId)) p.reset();
+    return p;
+  };
   const std::string collection = seg[2];
   const std::string context = baseUrl_ + "/graph/" + seg[1] + "/$metadata#" + collection;
 
@@ -118,9 +124,9 @@ HttpResponse GraphRoutes::handle(const HttpRequest& request, const control::Call
     json value = json::array();
     for (const auto& id : body["ids"]) {
       if (!id.is_string()) continue;
-      for (const auto& p : *all) {
-        if (iequals(p.objectId, id.get<std::string>())) value.push_back(render(p));
-      }
+      auto p = byObjectId(id.get<std::string>());
+      if (!p.ok()) return internalError(p.status());
+      if (*p) value.push_back(render(**p));
     }
     return graphJson(200, {{"@odata.context", baseUrl_ + "/graph/" + seg[1] +
                                                   "/$metadata#directoryObjects"},
@@ -139,11 +145,9 @@ HttpResponse GraphRoutes::handle(const HttpRequest& request, const control::Call
   if (collection == "users") kind = PrincipalKind::kUser;
 
   if (collection == "me" && seg.size() == 3) {
-    for (const auto& p : *all) {
-      if (iequals(p.objectId, caller.principalId) && p.kind == PrincipalKind::kUser) {
-        return graphJson(200, render(p));
-      }
-    }
+    auto me = byObjectId(caller.principalId);
+    if (!me.ok()) return internalError(me.status());
+    if (*me && (*me)->kind == PrincipalKind::kUser) return graphJson(200, render(**me));
     return notFound(caller.principalId);
   }
   if (collection == "groups" && seg.size() == 3) {
@@ -156,11 +160,16 @@ HttpResponse GraphRoutes::handle(const HttpRequest& request, const control::Call
                           "directoryObjects/getByIds.");
   }
   if (seg.size() == 4) {
-    for (const auto& p : *all) {
-      if (p.kind != *kind) continue;
-      if (iequals(p.objectId, seg[3]) ||
-          (p.kind == PrincipalKind::kUser && iequals(p.userPrincipalName, seg[3]))) {
-        return graphJson(200, render(p));
+    auto one = byObjectId(seg[3]);
+    if (!one.ok()) return internalError(one.status());
+    if (*one && (*one)->kind == *kind) return graphJson(200, render(**one));
+    if (*kind == PrincipalKind::kUser) {  // users/{userPrincipalName}
+      auto all = principals_.list(caller.tenantId);
+      if (!all.ok()) return internalError(all.status());
+      for (const auto& p : *all) {
+        if (p.kind == PrincipalKind::kUser && iequals(p.userPrincipalName, seg[3])) {
+          return graphJson(200, render(p));
+        }
       }
     }
     return notFound(seg[3]);
@@ -179,6 +188,8 @@ HttpResponse GraphRoutes::handle(const HttpRequest& request, const control::Call
                             "id eq 'X'.");
     }
   }
+  auto all = principals_.list(caller.tenantId);
+  if (!all.ok()) return internalError(all.status());
   json value = json::array();
   for (const auto& p : *all) {
     if (p.kind != *kind) continue;

@@ -106,6 +106,25 @@ TEST_F(GraphRoutesTest, OtherTenantsPrincipalsAreInvisible) {
   auto all = graph("GET", "/graph/v1.0/servicePrincipals");
   ASSERT_EQ(all.status, 200);
   EXPECT_EQ(body(all)["value"].size(), 1u);
+  json ids = {{"ids", {stranger.objectId}}};
+  auto byIds = graph("POST", "/graph/v1.0/directoryObjects/getByIds", ids.dump());
+  ASSERT_EQ(byIds.status, 200) << byIds.body;
+  EXPECT_TRUE(body(byIds)["value"].empty());
+}
+
+TEST_F(GraphRoutesTest, OneObjectByIdOrUserPrincipalNameInItsOwnCollection) {
+  auto sp = graph("GET", "/graph/v1.0/servicePrincipals/" + sp_.objectId);
+  ASSERT_EQ(sp.status, 200) << sp.body;
+  EXPECT_EQ(body(sp)["appId"], sp_.appId);
+  auto user = graph("GET", "/graph/v1.0/users/" + user_.objectId);
+  ASSERT_EQ(user.status, 200) << user.body;
+  EXPECT_EQ(body(user)["userPrincipalName"], "alice@privlink.local");
+  auto byUpn = graph("GET", "/graph/v1.0/users/ALICE@privlink.local");
+  ASSERT_EQ(byUpn.status, 200) << byUpn.body;
+  EXPECT_EQ(body(byUpn)["id"], user_.objectId);
+  // A service principal is not a user, nor a user a service principal.
+  EXPECT_EQ(graph("GET", "/graph/v1.0/users/" + sp_.objectId).status, 404);
+  EXPECT_EQ(graph("GET", "/graph/v1.0/servicePrincipals/" + user_.objectId).status, 404);
 }
 
 TEST_F(GraphRoutesTest, UnsupportedFiltersAndWritesSayWhatWorks) {
