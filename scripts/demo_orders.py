@@ -92,12 +92,16 @@ def serve_one(conn, peer, me):
     finally:
         conn.close()
 
-def serve(port, me):
+def listen_on(port, backlog):
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("0.0.0.0", port))
-    listener.listen(64)
+    listener.listen(backlog)
     print("listening on port %d" % port, flush=True)
+    return listener
+
+def serve(port, me):
+    listener = listen_on(port, 64)
     while True:
         conn, peer = listener.accept()
         threading.Thread(target=serve_one, args=(conn, peer, me), daemon=True).start()
@@ -119,11 +123,7 @@ def stream(host, port):
         print("stream cut after %d round trips: %s" % (n - 1, e), flush=True)
 
 def listen_once(port):
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("0.0.0.0", port))
-    listener.listen(8)
-    print("listening on port %d" % port, flush=True)
+    listener = listen_on(port, 8)
     while True:
         conn, peer = listener.accept()
         print("ACCEPTED a connection from %s:%d" % peer, flush=True)
