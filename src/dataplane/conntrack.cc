@@ -3,14 +3,21 @@
 
 #include <arpa/inet.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <linux/netfilter/nf_conntrack_tcp.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <set>
+#include <utility>
 #include <vector>
 
 #include "dataplane/kernel_error.h"
+#include "dataplane/netns.h"
 
 namespace privlink::dataplane {
 namespace {
@@ -66,7 +73,93 @@ int collect(enum nf_conntrack_msg_type, struct nf_conntrack* ct, void* data) {
   return NFCT_CB_CONTINUE;
 }
 
+struct ReplyDumpState {
+  std::set<IpAddress> wanted;
+  std::vector<ConntrackReplyDestination> entries;
+};
+
+int collectReply(enum nf_conntrack_msg_type, struct nf_conntrack* ct, void* data) {
+  auto* state = static_cast<ReplyDumpState*>(data);
+  uint8_t family = nfct_get_attr_u8(ct, ATTR_L3PROTO);
+  auto replyDst = addressOf(ct, family, ATTR_REPL_IPV4_DST, ATTR_REPL_IPV6_DST);
+  if (!replyDst || !state->wanted.count(*replyDst)) return NFCT_CB_CONTINUE;
+  ConntrackReplyDestination entry;
+  entry.address = *replyDst;
+  entry.protocol = nfct_attr_is_set(ct, ATTR_L4PROTO) ? nfct_get_attr_u8(ct, ATTR_L4PROTO) : 0;
+  if ((entry.protocol == IPPROTO_TCP || entry.protocol == IPPROTO_UDP ||
+       entry.protocol == IPPROTO_SCTP) &&
+      nfct_attr_is_set(ct, ATTR_REPL_PORT_DST)) {
+    entry.port = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_DST));
+  }
+  if (entry.protocol == IPPROTO_TCP && nfct_attr_is_set(ct, ATTR_TCP_STATE)) {
+    const uint8_t tcpState = nfct_get_attr_u8(ct, ATTR_TCP_STATE);
+    entry.live = tcpState != TCP_CONNTRACK_TIME_WAIT && tcpState != TCP_CONNTRACK_CLOSE;
+  }
+  state->entries.push_back(entry);
+  return NFCT_CB_CONTINUE;
+}
+
 }  // namespace
+
+std::vector<NatPortUsage> tallyNatPorts(const std::vector<IpAddress>& natAddresses,
+                                        const std::vector<ConntrackReplyDestination>& entries) {
+  std::vector<IpAddress> order;
+  for (const IpAddress& a : natAddresses) {
+    if (std::find(order.begin(), order.end(), a) == order.end()) order.push_back(a);
+  }
+  struct Tally {
+    uint64_t flows = 0;
+    std::set<uint16_t> ports;
+  };
+  std::map<std::pair<IpAddress, uint8_t>, Tally> tallies;
+  for (const IpAddress& a : order) {
+    tallies[{a, IPPROTO_TCP}];
+    tallies[{a, IPPROTO_UDP}];
+  }
+  for (const ConntrackReplyDestination& e : entries) {
+    if (!e.live || std::find(order.begin(), order.end(), e.address) == order.end()) continue;
+    Tally& t = tallies[{e.address, e.protocol}];
+    ++t.flows;
+    t.ports.insert(e.port);
+  }
+  std::vector<NatPortUsage> out;
+  for (const IpAddress& a : order) {
+    for (uint8_t protocol : {uint8_t{IPPROTO_TCP}, uint8_t{IPPROTO_UDP}}) {
+      const Tally& t = tallies[{a, protocol}];
+      out.push_back({a, protocol, t.flows, t.ports.size()});
+    }
+    for (const auto& [key, t] : tallies) {
+      if (key.first != a || key.second == IPPROTO_TCP || key.second == IPPROTO_UDP) continue;
+      out.push_back({a, key.second, t.flows, t.ports.size()});
+    }
+  }
+  return out;
+}
+
+Result<std::vector<NatPortUsage>> countNatPorts(const std::vector<IpAddress>& natAddresses,
+                                                std::string_view what) {
+  ReplyDumpState state;
+  state.wanted.insert(natAddresses.begin(), natAddresses.end());
+  if (!state.wanted.empty()) {
+    Handle dumper(nfct_open(CONNTRACK, 0));
+    if (!dumper) return kernelError(errno, std::string(what) + " (open conntrack socket)");
+    if (nfct_callback_register(dumper.get(), NFCT_T_ALL, collectReply, &state) != 0) {
+      return kernelError(errno, std::string(what) + " (register conntrack callback)");
+    }
+    uint32_t family = AF_UNSPEC;
+    if (nfct_query(dumper.get(), NFCT_Q_DUMP, &family) != 0) {
+      return kernelError(errno, std::string(what) + " (dump conntrack table)");
+    }
+  }
+  return tallyNatPorts(natAddresses, state.entries);
+}
+
+Result<std::vector<NatPortUsage>> countNatPortsInNamespace(
+    const std::string& ns, const std::vector<IpAddress>& natAddresses) {
+  ASSIGN_OR_RETURN(NetnsHandle handle, NetnsHandle::open(ns));
+  ASSIGN_OR_RETURN(NamespaceGuard guard, NamespaceGuard::enter(handle));
+  return countNatPorts(natAddresses, "counting NAT ports in namespace " + ns);
+}
 
 bool conntrackMatches(const ConntrackFilter& filter, const ConntrackTuple& entry) {
   if (filter.originalSource && *filter.originalSource != entry.originalSource) return false;
