@@ -10,6 +10,7 @@
 #include "control/network/network_common.h"
 #include "control/privatelink/connection_record.h"
 #include "control/privatelink/privatelink_kinds.h"
+#include "control/resource_counters.h"
 #include "model/naming.h"
 #include "model/resource_types.h"
 
@@ -117,10 +118,10 @@ class PrivateEndpointKind : public ResourceKind {
   }
 
   void render(store::ReadView& view, const ResourceId& id, Json& body) const override {
-    (void)id;
     Json& props = body["properties"];
-    // Internal bookkeeping stays internal.
+    // Internal bookkeeping stays internal; the read-only counters extension replaces it.
     props.erase("privlink");
+    renderCounters(view, id.key(), body);
     for (const char* list : {kAutoList, kManualList}) {
       if (!props.contains(list) || !props[list].is_array()) continue;
       for (Json& conn : props[list]) {

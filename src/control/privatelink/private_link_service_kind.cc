@@ -11,6 +11,7 @@
 #include "control/network/network_kinds.h"
 #include "control/privatelink/connection_record.h"
 #include "control/privatelink/privatelink_kinds.h"
+#include "control/resource_counters.h"
 #include "model/resource_types.h"
 
 namespace privlink::control::privatelink {
@@ -188,6 +189,7 @@ class PrivateLinkServiceKind : public ResourceKind {
       for (const store::Document& r : *records) conns.push_back(pl_->service.render(view, r));
     }
     body["properties"]["privateEndpointConnections"] = std::move(conns);
+    renderCounters(view, id.key(), body);
   }
 
  private:
