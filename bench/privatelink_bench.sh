@@ -16,7 +16,9 @@
 # (ENDPOINTS="10 10000"; build/bench/agent_bench endpoints: store write + one agent pass, and the
 # nft element transaction alone).
 # Usage (root): bench/privatelink_bench.sh [BUILD_DIR]; env RUNS=3 SECONDS_PER_RUN=3
-#   ENDPOINTS="10 10000" PPV2=auto|yes|no BRNF_WORKAROUND=1|0 (see the PPv2 part). Prefix bp<pid>; everything is removed on exit (trap).
+#   ENDPOINTS="10 10000" PPV2=auto|yes|no BRNF_WORKAROUND=1|0 (see the PPv2 part)
+#   PARTS="veth nat ppv2 endpoints" (default all; e.g. PARTS=ppv2 runs only ppv2 vs HAProxy).
+# Prefix bp<pid>; everything is removed on exit (trap).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=$(realpath "${1:-$HERE/../build}")
@@ -25,6 +27,8 @@ AGENT_BENCH=$BUILD/bench/agent_bench
 PRIVLINKD=$BUILD/bin/privlinkd
 ENDPOINTS=${ENDPOINTS:-10 10000}
 PPV2=${PPV2:-auto}
+PARTS=${PARTS:-veth nat ppv2 endpoints}
+has_part() { [[ " $PARTS " == *" $1 "* ]]; }
 [ "$(id -u)" = 0 ] || { echo "privatelink_bench: needs root" >&2; exit 1; }
 for f in "$TOOL" "$AGENT_BENCH"; do
   [ -x "$f" ] || { echo "privatelink_bench: build $f first (cmake --build $BUILD --target dp_tool agent_bench)" >&2; exit 1; }
@@ -91,6 +95,7 @@ start_topology() {
 echo "privatelink_bench: prefix $P, $(nproc) CPUs, kernel $(uname -r), RUNS=$RUNS x ${SECS}s, load average $(cut -d" " -f1-3 /proc/loadavg)"
 
 # --- the limit: a plain veth pair -----------------------------------------------------------
+if has_part veth; then
 ip netns add "$VA"; ip netns add "$VB"
 ip link add xa netns "$VA" type veth peer name xb netns "$VB"
 ip -n "$VA" addr add 10.9.0.1/24 dev xa; ip -n "$VB" addr add 10.9.0.2/24 dev xb
@@ -102,30 +107,17 @@ wait_listen "$VA" 10.9.0.2 5201
 FLUSH_NS="$VA $VB"
 measure_path veth "$VA" 10.9.0.2 5201 "$SRV" "$VB"
 stop_pids
+fi
 
-# --- NAT path and HAProxy -------------------------------------------------------------------
+# --- NAT path -------------------------------------------------------------------------------
+NFT_RULES=-
+DIAG_ROWS=()
+if has_part nat; then
 start_topology
 ip netns exec "$T_backend_ns" "$TOOL" server 10.0.1.4 5201 plain & PIDS+=($!); SRV1=$!
 ip netns exec "$T_backend_ns" "$TOOL" server 10.0.1.4 5202 ppv2 & PIDS+=($!); SRV2=$!
 wait_listen "$T_client_ns" 10.0.1.9 5201
-cat >"$BENCH_TMP/haproxy.cfg" <<CFG
-global
-  maxconn 8000
-defaults
-  mode tcp
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-frontend fe
-  bind 10.0.0.1:9443
-  default_backend be
-backend be
-  server up $T_endpoint_transit:5202 send-proxy-v2
-CFG
-ip netns exec "$T_consumer_ns" haproxy -db -f "$BENCH_TMP/haproxy.cfg" >"$BENCH_TMP/haproxy.log" 2>&1 & PIDS+=($!)
-wait_listen "$T_client_ns" 10.0.0.1 9443
 measure_path nat "$T_client_ns" 10.0.1.9 5201 "$SRV1 $SRV2" "$T_backend_ns"
-measure_path haproxy "$T_client_ns" 10.0.0.1 9443 "$SRV1 $SRV2"
 NFT_RULES=$(ip netns exec "$T_consumer_ns" nft list ruleset 2>/dev/null | grep -c '^\s' || true)
 # Diagnosis (DIAG=1, default): what the hooks on the NAT path cost. The agent is stopped first
 # (agent_bench SIGUSR1) so that it does not converge these changes back; then, cumulatively:
@@ -152,10 +144,19 @@ if [ "${DIAG:-1}" = 1 ]; then
 fi
 stop_pids
 stop_topology
+fi
 
-# --- PPv2 path ------------------------------------------------------------------------------
+# --- PPv2 path and HAProxy ------------------------------------------------------------------
+# Both in the same topology instance (the agent with enableProxyProtocol on the PLS), one after
+# the other: ppv2 = client -> 10.0.1.9:5201 (TPROXY in the consumer VNet) -> privlink's proxy
+# -> T_pe:5201 with the PPv2 header; haproxy = client -> 10.0.0.1:9443 (HAProxy 2.6, mode tcp,
+# its defaults: one thread per CPU, in the consumer VNet namespace) -> T_pe:5201 with
+# send-proxy-v2. Both upstream legs cross the same backbone, provider VNet and LB to the same
+# PPv2 backend server; neither proxy is pinned.
 PPV2_NOTE=""
-if [ "$PPV2" != no ]; then
+if ! has_part ppv2; then
+  PPV2_NOTE="PPv2 path and HAProxy not measured (PARTS=$PARTS)"
+elif [ "$PPV2" != no ]; then
   start_topology ppv2
   ip netns exec "$T_backend_ns" "$TOOL" server 10.0.1.4 5201 ppv2 & PIDS+=($!); SRV1=$!
   # The ppv2 server closes a connection that does not start with a PPv2 header: one echo
@@ -177,6 +178,23 @@ if [ "$PPV2" != no ]; then
   fi
   if ppv2_works; then
     measure_path ppv2 "$T_client_ns" 10.0.1.9 5201 "$SRV1"
+    cat >"$BENCH_TMP/haproxy.cfg" <<CFG
+global
+  maxconn 8000
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+frontend fe
+  bind 10.0.0.1:9443
+  default_backend be
+backend be
+  server up $T_endpoint_transit:5201 send-proxy-v2
+CFG
+    ip netns exec "$T_consumer_ns" haproxy -db -f "$BENCH_TMP/haproxy.cfg" >"$BENCH_TMP/haproxy.log" 2>&1 & PIDS+=($!)
+    wait_listen "$T_client_ns" 10.0.0.1 9443
+    measure_path haproxy "$T_client_ns" 10.0.0.1 9443 "$SRV1"
   else
     PPV2_NOTE="PPv2 path not measured: with enableProxyProtocol on the PLS, no connection through the endpoint reached the backend with a PPv2 header"
     [ "$PPV2" = yes ] && { echo "$PPV2_NOTE" >&2; exit 1; }
@@ -188,8 +206,11 @@ else
 fi
 
 # --- adding the 10th vs the 10,000th endpoint ----------------------------------------------
+: >"$BENCH_TMP/endpoints.out"
+if has_part endpoints; then
 "$AGENT_BENCH" endpoints "${P}e" $ENDPOINTS >"$BENCH_TMP/endpoints.out" 2>"$BENCH_TMP/endpoints.err" ||
   { echo "privatelink_bench: agent_bench endpoints reported failures:" >&2; tail -5 "$BENCH_TMP/endpoints.err" >&2; }
+fi
 
 # --- results --------------------------------------------------------------------------------
 echo
@@ -210,15 +231,16 @@ row p99 "64B RTT p99 us" 1.15 lower
 printf '%-24s %9s %9s %9s %9s | %9s\n' "iperf3 1-stream Gbit/s" "${R[veth,iperf]:-}" "${R[nat,iperf]:-}" - - \
   "$(ratio "${R[nat,iperf]:-0}" "${R[veth,iperf]:-0}")"
 echo "(targets: nat/veth >= 0.9x throughput, >= 0.8x conn/s, <= 1.15x RTT; ppv2/haproxy: > 1x"
-echo " for throughput and conn/s, < 1x for RTT. HAProxy: default threads (one per CPU), unpinned.)"
+echo " for throughput and conn/s, < 1x for RTT. HAProxy: default threads (one per CPU), unpinned,"
+echo " in the PPv2 run's topology; privlink's proxy: one event-loop thread per CPU, unpinned.)"
 [ -n "$PPV2_NOTE" ] && echo "$PPV2_NOTE"
 if ((${#DIAG_ROWS[@]})); then
   echo "diagnosis, NAT path (agent stopped; the same topology):"
   printf '  %s\n' "${DIAG_ROWS[@]}"
 fi
 echo "consumer VNet nft ruleset: $NFT_RULES lines"
-echo "endpoint add (agent in-process over a SQLite store, real kernel):"
-grep -v '^RESULT' "$BENCH_TMP/endpoints.out" | sed 's/^/  /'
+has_part endpoints && echo "endpoint add (agent in-process over a SQLite store, real kernel):"
+{ grep -v '^RESULT' "$BENCH_TMP/endpoints.out" || true; } | sed 's/^/  /'
 mapfile -t E < <(grep '^RESULT' "$BENCH_TMP/endpoints.out")
 if [ "${#E[@]}" -ge 2 ]; then
   first=${E[0]} last=${E[${#E[@]} - 1]}

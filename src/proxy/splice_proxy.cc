@@ -4,12 +4,15 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -73,6 +76,8 @@ socklen_t toSockaddr(const IpAddress& a, uint16_t port, sockaddr_storage* ss) {
   return sizeof(sockaddr_in6);
 }
 
+constexpr int kOne = 1;
+
 void setInt(int fd, int level, int opt, int value) {
   ::setsockopt(fd, level, opt, &value, sizeof(value));
 }
@@ -91,14 +96,16 @@ constexpr uint64_t kTagWake = 3;
 
 }  // namespace
 
-// One direction: src socket -> pipe -> dst socket.
+// One direction: src socket -> (pipe | buffer) -> dst socket.
 struct Flow {
   UniqueFd pipeRead;  // kSplice
   UniqueFd pipeWrite;
-  std::vector<uint8_t> buffer;  // kCopy: bytes [head, head + inPipe) are pending
+  // kCopy: bytes [head, head + inPipe) of `buffer` wait for dst; the buffer comes from the loop's
+  // pool only while bytes wait.
+  std::unique_ptr<uint8_t[]> buffer;
   std::size_t head = 0;
-  std::size_t inPipe = 0;    // bytes in the pipe
-  bool pipeFull = false;     // splice into the pipe hit EAGAIN with bytes in it
+  std::size_t inPipe = 0;    // bytes in the pipe / buffer
+  bool pipeFull = false;     // kSplice: splice into the pipe hit EAGAIN with bytes in it
   bool srcEof = false;       // read 0 from src
   bool dstShut = false;      // shutdown(dst, SHUT_WR) done
   uint64_t moved = 0;        // bytes delivered to dst
@@ -115,11 +122,14 @@ struct Connection {
   std::size_t headerSent = 0;
   Flow toUpstream;  // client -> upstream
   Flow toClient;    // upstream -> client
-  // Edge-triggered readiness: set by epoll events, cleared when a syscall says EAGAIN.
+  // Edge-triggered readiness: set by epoll events, cleared when a syscall says EAGAIN (or, for
+  // reads, by a short read while the peer has not closed: a later arrival raises a new edge).
   bool clientReadable = false;
   bool clientWritable = false;
   bool upstreamReadable = false;
   bool upstreamWritable = false;
+  bool clientHup = false;    // an event said the peer closed or failed: read to EOF/EAGAIN
+  bool upstreamHup = false;
   bool queued = false;  // in Loop::again_ (its pump stopped at the budget, not at EAGAIN)
   Clock::time_point started;
   Clock::time_point lastActivity;
@@ -132,9 +142,31 @@ struct Listener {
   UniqueFd fd;
 };
 
+// What every loop reads: the endpoint maps and the namespaces that have listeners.
+struct SpliceProxy::Shared {
+  mutable std::mutex mu;
+  std::map<std::string, std::shared_ptr<const EndpointMap>> endpoints;
+  std::map<std::string, std::shared_ptr<NetnsHandle>> listenerNs;
+
+  std::shared_ptr<const EndpointMap> endpointsOf(const std::string& ns) const {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = endpoints.find(ns);
+    return it == endpoints.end() ? nullptr : it->second;
+  }
+  std::shared_ptr<NetnsHandle> handleOf(const std::string& ns) const {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = listenerNs.find(ns);
+    return it == listenerNs.end() ? nullptr : it->second;
+  }
+};
+
+// One event loop: a thread, its epoll, its listeners and the connections they accepted.
 class SpliceProxy::Loop {
  public:
-  explicit Loop(const SpliceProxyOptions& options) : options_(options) {
+  Loop(const SpliceProxyOptions& options, const Shared& shared)
+      : options_(options),
+        shared_(shared),
+        capacity_(static_cast<std::size_t>(std::max(options.pipeCapacity, 4096))) {
     epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
     wake_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
     if (epoll_.valid() && wake_.valid()) {
@@ -146,68 +178,11 @@ class SpliceProxy::Loop {
   }
   ~Loop() { stop(); }
 
-  Result<uint16_t> addListener(const std::string& ns, uint16_t port) {
-    RETURN_IF_ERROR(dataplane::validateNamespaceName(ns));
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (listenerNs_.count(ns)) {
-        return Status::AlreadyExists("ProxyListenerExists",
-                                     "the PROXY protocol listener of namespace " + ns +
-                                         " already exists; call removeNamespace first");
-      }
-    }
-    ASSIGN_OR_RETURN(auto handle, NetnsHandle::open(ns));
-    std::vector<UniqueFd> fds;
-    {
-      ASSIGN_OR_RETURN(auto guard, NamespaceGuard::enter(handle));
-      for (int family : {AF_INET, AF_INET6}) {
-        UniqueFd fd = dataplane::moveAboveSelectRange(
-            UniqueFd(::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)));
-        if (!fd.valid()) {
-          if (family == AF_INET6 && errno == EAFNOSUPPORT) continue;
-          return errnoStatus("socket() for the proxy listener in " + ns, errno);
-        }
-        setInt(fd.get(), SOL_SOCKET, SO_REUSEADDR, 1);
-        int rc;
-        if (family == AF_INET) {
-          rc = ::setsockopt(fd.get(), SOL_IP, IP_TRANSPARENT, &kOne, sizeof(kOne));
-        } else {
-          setInt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, 1);
-          rc = ::setsockopt(fd.get(), SOL_IPV6, IPV6_TRANSPARENT, &kOne, sizeof(kOne));
-        }
-        if (rc != 0) return errnoStatus("IP_TRANSPARENT on the proxy listener in " + ns, errno);
-        sockaddr_storage ss;
-        const socklen_t len = toSockaddr(
-            family == AF_INET ? IpAddress() : IpAddress::v6({}), port, &ss);
-        if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) {
-          return errnoStatus("bind port " + std::to_string(port) + " for the proxy in " + ns,
-                             errno);
-        }
-        if (::listen(fd.get(), options_.listenBacklog) != 0) {
-          return errnoStatus("listen() in " + ns, errno);
-        }
-        if (port == 0) {
-          sockaddr_storage bound;
-          socklen_t blen = sizeof(bound);
-          ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&bound), &blen);
-          port = fromSockaddr(bound).port;
-        }
-        fds.push_back(std::move(fd));
-      }
-    }
-    auto shared = std::make_shared<NetnsHandle>(std::move(handle));
-    auto listenerFds = std::make_shared<std::vector<UniqueFd>>(std::move(fds));
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (listenerNs_.count(ns)) {
-        return Status::AlreadyExists("ProxyListenerExists",
-                                     "the PROXY protocol listener of namespace " + ns +
-                                         " already exists");
-      }
-      listenerNs_.insert({ns, shared});
-    }
-    post([this, ns, listenerFds] {
-      for (auto& fd : *listenerFds) {
+  // Hands this loop its listening sockets of `ns` (registered on the loop's thread).
+  void addListeners(const std::string& ns, std::vector<UniqueFd> fds) {
+    auto shared = std::make_shared<std::vector<UniqueFd>>(std::move(fds));
+    post([this, ns, shared] {
+      for (auto& fd : *shared) {
         auto l = std::make_unique<Listener>();
         l->id = nextId_++;
         l->ns = ns;
@@ -219,74 +194,61 @@ class SpliceProxy::Loop {
         listeners_.emplace(l->id, std::move(l));
       }
     });
-    return port;
   }
 
-  void setEndpoints(const std::string& ns, EndpointMap endpoints) {
-    auto map = std::make_shared<const EndpointMap>(std::move(endpoints));
-    std::lock_guard<std::mutex> lock(mu_);
-    endpoints_[ns] = std::move(map);
-  }
-
-  void removeNamespace(const std::string& ns) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      endpoints_.erase(ns);
-      listenerNs_.erase(ns);
+  // Closes the listeners and resets the connections of `ns` (loop thread).
+  void dropNamespace(const std::string& ns) {
+    for (auto it = listeners_.begin(); it != listeners_.end();) {
+      it = it->second->ns == ns ? listeners_.erase(it) : std::next(it);
     }
-    execute([this, ns] {
-      for (auto it = listeners_.begin(); it != listeners_.end();) {
-        it = it->second->ns == ns ? listeners_.erase(it) : std::next(it);
-      }
-      std::vector<uint64_t> ids;
-      for (const auto& [id, c] : conns_) {
-        if (c->ns == ns) ids.push_back(id);
-      }
-      for (uint64_t id : ids) closeConnection(id, /*reset=*/true);
-      if (currentNs_ == ns) {
-        inNs_.reset();
-        currentNs_.clear();
-      }
-      nsHandles_.erase(ns);
-    });
+    std::vector<uint64_t> ids;
+    for (const auto& [id, c] : conns_) {
+      if (c->ns == ns) ids.push_back(id);
+    }
+    for (uint64_t id : ids) closeConnection(id, /*reset=*/true);
+    if (currentNs_ == ns) {
+      inNs_.reset();
+      currentNs_.clear();
+    }
+    nsHandles_.erase(ns);
   }
 
+  // Resets the connections of `ns` to `endpoint` (loop thread).
   void resetEndpoint(const std::string& ns, const IpAddress& endpoint) {
-    execute([this, ns, endpoint] {
-      std::vector<uint64_t> ids;
-      for (const auto& [id, c] : conns_) {
-        if (c->ns == ns && c->endpoint == endpoint) ids.push_back(id);
-      }
-      if (!ids.empty()) {
-        std::lock_guard<std::mutex> lock(mu_);
-        counters_.resets += ids.size();
-      }
-      for (uint64_t id : ids) closeConnection(id, /*reset=*/true);
-    });
+    std::vector<uint64_t> ids;
+    for (const auto& [id, c] : conns_) {
+      if (c->ns == ns && c->endpoint == endpoint) ids.push_back(id);
+    }
+    if (!ids.empty()) {
+      std::lock_guard<std::mutex> lock(statsMu_);
+      counters_.resets += ids.size();
+    }
+    for (uint64_t id : ids) closeConnection(id, /*reset=*/true);
   }
 
-  // Runs `fn` on the loop thread and waits for it (at most 5 s), or, when the loop is not
-  // running, right here after the commands queued so far (the loop-only state is then free).
-  void execute(std::function<void()> fn) {
-    std::unique_lock<std::mutex> life(lifecycle_);
+  // Runs `fn` on the loop thread (the returned future is ready once it ran), or, when the loop
+  // is not running, right here after the commands queued so far (the loop-only state is then
+  // free) and returns a ready future.
+  std::future<void> submit(std::function<void()> fn) {
+    std::lock_guard<std::mutex> life(lifecycle_);
     bool running = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       running = thread_.joinable();
     }
+    auto done = std::make_shared<std::promise<void>>();
+    std::future<void> finished = done->get_future();
     if (!running) {
       runCommands();
       fn();
-      return;
+      done->set_value();
+      return finished;
     }
-    auto done = std::make_shared<std::promise<void>>();
-    std::future<void> finished = done->get_future();
     post([fn = std::move(fn), done] {
       fn();
       done->set_value();
     });
-    life.unlock();
-    finished.wait_for(std::chrono::seconds(5));
+    return finished;
   }
 
   Status start() {
@@ -294,36 +256,48 @@ class SpliceProxy::Loop {
     std::lock_guard<std::mutex> life(lifecycle_);
     std::lock_guard<std::mutex> lock(mu_);
     if (thread_.joinable()) return Status::Conflict("ProxyRunning", "the proxy is already running");
-    stopping_ = false;
+    stopping_.store(false);
     thread_ = std::thread([this] { run(); });
     return Status::Ok();
   }
 
-  void stop() {
+  // True if the loop was running.
+  bool stop() {
     std::lock_guard<std::mutex> life(lifecycle_);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (!thread_.joinable()) return;
-      stopping_ = true;
+      if (!thread_.joinable()) return false;
+      stopping_.store(true, std::memory_order_release);
     }
     wake();
     thread_.join();
     std::lock_guard<std::mutex> lock(mu_);
     thread_ = std::thread();
+    return true;
+  }
+
+  bool running() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return thread_.joinable();
   }
 
   SpliceProxyCounters counters() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<std::mutex> lock(statsMu_);
     return counters_;
   }
-  std::map<std::pair<std::string, IpAddress>, EndpointCounters> endpointCounters() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return endpointCounters_;
+  void addEndpointCounters(
+      std::map<std::pair<std::string, IpAddress>, EndpointCounters>* into) const {
+    std::lock_guard<std::mutex> lock(statsMu_);
+    for (const auto& [key, ec] : endpointCounters_) {
+      auto& sum = (*into)[key];
+      sum.connections += ec.connections;
+      sum.upstreamConnectFailures += ec.upstreamConnectFailures;
+      sum.bytesToUpstream += ec.bytesToUpstream;
+      sum.bytesToClient += ec.bytesToClient;
+    }
   }
 
  private:
-  static constexpr int kOne = 1;
-
   void wake() {
     uint64_t one = 1;
     [[maybe_unused]] auto n = ::write(wake_.get(), &one, sizeof(one));
@@ -333,15 +307,18 @@ class SpliceProxy::Loop {
     {
       std::lock_guard<std::mutex> lock(mu_);
       commands_.push_back(std::move(fn));
+      hasCommands_.store(true, std::memory_order_release);
     }
     wake();
   }
 
   void runCommands() {
+    if (!hasCommands_.load(std::memory_order_acquire)) return;
     std::deque<std::function<void()>> cmds;
     {
       std::lock_guard<std::mutex> lock(mu_);
       cmds.swap(commands_);
+      hasCommands_.store(false, std::memory_order_relaxed);
     }
     for (auto& fn : cmds) fn();
   }
@@ -360,22 +337,26 @@ class SpliceProxy::Loop {
                   std::chrono::milliseconds(1000)}));
     auto nextSweep = Clock::now() + tick;
     std::vector<epoll_event> events(256);
+    std::vector<uint64_t> again;
     for (;;) {
       runCommands();
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (stopping_) break;
-      }
+      if (stopping_.load(std::memory_order_acquire)) break;
       const auto now = Clock::now();
+      if (now >= nextSweep) {
+        sweep();
+        nextSweep = now + tick;
+      }
       const int timeoutMs =
           !again_.empty()
               ? 0
               : static_cast<int>(std::max<int64_t>(
                     0, std::chrono::duration_cast<std::chrono::milliseconds>(nextSweep - now)
-                           .count()));
+                               .count() +
+                           1));
       const int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()),
                                  timeoutMs);
       if (n < 0 && errno != EINTR) break;
+      if (n > 0) now_ = Clock::now();
       for (int i = 0; i < n; ++i) {
         const uint64_t tag = events[i].data.u64 & 3;
         const uint64_t id = events[i].data.u64 >> 2;
@@ -388,17 +369,13 @@ class SpliceProxy::Loop {
           onSocketEvent(id, tag, events[i].events);
         }
       }
-      std::vector<uint64_t> again;
+      again.clear();
       again.swap(again_);
       for (uint64_t id : again) {
         auto it = conns_.find(id);
         if (it == conns_.end()) continue;
         it->second->queued = false;
         pump(*it->second);
-      }
-      if (Clock::now() >= nextSweep) {
-        sweep();
-        nextSweep = Clock::now() + tick;
       }
     }
     std::vector<uint64_t> ids;
@@ -409,8 +386,6 @@ class SpliceProxy::Loop {
     inNs_.reset();
     currentNs_.clear();
     nsHandles_.clear();
-    std::lock_guard<std::mutex> lock(mu_);
-    listenerNs_.clear();  // listeners are closed: addListener may open them again
   }
 
   // Moves this thread into `ns` (staying there until another namespace is needed).
@@ -420,12 +395,7 @@ class SpliceProxy::Loop {
     currentNs_.clear();
     auto it = nsHandles_.find(ns);
     if (it == nsHandles_.end()) {
-      std::shared_ptr<NetnsHandle> handle;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        auto h = listenerNs_.find(ns);
-        if (h != listenerNs_.end()) handle = h->second;
-      }
+      std::shared_ptr<NetnsHandle> handle = shared_.handleOf(ns);
       if (!handle) return Status::NotFound("NamespaceNotFound", "namespace " + ns + " is gone");
       it = nsHandles_.emplace(ns, std::move(handle)).first;
     }
@@ -454,13 +424,7 @@ class SpliceProxy::Loop {
 
   void onAccepted(const std::string& ns, UniqueFd client, const Endpoint& from,
                   const Endpoint& to) {
-    std::shared_ptr<const EndpointMap> map;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      ++counters_.connectionsAccepted;
-      auto it = endpoints_.find(ns);
-      if (it != endpoints_.end()) map = it->second;
-    }
+    const std::shared_ptr<const EndpointMap> map = shared_.endpointsOf(ns);
     const EndpointTarget* target = nullptr;
     if (map) {
       auto it = map->find(to.address);
@@ -468,7 +432,8 @@ class SpliceProxy::Loop {
     }
     if (!target) {
       armReset(client.get());
-      std::lock_guard<std::mutex> lock(mu_);
+      std::lock_guard<std::mutex> lock(statsMu_);
+      ++counters_.connectionsAccepted;
       ++counters_.unknownEndpoint;
       ++counters_.connectionsClosed;
       return;
@@ -490,7 +455,8 @@ class SpliceProxy::Loop {
     }
     if (!connected) {
       armReset(client.get());
-      std::lock_guard<std::mutex> lock(mu_);
+      std::lock_guard<std::mutex> lock(statsMu_);
+      ++counters_.connectionsAccepted;
       ++counters_.upstreamConnectFailures;
       ++counters_.connectionsClosed;
       auto& ec = endpointCounters_[{ns, to.address}];
@@ -506,23 +472,22 @@ class SpliceProxy::Loop {
     c->client = std::move(client);
     c->upstream = std::move(upstream);
     c->header = std::move(header).value();
-    c->started = c->lastActivity = Clock::now();
-    for (Flow* f : {&c->toUpstream, &c->toClient}) {
-      if (options_.mode == ProxyCopyMode::kCopy) {
-        f->buffer.resize(static_cast<std::size_t>(options_.pipeCapacity));
-        continue;
+    c->started = c->lastActivity = now_ = Clock::now();
+    if (options_.mode == ProxyCopyMode::kSplice) {
+      for (Flow* f : {&c->toUpstream, &c->toClient}) {
+        int p[2];
+        if (::pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) {
+          armReset(c->client.get());
+          std::lock_guard<std::mutex> lock(statsMu_);
+          ++counters_.connectionsAccepted;
+          ++counters_.resets;
+          ++counters_.connectionsClosed;
+          return;
+        }
+        f->pipeRead.reset(p[0]);
+        f->pipeWrite.reset(p[1]);
+        ::fcntl(p[1], F_SETPIPE_SZ, options_.pipeCapacity);
       }
-      int p[2];
-      if (::pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) {
-        armReset(c->client.get());
-        std::lock_guard<std::mutex> lock(mu_);
-        ++counters_.resets;
-        ++counters_.connectionsClosed;
-        return;
-      }
-      f->pipeRead.reset(p[0]);
-      f->pipeWrite.reset(p[1]);
-      ::fcntl(p[1], F_SETPIPE_SZ, options_.pipeCapacity);
     }
     // Edge-triggered, registered once: no epoll_ctl per state change.
     epoll_event ev{};
@@ -532,7 +497,8 @@ class SpliceProxy::Loop {
     ev.data.u64 = (c->id << 2) | kTagUpstream;
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c->upstream.get(), &ev);
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      std::lock_guard<std::mutex> lock(statsMu_);
+      ++counters_.connectionsAccepted;
       ++counters_.connectionsActive;
       ++endpointCounters_[{ns, to.address}].connections;
     }
@@ -545,12 +511,15 @@ class SpliceProxy::Loop {
     Connection& c = *it->second;
     const bool readable = events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR);
     const bool writable = events & (EPOLLOUT | EPOLLHUP | EPOLLERR);
+    const bool hup = events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
     if (tag == kTagClient) {
       c.clientReadable |= readable;
       c.clientWritable |= writable;
+      c.clientHup |= hup;
     } else {
       c.upstreamReadable |= readable;
       c.upstreamWritable |= writable;
+      c.upstreamHup |= hup;
     }
     if (c.connecting) {
       if (tag != kTagUpstream || !writable) return;
@@ -570,11 +539,93 @@ class SpliceProxy::Loop {
     auto it = conns_.find(id);
     if (it == conns_.end()) return;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      std::lock_guard<std::mutex> lock(statsMu_);
       ++counters_.upstreamConnectFailures;
       ++endpointCounters_[{it->second->ns, it->second->endpoint}].upstreamConnectFailures;
     }
     closeConnection(id, /*reset=*/true);
+  }
+
+  // A buffer of capacity_ bytes from the pool (or new).
+  std::unique_ptr<uint8_t[]> takeBuffer() {
+    if (pool_.empty()) return std::make_unique_for_overwrite<uint8_t[]>(capacity_);
+    auto b = std::move(pool_.back());
+    pool_.pop_back();
+    return b;
+  }
+  void giveBack(Flow& f) {
+    if (!f.buffer) return;
+    if (pool_.size() < kPoolMax) pool_.push_back(std::move(f.buffer));
+    f.buffer.reset();
+    f.head = 0;
+  }
+  // Keeps bytes dst did not take: `data` is at most capacity_ bytes and f's buffer is empty.
+  void stash(Flow& f, const uint8_t* data, std::size_t n) {
+    if (!f.buffer) f.buffer = takeBuffer();
+    std::memcpy(f.buffer.get(), data, n);
+    f.head = 0;
+    f.inPipe = n;
+  }
+
+  // Sends the rest of the PPv2 header, together with the client's first bytes when there are
+  // some (kCopy): bytes waiting in the flow's buffer, or else what the client has sent so far.
+  // False on a socket error.
+  bool sendHeader(Connection& c, bool* progress) {
+    Flow& f = c.toUpstream;
+    std::size_t fresh = 0;  // bytes read into scratch_ now
+    if (options_.mode == ProxyCopyMode::kCopy && f.inPipe == 0 && !f.srcEof &&
+        c.clientReadable) {
+      const ssize_t n = ::recv(c.client.get(), scratch_.get(), capacity_, 0);
+      if (n > 0) {
+        fresh = static_cast<std::size_t>(n);
+        if (fresh < capacity_ && !c.clientHup) c.clientReadable = false;
+        *progress = true;
+      } else if (n == 0) {
+        f.srcEof = true;
+      } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        c.clientReadable = false;
+      } else {
+        return false;
+      }
+    }
+    const std::size_t headerLeft = c.header.size() - c.headerSent;
+    iovec iov[2];
+    iov[0] = {c.header.data() + c.headerSent, headerLeft};
+    int iovcnt = 1;
+    if (fresh > 0) {
+      iov[iovcnt++] = {scratch_.get(), fresh};
+    } else if (f.inPipe > 0) {
+      iov[iovcnt++] = {f.buffer.get() + f.head, f.inPipe};
+    }
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<std::size_t>(iovcnt);
+    const ssize_t n = ::sendmsg(c.upstream.get(), &msg, MSG_NOSIGNAL);
+    std::size_t sent = 0;
+    if (n > 0) {
+      sent = static_cast<std::size_t>(n);
+      *progress = true;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      c.upstreamWritable = false;
+    } else {
+      return false;
+    }
+    const std::size_t headerPart = std::min(sent, headerLeft);
+    c.headerSent += headerPart;
+    const std::size_t dataPart = sent - headerPart;
+    f.moved += dataPart;
+    if (fresh > 0) {
+      if (dataPart < fresh) stash(f, scratch_.get() + dataPart, fresh - dataPart);
+    } else if (dataPart > 0) {
+      f.inPipe -= dataPart;
+      f.head += dataPart;
+      if (f.inPipe == 0) giveBack(f);
+    }
+    if (c.headerDone()) {
+      std::lock_guard<std::mutex> lock(statsMu_);
+      ++counters_.headersSent;
+    }
+    return true;
   }
 
   // Moves what can move without blocking, up to a budget per call so that one fast connection
@@ -583,32 +634,17 @@ class SpliceProxy::Loop {
   void pump(Connection& c) {
     bool failed = false;
     bool progress = false;
-    if (!c.headerDone() && c.upstreamWritable) {
-      const ssize_t n = ::send(c.upstream.get(), c.header.data() + c.headerSent,
-                               c.header.size() - c.headerSent, MSG_NOSIGNAL);
-      if (n > 0) {
-        c.headerSent += static_cast<std::size_t>(n);
-        progress = true;
-        if (c.headerDone()) {
-          std::lock_guard<std::mutex> lock(mu_);
-          ++counters_.headersSent;
-        }
-      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        c.upstreamWritable = false;
-      } else {
-        failed = true;
-      }
-    }
+    while (!failed && !c.headerDone() && c.upstreamWritable) failed = !sendHeader(c, &progress);
     bool more = false;
     if (!failed && c.headerDone()) {
-      failed = !moveFlow(c.toUpstream, c.client.get(), c.clientReadable, c.upstream.get(),
-                         c.upstreamWritable, &progress, &more) ||
-               !moveFlow(c.toClient, c.upstream.get(), c.upstreamReadable, c.client.get(),
-                         c.clientWritable, &progress, &more);
+      failed = !moveFlow(c.toUpstream, c.client.get(), c.clientReadable, c.clientHup,
+                         c.upstream.get(), c.upstreamWritable, &progress, &more) ||
+               !moveFlow(c.toClient, c.upstream.get(), c.upstreamReadable, c.upstreamHup,
+                         c.client.get(), c.clientWritable, &progress, &more);
     }
-    if (progress) c.lastActivity = Clock::now();
+    if (progress) c.lastActivity = now_;
     if (failed) {
-      std::lock_guard<std::mutex> lock(mu_);
+      std::lock_guard<std::mutex> lock(statsMu_);
       ++counters_.resets;
     }
     if (failed || (c.toUpstream.dstShut && c.toClient.dstShut)) {
@@ -623,10 +659,10 @@ class SpliceProxy::Loop {
 
   // One direction until it would block or the budget is spent (*more = true). False on a socket
   // error (the connection must go).
-  bool moveFlow(Flow& f, int src, bool& srcReadable, int dst, bool& dstWritable, bool* progress,
-                bool* more) {
+  bool moveFlow(Flow& f, int src, bool& srcReadable, bool srcHup, int dst, bool& dstWritable,
+                bool* progress, bool* more) {
     if (options_.mode == ProxyCopyMode::kCopy) {
-      return copyFlow(f, src, srcReadable, dst, dstWritable, progress, more);
+      return copyFlow(f, src, srcReadable, srcHup, dst, dstWritable, progress, more);
     }
     for (int budget = 8; budget > 0; --budget) {
       bool moved = false;
@@ -679,17 +715,21 @@ class SpliceProxy::Loop {
     return true;
   }
 
-  // moveFlow with recv/send through the flow's bounded buffer (ProxyCopyMode::kCopy).
-  bool copyFlow(Flow& f, int src, bool& srcReadable, int dst, bool& dstWritable, bool* progress,
-                bool* more) {
+  // moveFlow with recv/send (ProxyCopyMode::kCopy): recv into the loop's scratch buffer, send at
+  // once, keep only what dst did not take, and read src again only once that is gone
+  // (backpressure). A short read counts as "drained" (no extra recv to see EAGAIN) unless an
+  // event said the peer closed: a later arrival raises a new edge-triggered event.
+  bool copyFlow(Flow& f, int src, bool& srcReadable, bool srcHup, int dst, bool& dstWritable,
+                bool* progress, bool* more) {
     for (int budget = 8; budget > 0; --budget) {
       bool moved = false;
       if (f.inPipe > 0 && dstWritable) {
-        const ssize_t n = ::send(dst, f.buffer.data() + f.head, f.inPipe, MSG_NOSIGNAL);
+        const ssize_t n = ::send(dst, f.buffer.get() + f.head, f.inPipe, MSG_NOSIGNAL);
         if (n > 0) {
           f.inPipe -= static_cast<std::size_t>(n);
-          f.head = f.inPipe == 0 ? 0 : f.head + static_cast<std::size_t>(n);
+          f.head += static_cast<std::size_t>(n);
           f.moved += static_cast<uint64_t>(n);
+          if (f.inPipe == 0) giveBack(f);
           moved = true;
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
           dstWritable = false;
@@ -697,12 +737,25 @@ class SpliceProxy::Loop {
           return false;
         }
       }
-      const std::size_t space = f.buffer.size() - f.head - f.inPipe;
-      if (!f.srcEof && srcReadable && space > 0) {
-        const ssize_t n = ::recv(src, f.buffer.data() + f.head + f.inPipe, space, 0);
+      if (f.inPipe == 0 && !f.srcEof && srcReadable) {
+        const ssize_t n = ::recv(src, scratch_.get(), capacity_, 0);
         if (n > 0) {
-          f.inPipe += static_cast<std::size_t>(n);
+          const auto got = static_cast<std::size_t>(n);
+          if (got < capacity_ && !srcHup) srcReadable = false;
           moved = true;
+          std::size_t sent = 0;
+          if (dstWritable) {
+            const ssize_t w = ::send(dst, scratch_.get(), got, MSG_NOSIGNAL);
+            if (w > 0) {
+              sent = static_cast<std::size_t>(w);
+              f.moved += sent;
+            } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+              dstWritable = false;
+            } else {
+              return false;
+            }
+          }
+          if (sent < got) stash(f, scratch_.get() + sent, got - sent);
         } else if (n == 0) {
           f.srcEof = true;
           moved = true;
@@ -733,7 +786,7 @@ class SpliceProxy::Loop {
       armReset(c.upstream.get());
     }
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      std::lock_guard<std::mutex> lock(statsMu_);
       --counters_.connectionsActive;
       ++counters_.connectionsClosed;
       counters_.bytesToUpstream += c.toUpstream.moved;
@@ -742,6 +795,8 @@ class SpliceProxy::Loop {
       ec.bytesToUpstream += c.toUpstream.moved;
       ec.bytesToClient += c.toClient.moved;
     }
+    giveBack(c.toUpstream);
+    giveBack(c.toClient);
     conns_.erase(it);  // closing the fds removes them from epoll
   }
 
@@ -760,7 +815,7 @@ class SpliceProxy::Loop {
         failConnect(id);
       } else {
         {
-          std::lock_guard<std::mutex> lock(mu_);
+          std::lock_guard<std::mutex> lock(statsMu_);
           ++counters_.idleTimeouts;
         }
         closeConnection(id, /*reset=*/true);
@@ -768,23 +823,31 @@ class SpliceProxy::Loop {
     }
   }
 
+  static constexpr std::size_t kPoolMax = 64;  // idle buffers kept per loop
+
   const SpliceProxyOptions options_;
+  const Shared& shared_;
+  const std::size_t capacity_;  // kCopy buffer size
   UniqueFd epoll_;
   UniqueFd wake_;
   std::thread thread_;
 
-  // Serialises start()/stop() with execute(), which runs loop-only code inline while stopped.
+  // Serialises start()/stop() with submit(), which runs loop-only code inline while stopped.
   std::mutex lifecycle_;
-  mutable std::mutex mu_;  // guards the members below up to the loop-only section
-  bool stopping_ = false;
+  mutable std::mutex mu_;  // guards commands_ and thread_
+  std::atomic<bool> stopping_{false};
   std::deque<std::function<void()>> commands_;
-  std::map<std::string, std::shared_ptr<const EndpointMap>> endpoints_;
-  std::map<std::string, std::shared_ptr<NetnsHandle>> listenerNs_;
+  std::atomic<bool> hasCommands_{false};
+
+  mutable std::mutex statsMu_;  // guards the counters (written by the loop, read by anyone)
   SpliceProxyCounters counters_;
   std::map<std::pair<std::string, IpAddress>, EndpointCounters> endpointCounters_;
 
   // Loop thread only.
   uint64_t nextId_ = 1;
+  Clock::time_point now_ = Clock::now();  // taken once per epoll batch
+  std::unique_ptr<uint8_t[]> scratch_ = std::make_unique_for_overwrite<uint8_t[]>(capacity_);
+  std::vector<std::unique_ptr<uint8_t[]>> pool_;
   std::unordered_map<uint64_t, std::unique_ptr<Listener>> listeners_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
   std::vector<uint64_t> again_;
@@ -793,26 +856,187 @@ class SpliceProxy::Loop {
   std::string currentNs_;
 };
 
+namespace {
+
+int resolveThreads(int requested) {
+  if (requested > 0) return std::min(requested, 64);
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  int n = 0;
+  if (::sched_getaffinity(0, sizeof(set), &set) == 0) n = CPU_COUNT(&set);
+  if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
+  return std::clamp(n, 1, 64);
+}
+
+}  // namespace
+
 SpliceProxy::SpliceProxy(SpliceProxyOptions options)
-    : options_(options), loop_(std::make_unique<Loop>(options_)) {}
+    : options_(options), shared_(std::make_shared<Shared>()) {
+  options_.threads = resolveThreads(options_.threads);
+  for (int i = 0; i < options_.threads; ++i) {
+    loops_.push_back(std::make_unique<Loop>(options_, *shared_));
+  }
+}
 SpliceProxy::~SpliceProxy() { stop(); }
 
 Result<uint16_t> SpliceProxy::addListener(const std::string& ns, uint16_t port) {
-  return loop_->addListener(ns, port);
+  RETURN_IF_ERROR(dataplane::validateNamespaceName(ns));
+  if (shared_->handleOf(ns)) {
+    return Status::AlreadyExists("ProxyListenerExists",
+                                 "the PROXY protocol listener of namespace " + ns +
+                                     " already exists; call removeNamespace first");
+  }
+  ASSIGN_OR_RETURN(auto handle, NetnsHandle::open(ns));
+  const std::size_t loops = loops_.size();
+  std::vector<std::vector<UniqueFd>> fds(loops);  // per loop: its IPv4 and IPv6 listeners
+  {
+    ASSIGN_OR_RETURN(auto guard, NamespaceGuard::enter(handle));
+    for (int family : {AF_INET, AF_INET6}) {
+      for (std::size_t i = 0; i < loops; ++i) {
+        UniqueFd fd = dataplane::moveAboveSelectRange(
+            UniqueFd(::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)));
+        if (!fd.valid()) {
+          if (family == AF_INET6 && errno == EAFNOSUPPORT) break;
+          return errnoStatus("socket() for the proxy listener in " + ns, errno);
+        }
+        setInt(fd.get(), SOL_SOCKET, SO_REUSEADDR, 1);
+        // One listener per loop on the same port: the kernel picks one per new connection.
+        if (loops > 1) setInt(fd.get(), SOL_SOCKET, SO_REUSEPORT, 1);
+        int rc;
+        if (family == AF_INET) {
+          rc = ::setsockopt(fd.get(), SOL_IP, IP_TRANSPARENT, &kOne, sizeof(kOne));
+        } else {
+          setInt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, 1);
+          rc = ::setsockopt(fd.get(), SOL_IPV6, IPV6_TRANSPARENT, &kOne, sizeof(kOne));
+        }
+        if (rc != 0) return errnoStatus("IP_TRANSPARENT on the proxy listener in " + ns, errno);
+        sockaddr_storage ss;
+        const socklen_t len =
+            toSockaddr(family == AF_INET ? IpAddress() : IpAddress::v6({}), port, &ss);
+        if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+          return errnoStatus("bind port " + std::to_string(port) + " for the proxy in " + ns,
+                             errno);
+        }
+        if (::listen(fd.get(), options_.listenBacklog) != 0) {
+          return errnoStatus("listen() in " + ns, errno);
+        }
+        if (port == 0) {
+          sockaddr_storage bound;
+          socklen_t blen = sizeof(bound);
+          ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&bound), &blen);
+          port = fromSockaddr(bound).port;
+        }
+        fds[i].push_back(std::move(fd));
+      }
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    if (shared_->listenerNs.count(ns)) {
+      return Status::AlreadyExists("ProxyListenerExists",
+                                   "the PROXY protocol listener of namespace " + ns +
+                                       " already exists");
+    }
+    shared_->listenerNs.insert({ns, std::make_shared<NetnsHandle>(std::move(handle))});
+  }
+  for (std::size_t i = 0; i < loops; ++i) loops_[i]->addListeners(ns, std::move(fds[i]));
+  return port;
 }
+
 void SpliceProxy::setEndpoints(const std::string& ns, EndpointMap endpoints) {
-  loop_->setEndpoints(ns, std::move(endpoints));
+  auto map = std::make_shared<const EndpointMap>(std::move(endpoints));
+  std::lock_guard<std::mutex> lock(shared_->mu);
+  shared_->endpoints[ns] = std::move(map);
 }
-void SpliceProxy::removeNamespace(const std::string& ns) { loop_->removeNamespace(ns); }
+
+namespace {
+
+// Waits for every future, at most ~5 s in all.
+void waitAll(std::vector<std::future<void>>& done) {
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  for (auto& f : done) f.wait_until(deadline);
+}
+
+}  // namespace
+
+void SpliceProxy::removeNamespace(const std::string& ns) {
+  {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    shared_->endpoints.erase(ns);
+    shared_->listenerNs.erase(ns);
+  }
+  std::vector<std::future<void>> done;
+  for (auto& loop : loops_) {
+    Loop* l = loop.get();
+    done.push_back(l->submit([l, ns] { l->dropNamespace(ns); }));
+  }
+  waitAll(done);
+}
+
 void SpliceProxy::resetEndpoint(const std::string& ns, const IpAddress& endpoint) {
-  loop_->resetEndpoint(ns, endpoint);
+  std::vector<std::future<void>> done;
+  for (auto& loop : loops_) {
+    Loop* l = loop.get();
+    done.push_back(l->submit([l, ns, endpoint] { l->resetEndpoint(ns, endpoint); }));
+  }
+  waitAll(done);
 }
-Status SpliceProxy::start() { return loop_->start(); }
-void SpliceProxy::stop() { loop_->stop(); }
-SpliceProxyCounters SpliceProxy::counters() const { return loop_->counters(); }
+
+Status SpliceProxy::start() {
+  std::lock_guard<std::mutex> life(lifecycle_);
+  for (auto& loop : loops_) {
+    if (loop->running()) return Status::Conflict("ProxyRunning", "the proxy is already running");
+  }
+  for (auto& loop : loops_) {
+    Status st = loop->start();
+    if (!st.ok()) {
+      for (auto& l : loops_) l->stop();
+      return st;
+    }
+  }
+  return Status::Ok();
+}
+
+void SpliceProxy::stop() {
+  std::lock_guard<std::mutex> life(lifecycle_);
+  bool wasRunning = false;
+  for (auto& loop : loops_) wasRunning = loop->stop() || wasRunning;
+  if (wasRunning) {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    shared_->listenerNs.clear();  // listeners are closed: addListener may open them again
+  }
+}
+
+int SpliceProxy::loopCount() const { return static_cast<int>(loops_.size()); }
+
+SpliceProxyCounters SpliceProxy::counters() const {
+  SpliceProxyCounters sum;
+  for (const auto& c : loopCounters()) {
+    sum.connectionsAccepted += c.connectionsAccepted;
+    sum.connectionsActive += c.connectionsActive;
+    sum.connectionsClosed += c.connectionsClosed;
+    sum.unknownEndpoint += c.unknownEndpoint;
+    sum.upstreamConnectFailures += c.upstreamConnectFailures;
+    sum.idleTimeouts += c.idleTimeouts;
+    sum.resets += c.resets;
+    sum.bytesToUpstream += c.bytesToUpstream;
+    sum.bytesToClient += c.bytesToClient;
+    sum.headersSent += c.headersSent;
+  }
+  return sum;
+}
+
+std::vector<SpliceProxyCounters> SpliceProxy::loopCounters() const {
+  std::vector<SpliceProxyCounters> out;
+  for (const auto& loop : loops_) out.push_back(loop->counters());
+  return out;
+}
+
 std::map<std::pair<std::string, IpAddress>, EndpointCounters> SpliceProxy::endpointCounters()
     const {
-  return loop_->endpointCounters();
+  std::map<std::pair<std::string, IpAddress>, EndpointCounters> out;
+  for (const auto& loop : loops_) loop->addEndpointCounters(&out);
+  return out;
 }
 
 }  // namespace privlink::proxy

@@ -5,22 +5,30 @@
 // proxy connects, from inside the same namespace, to the endpoint's upstream (its transit address
 // T_pe, same port as the original destination), writes a PPv2 header first (source = the client's
 // address and port, destination = the endpoint's address and port, TLV EE 00 05 01 <LinkID LE>),
-// then moves bytes both ways: recv/send through a bounded buffer per direction (kCopy, default)
-// or splice(2) through one pipe per direction (kSplice, zero copy).
+// then moves bytes both ways: recv/send (kCopy, default) or splice(2) through one pipe per
+// direction (kSplice, zero copy). kCopy reads into the loop's scratch buffer and sends at once;
+// only bytes the destination does not take are kept, in a per-direction buffer of at most
+// `pipeCapacity` bytes taken from the loop's pool while they wait. The header is sent together
+// with the client's first bytes when they are already there (one segment).
 //
-// Per connection: memory is bounded by two pipes of `pipeCapacity` bytes (plus the kernel's
-// socket buffers); a side is not read while its pipe is full (backpressure); a FIN from one side
+// Per connection: memory is bounded by two buffers/pipes of `pipeCapacity` bytes (plus the
+// kernel's socket buffers; an idle kCopy connection holds none); a side is not read while bytes
+// from it wait for the other side (backpressure); a FIN from one side
 // becomes shutdown(SHUT_WR) on the other once its pipe has drained (half-close); a reset or error
 // on one side resets the other; a connection with no bytes moving for `idleTimeout` is reset on
 // both sides; a client whose destination is not in the namespace's endpoint map, or whose upstream
 // refuses or does not answer within `connectTimeout`, is reset. Each connection holds 6 fds
 // (kSplice) or 2 (kCopy).
 //
-// Threading: one event-loop thread (start()..stop()) drives every namespace. All public methods
-// are thread-safe and may be called before or after start(). The proxy's sockets are created in
-// their namespace with dataplane::NamespaceGuard (listeners on the calling thread, upstream
-// sockets on the loop thread, which stays in the last namespace it needed). Requires
-// CAP_NET_ADMIN (IP_TRANSPARENT) and CAP_SYS_ADMIN (setns).
+// Threading: `threads` event loops (default: one per CPU this process may run on), each a thread
+// with its own epoll. Every loop has its own listener per namespace and family, all bound to the
+// same port with SO_REUSEPORT (when there is more than one loop), so the kernel spreads new
+// connections over the loops by a hash of the 4-tuple (TPROXY's socket lookup included); a
+// connection lives on the loop that accepted it, from accept to close, and no lock is taken
+// on its byte path. All public methods are thread-safe and may be called before or after start().
+// The proxy's sockets are created in their namespace with dataplane::NamespaceGuard (listeners
+// on the calling thread, upstream sockets on the loop's thread, which stays in the last namespace
+// it needed). Requires CAP_NET_ADMIN (IP_TRANSPARENT) and CAP_SYS_ADMIN (setns).
 
 #include <atomic>
 #include <chrono>
@@ -31,6 +39,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "common/ip.h"
 #include "common/status.h"
@@ -59,7 +68,9 @@ struct SpliceProxyOptions {
   // Bytes buffered per direction per connection (kSplice: the pipe size, rounded up to pages by
   // the kernel; kCopy: the buffer size).
   int pipeCapacity = 64 * 1024;
-  int listenBacklog = 4096;
+  int listenBacklog = 4096;  // per loop's listener
+  // Event-loop threads; 0 = the number of CPUs in this process's affinity mask (at most 64).
+  int threads = 0;
 };
 
 struct SpliceProxyCounters {
@@ -108,19 +119,27 @@ class SpliceProxy {
   // the map of the time (remove the endpoint with setEndpoints first).
   void resetEndpoint(const std::string& ns, const IpAddress& endpoint);
 
-  // Starts the event-loop thread. Internal if epoll/eventfd cannot be created; Conflict if
+  // Starts the event-loop threads. Internal if epoll/eventfd cannot be created; Conflict if
   // already running.
   Status start();
-  // Stops the loop, resets every connection, closes every listener. Idempotent.
+  // Stops the loops, resets every connection, closes every listener. Idempotent.
   void stop();
 
+  // The number of event loops (options.threads resolved), fixed at construction.
+  int loopCount() const;
+  // Sum over the loops.
   SpliceProxyCounters counters() const;
+  // One entry per loop, in loop order (which loop accepted what).
+  std::vector<SpliceProxyCounters> loopCounters() const;
   std::map<std::pair<std::string, IpAddress>, EndpointCounters> endpointCounters() const;
 
  private:
   class Loop;
+  struct Shared;
   SpliceProxyOptions options_;
-  std::unique_ptr<Loop> loop_;
+  std::shared_ptr<Shared> shared_;
+  std::vector<std::unique_ptr<Loop>> loops_;
+  std::mutex lifecycle_;  // serialises start()/stop()
 };
 
 }  // namespace privlink::proxy
