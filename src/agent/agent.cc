@@ -30,7 +30,9 @@ Agent::Agent(store::Store& store, control::ProvisioningTracker& tracker,
       options_(std::move(options)),
       compile_options_{model::HostNaming(options_.namePrefix), options_.transitRange},
       applier_(*kernel_, model::HostNaming(options_.namePrefix)),
-      proxy_(std::make_unique<proxy::SpliceProxy>()) {}
+      proxy_(std::make_unique<proxy::SpliceProxy>()),
+      counters_(store_, model::HostNaming(options_.namePrefix),
+                CounterPublisherOptions{options_.realiserName, options_.countersInterval}) {}
 
 Agent::~Agent() { stop(); }
 
@@ -105,7 +107,18 @@ void Agent::loop() {
     const auto deadline = std::chrono::steady_clock::now() + wait;
     while (!stopping_ && std::chrono::steady_clock::now() < deadline) {
       if (health_changed_.exchange(false)) break;
-      if (pass.ok() && store_.waitForChange(revision, kStopPoll) > revision) break;
+      const auto now = std::chrono::system_clock::now();
+      if (counters_.due(now)) {
+        auto round = counters_.publish(*kernel_, now);
+        if (!round.ok()) spdlog::warn("agent: publishing counters: {}", round.status().toString());
+      }
+      if (pass.ok() && store_.waitForChange(revision, kStopPoll) > revision) {
+        // Counter documents need no pass: report them applied and keep waiting.
+        const int64_t through = countersOnlyThrough(store_, revision);
+        if (through == revision) break;
+        tracker_.report(options_.realiserName, through, pass->failures);
+        revision = through;
+      }
       if (!pass.ok()) std::this_thread::sleep_for(kStopPoll);
     }
   }
@@ -128,6 +141,7 @@ Result<PassResult> Agent::runOnce() {
   result.failures = snapshot.failures;
   for (const auto& [key, status] : plan.failures) result.failures.emplace(key, status);
   for (const auto& [key, status] : result.apply.failures) result.failures.emplace(key, status);
+  counters_.setTargets(counterTargetsOf(snapshot, result.failures));
   publishProxyEndpoints(plan, result.apply, result.failures);
   // Probe once the namespaces and links exist (a probe into a namespace still being made fails
   // and would take a healthy backend out of rotation for a probe interval).

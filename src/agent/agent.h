@@ -23,6 +23,10 @@
 // kProxyPort (again when the applier recreated the namespace) and its new map. A listener that
 // cannot be opened is a failure of the endpoints of that namespace.
 //
+// Resource counters (issue #6 item 7): while the thread runs, a CounterPublisher writes the
+// counters of what the last pass realised to the store every countersInterval (only changed
+// ones); store changes that are only counter documents are reported applied without a pass.
+//
 // On start (and every pass) it converges whatever the kernel holds: creates what is missing,
 // deletes owned objects nothing wants (resources deleted while privlinkd was down), and touches
 // nothing that matches, so established connections survive kill -9 and a restart.
@@ -45,6 +49,7 @@
 
 #include "agent/applier.h"
 #include "agent/compile.h"
+#include "agent/counter_publisher.h"
 #include "agent/prober.h"
 #include "common/ip.h"
 #include "common/status.h"
@@ -67,6 +72,8 @@ struct AgentOptions {
   // When nonzero, every health probe runs at this interval instead of its intervalInSeconds
   // (Azure's minimum is 5 s; tests use less).
   std::chrono::milliseconds probeInterval{0};
+  // Resource counters (agent/counter_publisher.h): how often the running thread publishes them.
+  std::chrono::milliseconds countersInterval{5000};
 };
 
 struct PassResult {
@@ -141,6 +148,8 @@ class Agent {
   std::unique_ptr<proxy::SpliceProxy> proxy_;
   std::map<std::string, proxy::EndpointMap> proxy_maps_;  // by namespace
   std::set<std::string> proxy_listeners_;                 // namespaces with a listener
+  // Publishes resource counters of what the last pass realised (agent thread only).
+  CounterPublisher counters_;
   std::thread thread_;
 };
 

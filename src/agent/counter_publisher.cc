@@ -1,0 +1,226 @@
+#include "agent/counter_publisher.h"
+
+#include <netinet/in.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <utility>
+
+#include "agent/endpoint_counters.h"
+
+namespace privlink::agent {
+namespace {
+
+std::string protocolName(uint8_t protocol) {
+  if (protocol == IPPROTO_TCP) return "Tcp";
+  if (protocol == IPPROTO_UDP) return "Udp";
+  return std::to_string(protocol);
+}
+
+bool sameEndpoint(const CounterTargets::Endpoint& a, const CounterTargets::Endpoint& b) {
+  return a.key == b.key && a.id == b.id && a.consumerVnetKey == b.consumerVnetKey &&
+         a.targetKey == b.targetKey && a.linkIdentifier == b.linkIdentifier;
+}
+
+bool sameService(const CounterTargets::Service& a, const CounterTargets::Service& b) {
+  return a.key == b.key && a.id == b.id && a.natAddressesByVnet == b.natAddressesByVnet;
+}
+
+}  // namespace
+
+bool CounterTargets::operator==(const CounterTargets& other) const {
+  return std::equal(endpoints.begin(), endpoints.end(), other.endpoints.begin(),
+                    other.endpoints.end(), sameEndpoint) &&
+         std::equal(services.begin(), services.end(), other.services.begin(),
+                    other.services.end(), sameService);
+}
+
+CounterTargets counterTargetsOf(const model::NetworkSnapshot& snapshot,
+                                const std::map<std::string, Status>& failures) {
+  std::map<std::string, std::string> vnetOfSubnet;
+  for (const auto& [vnetKey, vnet] : snapshot.vnets) {
+    for (const model::Subnet& subnet : vnet.subnets) vnetOfSubnet[subnet.key] = vnetKey;
+  }
+  CounterTargets targets;
+  for (const auto& [key, pe] : snapshot.privateEndpoints) {
+    if (failures.count(key)) continue;
+    auto vnet = vnetOfSubnet.find(pe.subnetKey);
+    if (vnet == vnetOfSubnet.end()) continue;
+    targets.endpoints.push_back({key, pe.id, vnet->second, pe.targetKey, pe.linkIdentifier});
+  }
+  for (const auto& [key, pls] : snapshot.privateLinkServices) {
+    if (failures.count(key)) continue;
+    CounterTargets::Service service{key, pls.id, {}};
+    for (size_t i = 0; i < pls.natAddresses.size() && i < pls.natSubnetKeys.size(); ++i) {
+      auto vnet = vnetOfSubnet.find(pls.natSubnetKeys[i]);
+      if (vnet == vnetOfSubnet.end() || !pls.natAddresses[i].isV4()) continue;
+      service.natAddressesByVnet[vnet->second].push_back(pls.natAddresses[i]);
+    }
+    targets.services.push_back(std::move(service));
+  }
+  return targets;
+}
+
+CounterPublisher::CounterPublisher(store::Store& store, model::HostNaming naming,
+                                   CounterPublisherOptions options, NatPortReader natPorts)
+    : store_(store),
+      naming_(std::move(naming)),
+      options_(std::move(options)),
+      nat_ports_(natPorts ? std::move(natPorts) : NatPortReader(dataplane::countNatPortsInNamespace)) {}
+
+void CounterPublisher::setTargets(CounterTargets targets) {
+  if (targets == targets_) return;
+  targets_ = std::move(targets);
+  targets_changed_ = true;
+}
+
+bool CounterPublisher::due(std::chrono::system_clock::time_point now) const {
+  return !last_round_ || now - *last_round_ >= options_.interval || now < *last_round_;
+}
+
+Result<CounterRound> CounterPublisher::publish(dataplane::Kernel& kernel,
+                                               std::chrono::system_clock::time_point now) {
+  last_round_ = now;
+  CounterRound round;
+  const std::string observedAt = rfc3339Millis(now);
+  std::map<std::string, control::CounterSnapshot> fresh;  // by counters key
+  std::set<std::string> keep;  // counters keys of targets, read or not
+
+  std::map<std::string, control::CounterSnapshot> serviceTotals;  // by PLS key
+  for (const CounterTargets::Endpoint& e : targets_.endpoints) {
+    const std::string docKey = control::countersKeyOf(e.key, options_.host);
+    keep.insert(docKey);
+    auto counters = readEndpointCounters(kernel, naming_, e.consumerVnetKey, e.linkIdentifier);
+    if (!counters.ok()) {
+      ++round.skipped;
+      if (counters.status().code() != StatusCode::kNotFound) {
+        spdlog::warn("agent: counters of {}: {}", e.id, counters.status().toString());
+      }
+      continue;
+    }
+    control::CounterSnapshot s;
+    s.resourceId = e.id;
+    s.host = options_.host;
+    s.observedAt = observedAt;
+    s.bytesIn = counters->bytesIn;
+    s.bytesOut = counters->bytesOut;
+    s.packetsIn = counters->packetsIn;
+    s.packetsOut = counters->packetsOut;
+    s.connections = counters->connections;
+    s.rejectedPackets = counters->rejectedPackets;
+    control::CounterSnapshot& total = serviceTotals[e.targetKey];
+    total.bytesIn += s.bytesIn;
+    total.bytesOut += s.bytesOut;
+    total.packetsIn += s.packetsIn;
+    total.packetsOut += s.packetsOut;
+    total.connections += s.connections;
+    total.rejectedPackets += s.rejectedPackets;
+    fresh.emplace(docKey, std::move(s));
+  }
+
+  for (const CounterTargets::Service& service : targets_.services) {
+    const std::string docKey = control::countersKeyOf(service.key, options_.host);
+    keep.insert(docKey);
+    control::CounterSnapshot s = serviceTotals[service.key];
+    s.resourceId = service.id;
+    s.host = options_.host;
+    s.observedAt = observedAt;
+    s.natPorts.emplace();
+    bool read = true;
+    for (const auto& [vnetKey, addresses] : service.natAddressesByVnet) {
+      auto usage = nat_ports_(naming_.vnetNamespace(vnetKey), addresses);
+      if (!usage.ok()) {
+        if (usage.status().code() != StatusCode::kNotFound) {
+          spdlog::warn("agent: NAT ports of {}: {}", service.id, usage.status().toString());
+        }
+        read = false;
+        break;
+      }
+      for (const dataplane::NatPortUsage& u : *usage) {
+        s.natPorts->push_back(control::NatPortCount{u.address.toString(),
+                                                    protocolName(u.protocol), u.ports, u.flows});
+      }
+    }
+    if (!read) {
+      ++round.skipped;
+      continue;
+    }
+    fresh.emplace(docKey, std::move(s));
+  }
+
+  std::vector<const control::CounterSnapshot*> puts;
+  std::vector<std::string> putKeys;
+  for (const auto& [key, s] : fresh) {
+    auto last = published_.find(key);
+    if (last == published_.end() || !last->second.snapshot.sameValues(s) ||
+        now - last->second.at >= options_.heartbeat || now < last->second.at) {
+      puts.push_back(&s);
+      putKeys.push_back(key);
+    }
+  }
+  std::vector<std::string> erases;
+  if (targets_changed_) {
+    RETURN_IF_ERROR(store_.read([&](store::ReadView& view) -> Status {
+      ASSIGN_OR_RETURN(std::vector<store::Document> docs,
+                       view.listType(control::kCountersType));
+      for (const store::Document& doc : docs) {
+        if (control::countersHostOf(doc.key) == options_.host && !keep.count(doc.key)) {
+          erases.push_back(doc.key);
+        }
+      }
+      return Status::Ok();
+    }));
+  }
+  if (!puts.empty() || !erases.empty()) {
+    RETURN_IF_ERROR(store_.write([&](store::Transaction& tx) -> Status {
+      for (size_t i = 0; i < puts.size(); ++i) {
+        auto put = tx.put(putKeys[i], control::kCountersType, puts[i]->toJson());
+        if (!put.ok()) return put.status();
+      }
+      for (const std::string& key : erases) {
+        Status erased = tx.erase(key);
+        if (!erased.ok() && erased.code() != StatusCode::kNotFound) return erased;
+      }
+      return Status::Ok();
+    }));
+  }
+  targets_changed_ = false;
+  for (size_t i = 0; i < puts.size(); ++i) published_[putKeys[i]] = {*puts[i], now};
+  for (auto it = published_.begin(); it != published_.end();) {
+    it = keep.count(it->first) ? std::next(it) : published_.erase(it);
+  }
+  round.written = static_cast<int>(puts.size());
+  round.erased = static_cast<int>(erases.size());
+  return round;
+}
+
+int64_t countersOnlyThrough(store::Store& store, int64_t after) {
+  constexpr size_t kBatch = 256;
+  int64_t through = after;
+  while (true) {
+    auto changes = store.changesSince(through, kBatch);
+    if (!changes.ok() || changes->empty()) return through;
+    for (const store::Change& change : *changes) {
+      if (change.type != control::kCountersType) return through;
+      through = change.revision;
+    }
+    if (changes->size() < kBatch) return through;
+  }
+}
+
+std::string rfc3339Millis(std::chrono::system_clock::time_point t) {
+  const auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  std::time_t seconds = static_cast<std::time_t>(millis / 1000);
+  if (millis % 1000 < 0) --seconds;
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[40];
+  const size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(((millis % 1000) + 1000) % 1000));
+  return buf;
+}
+
+}  // namespace privlink::agent
