@@ -101,3 +101,42 @@ wait_listen() {
   echo "bench: nothing listens on $ip:$port (from $ns)" >&2
   return 1
 }
+
+# measure_alternating CLIENT_NS SERVER_PIDS NAME:IP:PORT...: measure_path for several paths whose
+# runs alternate (run 1 of every path, then run 2, ...), so that a load change on this shared
+# machine hits every path alike; fills R[NAME,s1|s4|crr|p50|p99] with the medians of RUNS runs.
+measure_alternating() {
+  local ns=$1 pids=$2 spec name ip port key test threads pin run p
+  shift 2
+  local -A vals=()
+  for key in s1 s4 crr rr; do
+    case $key in
+      s1) test=stream threads=1 ;; s4) test=stream threads=4 ;;
+      crr) test=crr threads=4 ;; rr) test=rr threads=1 ;;
+    esac
+    pin=""
+    if [ "$key" = rr ]; then
+      pin="taskset -c 0"
+      for p in $pids; do taskset -a -p -c 1 "$p" >/dev/null 2>&1 || true; done
+    fi
+    for run in $(seq "$RUNS"); do
+      for spec in "$@"; do
+        IFS=: read -r name ip port <<<"$spec"
+        vals[$name,$key]+="$(RUNS=1 client_runs "$ns" "$ip" "$port" "$test" "$threads" "$pin")"$'\n'
+      done
+    done
+    if [ "$key" = rr ]; then
+      for p in $pids; do taskset -a -p -c "0-$(($(nproc) - 1))" "$p" >/dev/null 2>&1 || true; done
+    fi
+  done
+  for spec in "$@"; do
+    IFS=: read -r name ip port <<<"$spec"
+    for key in s1 s4 crr; do
+      R[$name,$key]=$(printf '%s' "${vals[$name,$key]}" | awk 'NF {print $1}' | median)
+    done
+    R[$name,p50]=$(printf '%s' "${vals[$name,rr]}" | awk 'NF {print $1}' | median)
+    R[$name,p99]=$(printf '%s' "${vals[$name,rr]}" | awk 'NF {print $2}' | median)
+    echo "  measured $name: 1-stream ${R[$name,s1]} Gbit/s, 4-stream ${R[$name,s4]} Gbit/s," \
+      "${R[$name,crr]} conn/s, RTT p50/p99 ${R[$name,p50]}/${R[$name,p99]} us (runs alternated)" >&2
+  done
+}

@@ -7,9 +7,12 @@
 #
 # The upstream server and the load client are build/bench/dp_tool (the server strips the PPv2
 # header; method and figures: bench/lib.sh); build/bench/ppv2_tool runs the splice proxy.
-# Medians of RUNS runs of SECONDS each; prints ratios splice/haproxy.
+# Medians of RUNS runs of SECONDS each, the paths' runs alternating (bench/lib.sh
+# measure_alternating); prints ratios splice/haproxy.
 # Usage (root): bench/ppv2_bench.sh [BUILD_DIR] ; env RUNS=3 SECONDS_PER_RUN=3 PIPE_BYTES=<proxy
 # pipe/buffer size per direction, default SpliceProxyOptions::pipeCapacity> PPV2_MODE=splice|copy
+# PPV2_THREADS=<event loops, default one per CPU> BASELINE_BUILD=<another build dir: its ppv2_tool
+# runs too, behind TPROXY of 10.0.1.6:8443, measured in the same run as column "baseline">
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=$(realpath "${1:-$HERE/../build}")
@@ -44,6 +47,7 @@ ip -n "$C" link set c0 up; ip -n "$V" link set v0 up; ip -n "$V" link set v1 up;
 ip -n "$C" addr add 10.0.1.5/24 dev c0
 ip -n "$V" addr add 10.0.1.1/24 dev v0
 ip -n "$V" addr add 10.0.1.4/32 dev v0
+ip -n "$V" addr add 10.0.1.6/32 dev v0
 ip -n "$V" addr add 100.64.0.1/30 dev v1
 ip -n "$U" addr add 100.64.0.2/30 dev u0
 ip -n "$C" route add 100.64.0.0/30 via 10.0.1.1
@@ -60,11 +64,21 @@ ip netns exec "$U" "$TOOL" server 100.64.0.2 8444 plain & PIDS+=($!); SRV2=$!
 "$PROXY_TOOL" proxy "$V" 10.0.1.4 100.64.0.2 0x11223344 ${PIPE_BYTES:-} > "$TMP/port" & PIDS+=($!)
 for _ in $(seq 50); do [ -s "$TMP/port" ] && break; sleep 0.1; done
 PORT=$(cat "$TMP/port")
+PATHS="routed:100.64.0.2:8444 splice:10.0.1.4:8443"
+BASELINE_RULE=""
+if [ -n "${BASELINE_BUILD:-}" ]; then
+  "$BASELINE_BUILD/bench/ppv2_tool" proxy "$V" 10.0.1.6 100.64.0.2 0x11223344 ${PIPE_BYTES:-} > "$TMP/port2" & PIDS+=($!)
+  for _ in $(seq 50); do [ -s "$TMP/port2" ] && break; sleep 0.1; done
+  BASELINE_RULE="ip daddr 10.0.1.6 tcp dport 8443 meta mark set 1 tproxy to :$(cat "$TMP/port2")"
+  PATHS="$PATHS baseline:10.0.1.6:8443"
+fi
+PATHS="$PATHS haproxy:10.0.1.4:9443"
 ip netns exec "$V" nft -f - <<NFT
 table ip plppb {
   chain pre {
     type filter hook prerouting priority mangle; policy accept;
     ip daddr 10.0.1.4 tcp dport 8443 meta mark set 1 tproxy to :$PORT
+    $BASELINE_RULE
   }
 }
 NFT
@@ -89,20 +103,16 @@ CFG
 ip netns exec "$V" haproxy -db -f "$TMP/haproxy.cfg" & PIDS+=($!)
 sleep 1
 
-for path in routed splice haproxy; do
-  case $path in
-    routed) ip=100.64.0.2 port=8444 ;;
-    splice) ip=10.0.1.4 port=8443 ;;
-    haproxy) ip=10.0.1.4 port=9443 ;;
-  esac
-  # Latency runs pinned (linux-host.md): client on CPU0, servers on CPU1; the proxy is not pinned.
-  measure_path $path "$C" $ip $port "$SRV1 $SRV2"
-done
+echo "ppv2_bench: $(nproc) CPUs, kernel $(uname -r), RUNS=$RUNS x ${SECS}s, load average $(cut -d" " -f1-3 /proc/loadavg)"
+# Latency runs pinned (linux-host.md): client on CPU0, servers on CPU1; the proxies are not pinned.
+# shellcheck disable=SC2086
+measure_alternating "$C" "$SRV1 $SRV2" $PATHS
 
-printf '%-28s %10s %10s %10s %16s %16s\n' "path (median of $RUNS x ${SECS}s)" "routed" "splice" "haproxy" "splice/haproxy" "splice/routed"
+printf '%-28s %10s %10s %10s %10s %16s %16s\n' "path (median of $RUNS x ${SECS}s)" "routed" "splice" "baseline" "haproxy" "splice/haproxy" "splice/routed"
 for k in s1:"1-stream Gbit/s" s4:"4-stream Gbit/s" crr:"new conn/s (4 loops)" p50:"64B RTT p50 us" p99:"64B RTT p99 us"; do
   key=${k%%:*}; label=${k#*:}
-  printf '%-28s %10s %10s %10s %16s %16s\n' "$label" "${R[routed,$key]}" "${R[splice,$key]}" "${R[haproxy,$key]}" \
+  printf '%-28s %10s %10s %10s %10s %16s %16s\n' "$label" "${R[routed,$key]}" "${R[splice,$key]}" "${R[baseline,$key]:--}" "${R[haproxy,$key]}" \
     "$(ratio "${R[splice,$key]}" "${R[haproxy,$key]}")" "$(ratio "${R[splice,$key]}" "${R[routed,$key]}")"
 done
-echo "(throughput and conn/s: higher is better; RTT: lower is better. Splice proxy: 1 event-loop thread; HAProxy: its default, one thread per CPU.)"
+echo "(throughput and conn/s: higher is better; RTT: lower is better. Splice proxy: ${PPV2_THREADS:-one per CPU} event loop(s); HAProxy: its default, one thread per CPU.)"
+echo "(load average at the end: $(cut -d" " -f1-3 /proc/loadavg))"

@@ -152,7 +152,7 @@ fi
 # -> T_pe:5201 with the PPv2 header; haproxy = client -> 10.0.0.1:9443 (HAProxy 2.6, mode tcp,
 # its defaults: one thread per CPU, in the consumer VNet namespace) -> T_pe:5201 with
 # send-proxy-v2. Both upstream legs cross the same backbone, provider VNet and LB to the same
-# PPv2 backend server; neither proxy is pinned.
+# PPv2 backend server; neither proxy is pinned; their runs alternate.
 PPV2_NOTE=""
 if ! has_part ppv2; then
   PPV2_NOTE="PPv2 path and HAProxy not measured (PARTS=$PARTS)"
@@ -177,7 +177,6 @@ elif [ "$PPV2" != no ]; then
     fi
   fi
   if ppv2_works; then
-    measure_path ppv2 "$T_client_ns" 10.0.1.9 5201 "$SRV1"
     cat >"$BENCH_TMP/haproxy.cfg" <<CFG
 global
   maxconn 8000
@@ -194,7 +193,8 @@ backend be
 CFG
     ip netns exec "$T_consumer_ns" haproxy -db -f "$BENCH_TMP/haproxy.cfg" >"$BENCH_TMP/haproxy.log" 2>&1 & PIDS+=($!)
     wait_listen "$T_client_ns" 10.0.0.1 9443
-    measure_path haproxy "$T_client_ns" 10.0.0.1 9443 "$SRV1"
+    # Runs alternate between the two (a load change on the shared machine hits both alike).
+    measure_alternating "$T_client_ns" "$SRV1" ppv2:10.0.1.9:5201 haproxy:10.0.0.1:9443
   else
     PPV2_NOTE="PPv2 path not measured: with enableProxyProtocol on the PLS, no connection through the endpoint reached the backend with a PPv2 header"
     [ "$PPV2" = yes ] && { echo "$PPV2_NOTE" >&2; exit 1; }

@@ -2,6 +2,7 @@
 // upstream server and the load client of that benchmark are bench/dp_tool.
 //   ppv2_tool proxy NS PE_IP UPSTREAM_IP LINKID [PIPE_BYTES]   run SpliceProxy in NS (TPROXY
 //                                                              listener); prints its port
+// env PPV2_MODE=splice|copy, PPV2_THREADS=<event loops, default one per CPU>.
 #include <signal.h>
 
 #include <atomic>
@@ -35,11 +36,13 @@ int runProxy(const std::string& ns, const char* pe, const char* upstream, uint32
     if (std::string(mode) == "splice") options.mode = proxy::ProxyCopyMode::kSplice;
   }
   if (pipeCapacity > 0) options.pipeCapacity = pipeCapacity;
+  if (const char* threads = std::getenv("PPV2_THREADS")) options.threads = std::atoi(threads);
   proxy::SpliceProxy p(options);
   auto port = p.addListener(ns, 0);
   if (!port.ok()) return die(port.status().toString());
   p.setEndpoints(ns, {{*IpAddress::parse(pe), {*IpAddress::parse(upstream), linkId}}});
   if (!p.start().ok()) return die("start failed");
+  std::fprintf(stderr, "ppv2_tool: %d event loop(s)\n", p.loopCount());
   std::printf("%u\n", *port);
   std::fflush(stdout);
   while (!gStop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
