@@ -145,6 +145,14 @@ class TimedKernel : public dataplane::Kernel {
                                    const std::string& table) override {
     PL_TIMED("nftListTable", nftListTable(ns, family, table));
   }
+  Status nftUpdateElements(const std::string& ns, const std::string& family,
+                           const std::string& table,
+                           const std::vector<dataplane::NftElementChange>& changes) override {
+    PL_TIMED("nftUpdateElements", nftUpdateElements(ns, family, table, changes));
+  }
+  Result<uint32_t> nftGeneration(const std::string& ns) override {
+    PL_TIMED("nftGeneration", nftGeneration(ns));
+  }
   Result<int> conntrackDelete(const std::string& ns,
                               const dataplane::ConntrackFilter& filter) override {
     PL_TIMED("conntrackDelete", conntrackDelete(ns, filter));

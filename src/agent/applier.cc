@@ -105,13 +105,28 @@ bool idempotent(const Status& s, bool creating) {
 class Run {
  public:
   Run(dataplane::Kernel& kernel, const model::HostNaming& naming, const HostPlan& plan,
-      std::map<std::string, std::string>& writtenFiles)
-      : kernel_(kernel), naming_(naming), plan_(plan), written_files_(writtenFiles) {}
+      std::map<std::string, std::string>& writtenFiles,
+      std::map<std::string, AppliedNftNamespace>& nftMemory)
+      : kernel_(kernel),
+        naming_(naming),
+        plan_(plan),
+        written_files_(writtenFiles),
+        nft_memory_(nftMemory) {}
 
   ApplyResult run() {
-    if (!listActual()) return std::move(result_);
+    if (!listActual()) {
+      nft_memory_.clear();
+      return std::move(result_);
+    }
+    // Memory of namespaces that are gone is void (a namespace of that name made later starts
+    // from generation 1 again).
+    for (auto it = nft_memory_.begin(); it != nft_memory_.end();) {
+      it = existing_.count(it->first) ? std::next(it) : nft_memory_.erase(it);
+    }
     deleteOrphans();
     create();
+    rememberGenerations();
+    if (!result_.failures.empty() || !result_.unowned.empty()) nft_memory_.clear();
     return std::move(result_);
   }
 
@@ -167,7 +182,7 @@ class Run {
     for (const InterfaceAddress& a : addresses) {
       if (ownedAddress(a)) state.addresses[addressKey(ns, a)] = a;
     }
-    for (uint32_t table : {254u, kProxyRouteTable}) {
+    for (uint32_t table : {254u, kProxyRouteTable, kPeReplyRouteTable}) {
       ASSIGN_OR_RETURN(std::vector<Route> routes, kernel_.listRoutes(ns, table));
       for (const Route& r : routes) {
         if (ownedRoute(r)) state.routes[routeKey(ns, r)] = r;
@@ -204,6 +219,11 @@ class Run {
         if (step("delete nft table " + table + " in " + ns, {}, false,
                  [&] { return kernel_.nftApply(ns, "delete table " + table + "\n"); })) {
           state.tables.erase(table);
+          committed_.insert(ns);
+          auto memory = nft_memory_.find(ns);
+          if (memory != nft_memory_.end()) memory->second.tables.erase(table);
+        } else {
+          nft_memory_.erase(ns);
         }
       }
       for (const auto& [key, rule] : std::map<std::string, dataplane::RoutingRule>(state.rules)) {
@@ -250,6 +270,7 @@ class Run {
       if (planned(ns)) continue;
       (void)step("remove files of namespace " + ns, {}, false,
                  [&] { return kernel_.removeNamespaceFiles(ns); });
+      nft_memory_.erase(ns);
       if (step("delete namespace " + ns, {}, false, [&] { return kernel_.deleteNamespace(ns); })) {
         // Veth peers of its links vanish with it.
         for (const auto& [name, link] : state.links) forgetPeersOf(ns, name);
@@ -290,6 +311,7 @@ class Run {
     for (const auto& [key, ns] : plan_.namespaces) {
       if (existing_.count(ns.name)) continue;
       result_.newNamespaces.insert(ns.name);
+      nft_memory_.erase(ns.name);
       if (step("create namespace " + ns.name, ns.owners, true,
                [&] { return kernel_.createNamespace(ns.name); })) {
         // A new namespace holds only lo, down; files written for an earlier one may be gone.
@@ -382,106 +404,234 @@ class Run {
     }
   }
 
-  // Loads a table when it is missing or its fingerprint changed (with all its planned elements,
-  // one atomic batch), else adds/deletes only the elements that differ (one batch). Afterwards
-  // deletes the conntrack entries of removed elements of the table's flushOnChange sets.
-  void applyTable(NamespaceState& state, const PlannedNftTable& table) {
-    const std::string name = table.family + " " + table.name;
-    const std::string prefix = nftElementKey(table.ns, table.family, table.name, "", "");
-    const std::string setPrefix = table.ns + " " + table.family + " " + table.name + " ";
-    // Planned elements of this table.
-    std::map<std::string, std::map<std::string, const PlannedNftElement*>> wanted;  // set -> key
-    for (auto it = plan_.nftElements.lower_bound(setPrefix);
-         it != plan_.nftElements.end() && it->first.rfind(setPrefix, 0) == 0; ++it) {
-      wanted[it->second.set][it->second.key] = &it->second;
+  // The namespace's nf_tables generation now, read once per pass; nullopt if it cannot be read.
+  std::optional<uint32_t> generationAtStart(const std::string& ns) {
+    auto it = generation_.find(ns);
+    if (it != generation_.end()) return it->second;
+    auto generation = kernel_.nftGeneration(ns);
+    std::optional<uint32_t> value;
+    if (generation.ok()) value = *generation;
+    generation_[ns] = value;
+    return value;
+  }
+
+  // What this Applier committed to table `name` of `ns`, if that still describes the kernel
+  // (nobody committed an nftables transaction in `ns` since); nullptr when it must be listed.
+  AppliedNftTable* remembered(const std::string& ns, const std::string& name) {
+    auto memory = nft_memory_.find(ns);
+    if (memory == nft_memory_.end()) {
+      (void)generationAtStart(ns);  // remembered after this pass
+      return nullptr;
     }
-    (void)prefix;
-    NftTableContents actual;
-    bool reload = true;
-    if (state.tables.count(name)) {
-      auto listing = kernel_.nftListTable(table.ns, table.family, table.name);
-      if (listing.ok()) {
-        actual = parseNftTableContents(*listing);
-        reload = fingerprintOf(*listing) != table.fingerprint;
+    auto generation = generationAtStart(ns);
+    if (!generation || *generation != memory->second.generation) {
+      nft_memory_.erase(memory);
+      return nullptr;
+    }
+    auto table = memory->second.tables.find(name);
+    return table == memory->second.tables.end() ? nullptr : &table->second;
+  }
+
+  // After the pass: the generation to which the memory of each namespace applies. A namespace
+  // this pass committed to is read again (its own commits moved the generation); one it only
+  // listed keeps the generation read before listing.
+  void rememberGenerations() {
+    for (auto it = nft_memory_.begin(); it != nft_memory_.end();) {
+      const std::string& ns = it->first;
+      std::optional<uint32_t> generation;
+      if (committed_.count(ns)) {
+        auto now = kernel_.nftGeneration(ns);
+        if (now.ok()) generation = *now;
+      } else {
+        auto start = generation_.find(ns);
+        if (start != generation_.end()) generation = start->second;
+      }
+      if (!generation) {
+        it = nft_memory_.erase(it);
+        continue;
+      }
+      it->second.generation = *generation;
+      ++it;
+    }
+  }
+
+  // `listing` (nft list table output) as remembered elements keyed like the plan.
+  static AppliedNftTable fromListing(const std::string& prefix, const std::string& listing) {
+    AppliedNftTable out;
+    out.fingerprint = fingerprintOf(listing);
+    NftTableContents contents = parseNftTableContents(listing);
+    for (const auto& [set, elements] : contents.sets) {
+      for (const auto& [k, v] : elements) out.elements.emplace(prefix + set + "|" + k, v);
+    }
+    for (const auto& [counter, value] : contents.counters) {
+      out.elements.emplace(prefix + "|" + counter, "");
+    }
+    return out;
+  }
+
+  static std::string renderChanges(const std::string& family, const std::string& table,
+                                   const std::vector<dataplane::NftElementChange>& changes) {
+    const std::string where = " " + family + " " + table + " ";
+    std::string text;
+    for (const dataplane::NftElementChange& c : changes) {
+      text += c.add ? "add " : "delete ";
+      if (c.set.empty()) {
+        text += "counter" + where + c.key + "\n";
+      } else {
+        text += "element" + where + c.set + " { " + c.key +
+                (c.add && !c.value.empty() ? " : " + c.value : "") + " }\n";
       }
     }
+    return text;
+  }
+
+  // Loads a table when it is missing or its fingerprint changed (with all its planned elements,
+  // one atomic nftApply batch), else adds/deletes only the elements that differ (one raw element
+  // batch). What the table holds comes from the memory when it is current (see applier.h), else
+  // from `nft list table`. Afterwards deletes the conntrack entries of changed elements of the
+  // table's flushOnChange sets.
+  void applyTable(NamespaceState& state, const PlannedNftTable& table) {
+    const std::string name = table.family + " " + table.name;
+    const std::string prefix = table.ns + " " + table.family + " " + table.name + " ";
+    // Planned elements of this table: a range of plan_.nftElements, sorted like the memory.
+    const auto planBegin = plan_.nftElements.lower_bound(prefix);
+    auto planEnd = planBegin;
+    while (planEnd != plan_.nftElements.end() && planEnd->first.compare(0, prefix.size(), prefix) == 0) {
+      ++planEnd;
+    }
+    AppliedNftTable listed;
+    AppliedNftTable* actual = nullptr;
+    bool reload = true;
+    if (state.tables.count(name)) {
+      actual = remembered(table.ns, name);
+      if (actual == nullptr) {
+        auto listing = kernel_.nftListTable(table.ns, table.family, table.name);
+        if (listing.ok()) {
+          listed = fromListing(prefix, *listing);
+          actual = &listed;
+        }
+      }
+      if (actual != nullptr) reload = actual->fingerprint != table.fingerprint;
+    }
     std::vector<std::string> owners;
-    std::ostringstream batch;
-    int changed = 0;
     // Added, removed or changed elements of flushOnChange sets, for conntrack flushing.
     std::vector<IpAddress> flush;
-    auto noteRemoved = [&](const std::string& set, const std::string& key) {
+    auto note = [&](const std::string& set, const std::string& key) {
       auto rule = table.flushOnChange.find(set);
       if (rule == table.flushOnChange.end()) return;
       if (auto address = keyPart(key, rule->second)) flush.push_back(*address);
     };
-    const std::string where = " " + table.family + " " + table.name + " ";
-    if (reload) {
-      if (state.tables.count(name)) batch << "delete table " << name << "\n";
-      batch << table.text;
-      owners = table.owners;
-      for (const auto& [set, elements] : actual.sets) {
-        for (const auto& [k, v] : elements) {
-          auto w = wanted.find(set);
-          if (w == wanted.end() || !w->second.count(k) || w->second.at(k)->value != v) {
-            noteRemoved(set, k);
-          }
-        }
-      }
-    } else {
-      // Deletions first (elements, then counters they may reference).
-      for (const auto& [set, elements] : actual.sets) {
-        for (const auto& [k, v] : elements) {
-          auto w = wanted.find(set);
-          const PlannedNftElement* want =
-              w == wanted.end() || !w->second.count(k) ? nullptr : w->second.at(k);
-          if (want != nullptr && want->value == v) continue;
-          batch << "delete element" << where << set << " { " << k << " }\n";
-          ++changed;
-          noteRemoved(set, k);
-          if (want != nullptr) owners.insert(owners.end(), want->owners.begin(), want->owners.end());
-        }
-      }
-      for (const auto& [counter, value] : actual.counters) {
-        auto w = wanted.find("");
-        if (w != wanted.end() && w->second.count(counter)) continue;
-        batch << "delete counter" << where << counter << "\n";
-        ++changed;
-      }
-    }
-    // Additions: counters, then elements.
-    auto present = [&](const std::string& set, const std::string& k, const std::string& v) {
-      if (reload) return false;
-      auto a = actual.sets.find(set);
-      if (set.empty()) return actual.counters.count(k) > 0;
-      return a != actual.sets.end() && a->second.count(k) && a->second.at(k) == v;
+    auto addOwners = [&](const PlannedNftElement& e) {
+      owners.insert(owners.end(), e.owners.begin(), e.owners.end());
     };
-    for (bool counters : {true, false}) {
-      for (const auto& [set, elements] : wanted) {
-        if (set.empty() != counters) continue;
-        for (const auto& [k, element] : elements) {
-          if (present(set, k, element->value)) continue;
-          if (set.empty()) {
-            batch << "add counter" << where << k << "\n";
-          } else {
-            noteRemoved(set, k);  // flushOnChange: also on addition
-            batch << "add element" << where << set << " { " << k
-                  << (element->value.empty() ? "" : " : " + element->value) << " }\n";
-          }
-          ++changed;
-          owners.insert(owners.end(), element->owners.begin(), element->owners.end());
+    // One merge of the two sorted maps: remembered/listed elements against planned ones.
+    std::vector<dataplane::NftElementChange> deleteElements, deleteCounters, addCounters,
+        addElements;
+    std::vector<const std::string*> forget;  // keys of deleted elements (memory update)
+    auto a = actual != nullptr ? actual->elements.begin() : listed.elements.end();
+    const auto aEnd = actual != nullptr ? actual->elements.end() : listed.elements.end();
+    auto p = planBegin;
+    auto setAndKey = [&](const std::string& full) {
+      const size_t bar = full.find('|', prefix.size());
+      return std::make_pair(full.substr(prefix.size(), bar - prefix.size()),
+                            full.substr(bar + 1));
+    };
+    while (a != aEnd || p != planEnd) {
+      const int order = a == aEnd ? 1 : p == planEnd ? -1 : a->first.compare(p->first);
+      if (order < 0) {  // only in the kernel: delete
+        auto [set, key] = setAndKey(a->first);
+        note(set, key);
+        (set.empty() ? deleteCounters : deleteElements).push_back({false, set, key, ""});
+        forget.push_back(&a->first);
+        ++a;
+      } else if (order > 0) {  // only planned: add
+        const PlannedNftElement& e = p->second;
+        if (!e.set.empty()) note(e.set, e.key);  // flushOnChange: also on addition
+        (e.set.empty() ? addCounters : addElements).push_back({true, e.set, e.key, e.value});
+        addOwners(e);
+        ++p;
+      } else {
+        const PlannedNftElement& e = p->second;
+        if (a->second != e.value) {
+          note(e.set, e.key);
+          deleteElements.push_back({false, e.set, e.key, ""});
+          addElements.push_back({true, e.set, e.key, e.value});
+          addOwners(e);
         }
+        ++a;
+        ++p;
       }
     }
-    if (!reload && changed == 0) return;
+    std::vector<dataplane::NftElementChange> changes = std::move(deleteElements);
+    for (auto* part : {&deleteCounters, &addCounters, &addElements}) {
+      changes.insert(changes.end(), std::make_move_iterator(part->begin()),
+                     std::make_move_iterator(part->end()));
+    }
+    if (!reload && changes.empty()) {
+      if (actual == &listed) nft_memory_[table.ns].tables[name] = std::move(listed);
+      return;
+    }
+    if (reload) owners = table.owners;
     std::sort(owners.begin(), owners.end());
     owners.erase(std::unique(owners.begin(), owners.end()), owners.end());
-    const std::string what = reload ? "load nft table " + name + " in " + table.ns
-                                    : "update " + std::to_string(changed) + " elements of nft "
-                                          "table " + name + " in " + table.ns;
-    const std::string text = batch.str();
-    if (!step(what, owners, true, [&] { return kernel_.nftApply(table.ns, text); })) return;
+    bool ok = false;
+    if (reload) {
+      std::ostringstream batch;
+      if (state.tables.count(name)) batch << "delete table " << name << "\n";
+      batch << table.text;
+      const std::string where = " " + table.family + " " + table.name + " ";
+      for (bool counters : {true, false}) {
+        for (auto it = planBegin; it != planEnd; ++it) {
+          const PlannedNftElement& e = it->second;
+          if (e.set.empty() != counters) continue;
+          if (counters) {
+            batch << "add counter" << where << e.key << "\n";
+          } else {
+            batch << "add element" << where << e.set << " { " << e.key
+                  << (e.value.empty() ? "" : " : " + e.value) << " }\n";
+            note(e.set, e.key);  // a reload flushes every flushOnChange element
+          }
+        }
+      }
+      const std::string text = batch.str();
+      ok = step("load nft table " + name + " in " + table.ns, owners, true,
+                [&] { return kernel_.nftApply(table.ns, text); });
+    } else {
+      ok = step("update " + std::to_string(changes.size()) + " elements of nft table " + name +
+                    " in " + table.ns,
+                owners, true, [&]() -> Status {
+                  Status raw = kernel_.nftUpdateElements(table.ns, table.family, table.name,
+                                                         changes);
+                  if (raw.code() != StatusCode::kInvalidArgument) return raw;
+                  // An element the raw path cannot encode: nft parses it.
+                  return kernel_.nftApply(table.ns,
+                                          renderChanges(table.family, table.name, changes));
+                });
+    }
+    if (!ok) {
+      nft_memory_.erase(table.ns);
+      return;
+    }
     state.tables.insert(name);
+    committed_.insert(table.ns);
+    AppliedNftTable& memory = nft_memory_[table.ns].tables[name];
+    if (reload) {
+      memory.elements.clear();
+      for (auto it = planBegin; it != planEnd; ++it) {
+        memory.elements.emplace_hint(memory.elements.end(), it->first, it->second.value);
+      }
+    } else {
+      if (actual == &listed) {
+        memory = std::move(listed);
+        // `forget` pointed into `listed`'s nodes, which moved with the map: still valid.
+      }
+      for (const std::string* key : forget) memory.elements.erase(*key);
+      for (auto it = planBegin; it != planEnd; ++it) {
+        auto [slot, inserted] = memory.elements.try_emplace(it->first, it->second.value);
+        if (!inserted && slot->second != it->second.value) slot->second = it->second.value;
+      }
+    }
+    memory.fingerprint = table.fingerprint;
     std::sort(flush.begin(), flush.end());
     flush.erase(std::unique(flush.begin(), flush.end()), flush.end());
     for (const IpAddress& destination : flush) {
@@ -530,6 +680,9 @@ class Run {
   const model::HostNaming& naming_;
   const HostPlan& plan_;
   std::map<std::string, std::string>& written_files_;
+  std::map<std::string, AppliedNftNamespace>& nft_memory_;
+  std::map<std::string, std::optional<uint32_t>> generation_;  // at first use this pass, by ns
+  std::set<std::string> committed_;  // namespaces with an nft commit of ours this pass
   std::map<std::string, NamespaceState> existing_;  // owned namespaces that exist
   std::set<std::string> broken_;  // namespaces that could not be listed or created
   ApplyResult result_;
@@ -537,15 +690,21 @@ class Run {
 
 }  // namespace
 
-Applier::Applier(dataplane::Kernel& kernel, model::HostNaming naming)
-    : kernel_(kernel), naming_(std::move(naming)) {}
+Applier::Applier(dataplane::Kernel& kernel, model::HostNaming naming,
+                 std::chrono::milliseconds verifyInterval)
+    : kernel_(kernel), naming_(std::move(naming)), verify_interval_(verifyInterval) {}
 
 ApplyResult Applier::apply(const HostPlan& plan) {
   // Files of namespaces that are not planned any more are gone with them.
   for (auto it = written_files_.begin(); it != written_files_.end();) {
     it = plan.files.count(it->first) ? std::next(it) : written_files_.erase(it);
   }
-  return Run(kernel_, naming_, plan, written_files_).run();
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_verified_ >= verify_interval_) {
+    nft_memory_.clear();  // the periodic full verification: list every table this pass
+    last_verified_ = now;
+  }
+  return Run(kernel_, naming_, plan, written_files_, nft_memory_).run();
 }
 
 NftTableContents parseNftTableContents(const std::string& listing) {

@@ -10,8 +10,20 @@
 // kernel, got there first). Any other error becomes a failure of the plan item's owners (store
 // keys), with the step named: "creating bridge br-1a2b3c4d in plv-…: <kernel error>"; the
 // remaining steps still run and the next apply() retries.
+//
+// nftables memory (issue #6: adding the 10,000th endpoint costs what adding the 10th does). The
+// Applier remembers, per namespace, the elements and fingerprint of every table it loaded or
+// updated and the namespace's nf_tables generation (Kernel::nftGeneration) after its last
+// commit. While the generation is unchanged (nobody else committed an nftables transaction
+// there) a pass diffs the plan against that memory instead of listing the table (`nft list
+// table` reads every element); element changes go out as one raw netlink batch
+// (Kernel::nftUpdateElements; nftApply text when the kernel cannot encode an element). The
+// memory is dropped, and the kernel listed again, for a namespace whose generation moved, that
+// was created or deleted, or whose nft step failed; for all namespaces after a pass with any
+// failure and every `verifyInterval` (a periodic full verification).
 // Not thread-safe (one agent thread owns it, like the Kernel).
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -39,15 +51,36 @@ struct ApplyResult {
   std::vector<Status> unowned;
 };
 
+// What the Applier committed to one nft table: its fingerprint and its elements, keyed as the
+// plan keys them (nftElementKey) -> value.
+struct AppliedNftTable {
+  std::string fingerprint;
+  std::map<std::string, std::string> elements;
+};
+// What it committed in one namespace, valid while the namespace's generation is `generation`.
+struct AppliedNftNamespace {
+  uint32_t generation = 0;
+  std::map<std::string, AppliedNftTable> tables;  // by "family name"
+};
+
 class Applier {
  public:
-  Applier(dataplane::Kernel& kernel, model::HostNaming naming);
+  static constexpr std::chrono::milliseconds kDefaultVerifyInterval{300000};
+
+  Applier(dataplane::Kernel& kernel, model::HostNaming naming,
+          std::chrono::milliseconds verifyInterval = kDefaultVerifyInterval);
 
   ApplyResult apply(const HostPlan& plan);
+
+  // Forgets the nftables memory: the next apply() lists every table it diffs.
+  void forgetNftMemory() { nft_memory_.clear(); }
 
  private:
   dataplane::Kernel& kernel_;
   model::HostNaming naming_;
+  std::chrono::milliseconds verify_interval_;
+  std::chrono::steady_clock::time_point last_verified_{};
+  std::map<std::string, AppliedNftNamespace> nft_memory_;  // by namespace
   // Namespace files this process wrote (the Kernel cannot read them back); after a restart they
   // are written once more.
   std::map<std::string, std::string> written_files_;

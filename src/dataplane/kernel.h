@@ -83,6 +83,18 @@ struct ConntrackFilter {
   std::optional<uint16_t> zone{};
 };
 
+// One change of nftUpdateElements: an element of a named set or map, or a named counter object.
+// Texts are written exactly as `nft list table` prints them (addresses, marks as 0x%08x,
+// protocols by name, ports as numbers, concatenations " . ", counter references quoted).
+struct NftElementChange {
+  bool add = true;       // false: delete
+  std::string set{};     // set or map name; "" for a named counter object (`key` is its name)
+  std::string key{};
+  std::string value{};   // map value; "" for a set element or a counter
+
+  bool operator==(const NftElementChange&) const = default;
+};
+
 class Kernel {
  public:
   virtual ~Kernel() = default;
@@ -152,6 +164,23 @@ class Kernel {
   // The table's ruleset as `nft list table` prints it (for diffing and tests).
   virtual Result<std::string> nftListTable(const std::string& ns, const std::string& family,
                                            const std::string& table) = 0;
+
+  // Adds/deletes set or map elements and named counters of one existing table as ONE nf_tables
+  // netlink transaction (all or nothing), in the order given, without libnftables and its cache:
+  // the cost does not depend on how many elements the table holds. Keys and values are encoded
+  // from the set's key/data types as the kernel reports them (ipv4_addr, ipv6_addr, mark,
+  // inet_proto, inet_service, their concatenations, counter references); InvalidArgument for
+  // anything else or text that does not parse (nothing is changed then: use nftApply). Adding an
+  // element that exists with the same value is a no-op; deleting a missing one is NotFound, as
+  // in nft.
+  virtual Status nftUpdateElements(const std::string& ns, const std::string& family,
+                                   const std::string& table,
+                                   const std::vector<NftElementChange>& changes) = 0;
+  // The nf_tables generation of `ns`: a number the kernel changes on every committed nftables
+  // transaction in the namespace (by anyone), and only then; counters counting do not change it.
+  // Lets a caller that remembers what it committed tell, in one cheap call, whether anything
+  // else touched nftables since.
+  virtual Result<uint32_t> nftGeneration(const std::string& ns) = 0;
 
   // Conntrack: deletes matching entries (IPv4 and IPv6) in `ns`; returns how many (0 is ok).
   virtual Result<int> conntrackDelete(const std::string& ns, const ConntrackFilter& filter) = 0;

@@ -17,6 +17,7 @@
 #include "dataplane/kernel_names.h"
 #include "dataplane/netlink_socket.h"
 #include "dataplane/netns.h"
+#include "dataplane/nft_batch.h"
 #include "dataplane/nft_context.h"
 #include "dataplane/rtnetlink.h"
 
@@ -245,18 +246,27 @@ class LinuxKernel final : public Kernel {
   }
 
   Result<std::vector<std::string>> nftListTables(const std::string& ns) override {
-    auto listTables = [&]() -> Result<std::string> {
-      ASSIGN_OR_RETURN(NftContext nft, NftContext::create());
-      return nft.run("list tables", "nft list tables in " + where(ns));
-    };
-    ASSIGN_OR_RETURN(std::string output, inNamespace(ns, listTables));
-    std::vector<std::string> tables;
-    std::istringstream lines(output);
-    std::string line;
-    while (std::getline(lines, line)) {
-      if (line.rfind("table ", 0) == 0) tables.push_back(line.substr(6));
-    }
-    return tables;
+    // Raw NFT_MSG_GETTABLE: `nft list tables` would first dump every set element into the
+    // libnftables cache.
+    return inNamespace(ns, [&]() -> Result<std::vector<std::string>> {
+      return nftTableNamesHere("nft list tables in " + where(ns));
+    });
+  }
+
+  Status nftUpdateElements(const std::string& ns, const std::string& family,
+                           const std::string& table,
+                           const std::vector<NftElementChange>& changes) override {
+    return inNamespace(ns, [&]() -> Status {
+      return nftUpdateElementsHere(
+          family, table, changes,
+          "nft element transaction in " + family + " " + table + " in " + where(ns));
+    });
+  }
+
+  Result<uint32_t> nftGeneration(const std::string& ns) override {
+    return inNamespace(ns, [&]() -> Result<uint32_t> {
+      return nftGenerationHere("nft generation in " + where(ns));
+    });
   }
 
   Result<std::string> nftListTable(const std::string& ns, const std::string& family,

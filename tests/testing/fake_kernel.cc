@@ -729,8 +729,53 @@ Status FakeKernel::nftApply(const std::string& ns, const std::string& commands) 
       tables[key].text += c.text + "\n";
     }
     (*n)->nftTables = std::move(tables);
+    ++(*n)->nftGeneration;
     return Status::Ok();
   }());
+}
+
+Status FakeKernel::nftUpdateElements(const std::string& ns, const std::string& family,
+                                     const std::string& table,
+                                     const std::vector<dataplane::NftElementChange>& changes) {
+  const std::string where = " " + family + " " + table + " ";
+  std::string lines;
+  for (const dataplane::NftElementChange& c : changes) {
+    lines += c.add ? "add " : "delete ";
+    if (c.set.empty()) {
+      lines += "counter" + where + c.key + "\n";
+    } else {
+      lines += "element" + where + c.set + " { " + c.key +
+               (c.add && !c.value.empty() ? " : " + c.value : "") + " }\n";
+    }
+  }
+  std::string call = "nftUpdateElements " + nsText(ns) + " " + family + " " + table + "\n" + lines;
+  std::string what = "nft element transaction in " + family + " " + table + " in " +
+                     dataplane::describeNamespace(ns);
+  return record(call, [&]() -> Status {
+    RETURN_IF_ERROR(dataplane::validateNftFamily(family));
+    RETURN_IF_ERROR(dataplane::validatePlainName(table, "nft table name"));
+    auto n = find(ns);
+    if (!n.ok()) return n.status();
+    RETURN_IF_ERROR(injected("nftUpdateElements", what));
+    for (const dataplane::NftElementChange& c : changes) {
+      if (c.key.empty() || (c.set.empty() && !c.value.empty())) {
+        return Status::InvalidArgument("InvalidNftElement",
+                                       what + ": malformed change of '" + c.set + "'");
+      }
+    }
+    auto it = (*n)->nftTables.find(family + " " + table);
+    if (it == (*n)->nftTables.end()) return kernelError(ENOENT, what);
+    if (changes.empty()) return Status::Ok();
+    it->second.text += lines;
+    ++(*n)->nftGeneration;
+    return Status::Ok();
+  }());
+}
+
+Result<uint32_t> FakeKernel::nftGeneration(const std::string& ns) {
+  RETURN_IF_ERROR(injected("nftGeneration", "nft generation in " + nsText(ns)));
+  ASSIGN_OR_RETURN(Namespace * n, find(ns));
+  return n->nftGeneration;
 }
 
 Result<std::vector<std::string>> FakeKernel::nftListTables(const std::string& ns) {

@@ -81,6 +81,16 @@ class FakeKernel : public dataplane::Kernel {
   // "table F N {\n<text>}\n".
   Result<std::string> nftListTable(const std::string& ns, const std::string& family,
                                    const std::string& table) override;
+  // Applies the changes to table F N's text as the nft command lines they stand for ("add element
+  // F N S { k : v }", "delete counter F N k", ...), all or nothing; recorded as
+  // "nftUpdateElements <ns> F N" followed by those lines. NotFound when the table is absent,
+  // InvalidArgument for an element without a key or a counter with a value. Like nftApply it does
+  // not check that a deleted element exists.
+  Status nftUpdateElements(const std::string& ns, const std::string& family,
+                           const std::string& table,
+                           const std::vector<dataplane::NftElementChange>& changes) override;
+  // Starts at 1 in a new namespace; +1 for every successful nftApply or nftUpdateElements there.
+  Result<uint32_t> nftGeneration(const std::string& ns) override;
   Result<int> conntrackDelete(const std::string& ns,
                               const dataplane::ConntrackFilter& filter) override;
   Status writeNamespaceFile(const std::string& ns, const std::string& name,
@@ -126,6 +136,7 @@ class FakeKernel : public dataplane::Kernel {
     std::vector<dataplane::RoutingRule> rules;
     std::map<std::string, std::string> sysctls;
     std::map<std::string, NftTable> nftTables;  // key "family name"
+    uint32_t nftGeneration = 1;
     std::vector<dataplane::ConntrackTuple> conntrack;
   };
   struct Injection {

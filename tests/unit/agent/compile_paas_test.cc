@@ -316,8 +316,9 @@ TEST_F(PaasApplierTest, TogglingPublicAccessIsOneElementBatchAndFlushesThePublic
   kernel_.clearCalls();
   ApplyResult off = applier_.apply(planOf(scenario("Disabled", "Approved")));
   ASSERT_TRUE(off.failures.empty()) << off.failures.begin()->second.toString();
-  auto batches = callsStartingWith("nftApply");
+  auto batches = callsStartingWith("nftUpdateElements");  // the raw element batch
   ASSERT_EQ(batches.size(), 1u) << ::testing::PrintToString(kernel_.calls());
+  EXPECT_TRUE(callsStartingWith("nftApply").empty()) << ::testing::PrintToString(kernel_.calls());
   EXPECT_EQ(batches[0].find("table inet plpub {"), std::string::npos) << batches[0];
   EXPECT_NE(batches[0].find("delete element inet plpub pub_dnat { 203.0.113.5 . 5432 }"),
             std::string::npos)

@@ -168,11 +168,13 @@ TEST(NftContents, ParsesPrettyPrintedSetsMapsAndCounters) {
 
 class PrivateLinkApplierTest : public ::testing::Test {
  protected:
-  // nftApply calls made since clearCalls(), as their command text.
+  // nftApply and nftUpdateElements calls made since clearCalls(), as their command text.
   std::vector<std::string> nftBatches() const {
     std::vector<std::string> out;
     for (const std::string& call : kernel_.calls()) {
-      if (call.rfind("nftApply", 0) == 0) out.push_back(call);
+      if (call.rfind("nftApply", 0) == 0 || call.rfind("nftUpdateElements", 0) == 0) {
+        out.push_back(call);
+      }
     }
     return out;
   }

@@ -218,7 +218,8 @@ TEST_F(ProxyProtocolApplierTest, ApprovingAddsElementsRuleAndLocalRouteWithoutRe
                         [&](const std::string& c) { return c.rfind(prefix, 0) == 0; }) -
            calls.begin();
   };
-  EXPECT_LT(index("addRule"), index("nftApply"));
+  ASSERT_LT(index("nftUpdateElements"), static_cast<std::ptrdiff_t>(calls.size())) << all;
+  EXPECT_LT(index("addRule"), index("nftUpdateElements"));
 
   kernel_.clearCalls();
   EXPECT_EQ(applier_.apply(planOf({})).changes, 0) << allCalls();  // idempotent
