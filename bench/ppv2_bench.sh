@@ -10,9 +10,10 @@
 # Medians of RUNS runs of SECONDS each, the paths' runs alternating (bench/lib.sh
 # measure_alternating); prints ratios splice/haproxy.
 # Usage (root): bench/ppv2_bench.sh [BUILD_DIR] ; env RUNS=3 SECONDS_PER_RUN=3 PIPE_BYTES=<proxy
-# pipe/buffer size per direction, default SpliceProxyOptions::pipeCapacity> PPV2_MODE=splice|copy
+# pipe/buffer size per direction, default SpliceProxyOptions::pipeCapacity> PPV2_MODE=splice|copy|hybrid
 # PPV2_THREADS=<event loops, default one per CPU> BASELINE_BUILD=<another build dir: its ppv2_tool
 # runs too, behind TPROXY of 10.0.1.6:8443, measured in the same run as column "baseline">
+# BASELINE_THREADS=<PPV2_THREADS for the baseline proxy only>
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=$(realpath "${1:-$HERE/../build}")
@@ -67,7 +68,7 @@ PORT=$(cat "$TMP/port")
 PATHS="routed:100.64.0.2:8444 splice:10.0.1.4:8443"
 BASELINE_RULE=""
 if [ -n "${BASELINE_BUILD:-}" ]; then
-  "$BASELINE_BUILD/bench/ppv2_tool" proxy "$V" 10.0.1.6 100.64.0.2 0x11223344 ${PIPE_BYTES:-} > "$TMP/port2" & PIDS+=($!)
+  PPV2_THREADS=${BASELINE_THREADS:-${PPV2_THREADS:-}} "$BASELINE_BUILD/bench/ppv2_tool" proxy "$V" 10.0.1.6 100.64.0.2 0x11223344 ${PIPE_BYTES:-} > "$TMP/port2" & PIDS+=($!)
   for _ in $(seq 50); do [ -s "$TMP/port2" ] && break; sleep 0.1; done
   BASELINE_RULE="ip daddr 10.0.1.6 tcp dport 8443 meta mark set 1 tproxy to :$(cat "$TMP/port2")"
   PATHS="$PATHS baseline:10.0.1.6:8443"

@@ -108,6 +108,8 @@ struct Flow {
   bool pipeFull = false;     // kSplice: splice into the pipe hit EAGAIN with bytes in it
   bool srcEof = false;       // read 0 from src
   bool dstShut = false;      // shutdown(dst, SHUT_WR) done
+  bool bulk = false;         // kHybrid: a read filled a whole buffer
+  bool spliced = false;      // kHybrid: moves through the pipe now
   uint64_t moved = 0;        // bytes delivered to dst
 };
 
@@ -573,7 +575,7 @@ class SpliceProxy::Loop {
   bool sendHeader(Connection& c, bool* progress) {
     Flow& f = c.toUpstream;
     std::size_t fresh = 0;  // bytes read into scratch_ now
-    if (options_.mode == ProxyCopyMode::kCopy && f.inPipe == 0 && !f.srcEof &&
+    if (options_.mode != ProxyCopyMode::kSplice && f.inPipe == 0 && !f.srcEof &&
         c.clientReadable) {
       const ssize_t n = ::recv(c.client.get(), scratch_.get(), capacity_, 0);
       if (n > 0) {
@@ -661,9 +663,32 @@ class SpliceProxy::Loop {
   // error (the connection must go).
   bool moveFlow(Flow& f, int src, bool& srcReadable, bool srcHup, int dst, bool& dstWritable,
                 bool* progress, bool* more) {
-    if (options_.mode == ProxyCopyMode::kCopy) {
-      return copyFlow(f, src, srcReadable, srcHup, dst, dstWritable, progress, more);
+    if (options_.mode == ProxyCopyMode::kSplice || f.spliced) {
+      return spliceFlow(f, src, srcReadable, dst, dstWritable, progress, more);
     }
+    return copyFlow(f, src, srcReadable, srcHup, dst, dstWritable, progress, more);
+  }
+
+  // kHybrid: the flow turned out to be bulk and its buffer is empty: from now on it moves
+  // through a pipe of its own (the buffer goes back to the pool). False if no pipe could be made.
+  bool startSplice(Flow& f) {
+    int p[2];
+    if (::pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) return false;
+    f.pipeRead.reset(p[0]);
+    f.pipeWrite.reset(p[1]);
+    ::fcntl(p[1], F_SETPIPE_SZ, options_.pipeCapacity);
+    giveBack(f);
+    f.inPipe = 0;
+    f.pipeFull = false;
+    f.spliced = true;
+    std::lock_guard<std::mutex> lock(statsMu_);
+    ++counters_.bulkSwitches;
+    return true;
+  }
+
+  // moveFlow through the flow's pipe with splice(2) (kSplice, or a bulk kHybrid flow).
+  bool spliceFlow(Flow& f, int src, bool& srcReadable, int dst, bool& dstWritable,
+                  bool* progress, bool* more) {
     for (int budget = 8; budget > 0; --budget) {
       bool moved = false;
       if (f.inPipe > 0 && dstWritable) {
@@ -715,21 +740,29 @@ class SpliceProxy::Loop {
     return true;
   }
 
-  // moveFlow with recv/send (ProxyCopyMode::kCopy): recv into the loop's scratch buffer, send at
-  // once, keep only what dst did not take, and read src again only once that is gone
-  // (backpressure). A short read counts as "drained" (no extra recv to see EAGAIN) unless an
-  // event said the peer closed: a later arrival raises a new edge-triggered event.
+  // moveFlow with recv/send (kCopy, and kHybrid until a flow turns bulk). A flow without a
+  // buffer (small exchanges) reads into the loop's scratch buffer and sends at once; when dst does not take everything,
+  // the rest goes to a buffer of its own, which the flow then keeps until the connection ends
+  // (bulk: it reads into that buffer's free space and sends from it, no second copy). src is
+  // not read while that buffer is full (backpressure). A short read counts as "drained" (no
+  // extra recv to see EAGAIN) unless an event said the peer closed: a later arrival raises a new
+  // edge-triggered event.
   bool copyFlow(Flow& f, int src, bool& srcReadable, bool srcHup, int dst, bool& dstWritable,
                 bool* progress, bool* more) {
     for (int budget = 8; budget > 0; --budget) {
+      if (f.bulk && f.inPipe == 0 && !f.srcEof && options_.mode == ProxyCopyMode::kHybrid) {
+        if (startSplice(f)) {
+          return spliceFlow(f, src, srcReadable, dst, dstWritable, progress, more);
+        }
+        f.bulk = false;  // no pipe (fd limit): keep copying
+      }
       bool moved = false;
       if (f.inPipe > 0 && dstWritable) {
         const ssize_t n = ::send(dst, f.buffer.get() + f.head, f.inPipe, MSG_NOSIGNAL);
         if (n > 0) {
           f.inPipe -= static_cast<std::size_t>(n);
-          f.head += static_cast<std::size_t>(n);
+          f.head = f.inPipe == 0 ? 0 : f.head + static_cast<std::size_t>(n);
           f.moved += static_cast<uint64_t>(n);
-          if (f.inPipe == 0) giveBack(f);
           moved = true;
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
           dstWritable = false;
@@ -737,11 +770,30 @@ class SpliceProxy::Loop {
           return false;
         }
       }
-      if (f.inPipe == 0 && !f.srcEof && srcReadable) {
+      if (f.buffer) {
+        const std::size_t space = capacity_ - f.head - f.inPipe;
+        if (!f.srcEof && srcReadable && space > 0) {
+          const ssize_t n = ::recv(src, f.buffer.get() + f.head + f.inPipe, space, 0);
+          if (n > 0) {
+            f.inPipe += static_cast<std::size_t>(n);
+            if (static_cast<std::size_t>(n) < space && !srcHup) srcReadable = false;
+            if (static_cast<std::size_t>(n) == capacity_) f.bulk = true;
+            moved = true;
+          } else if (n == 0) {
+            f.srcEof = true;
+            moved = true;
+          } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            srcReadable = false;
+          } else {
+            return false;
+          }
+        }
+      } else if (!f.srcEof && srcReadable) {
         const ssize_t n = ::recv(src, scratch_.get(), capacity_, 0);
         if (n > 0) {
           const auto got = static_cast<std::size_t>(n);
           if (got < capacity_ && !srcHup) srcReadable = false;
+          if (got == capacity_) f.bulk = true;
           moved = true;
           std::size_t sent = 0;
           if (dstWritable) {
@@ -1022,6 +1074,7 @@ SpliceProxyCounters SpliceProxy::counters() const {
     sum.bytesToUpstream += c.bytesToUpstream;
     sum.bytesToClient += c.bytesToClient;
     sum.headersSent += c.headersSent;
+    sum.bulkSwitches += c.bulkSwitches;
   }
   return sum;
 }

@@ -5,20 +5,22 @@
 // proxy connects, from inside the same namespace, to the endpoint's upstream (its transit address
 // T_pe, same port as the original destination), writes a PPv2 header first (source = the client's
 // address and port, destination = the endpoint's address and port, TLV EE 00 05 01 <LinkID LE>),
-// then moves bytes both ways: recv/send (kCopy, default) or splice(2) through one pipe per
-// direction (kSplice, zero copy). kCopy reads into the loop's scratch buffer and sends at once;
-// only bytes the destination does not take are kept, in a per-direction buffer of at most
-// `pipeCapacity` bytes taken from the loop's pool while they wait. The header is sent together
-// with the client's first bytes when they are already there (one segment).
+// then moves bytes both ways: recv/send (kCopy), splice(2) through one pipe per direction
+// (kSplice, zero copy), or recv/send until a direction turns bulk and splice then (kHybrid,
+// default; see ProxyCopyMode). Copying reads into the loop's scratch buffer and sends at once;
+// once the destination does not take everything, that direction gets a buffer of its own
+// (`pipeCapacity` bytes, from the loop's pool, kept until the connection ends) and reads into
+// it and sends from it. The header is sent together with the client's first bytes when they
+// are already there (one segment).
 //
 // Per connection: memory is bounded by two buffers/pipes of `pipeCapacity` bytes (plus the
-// kernel's socket buffers; an idle kCopy connection holds none); a side is not read while bytes
-// from it wait for the other side (backpressure); a FIN from one side
-// becomes shutdown(SHUT_WR) on the other once its pipe has drained (half-close); a reset or error
+// kernel's socket buffers; an idle kCopy/kHybrid connection holds none); a side is not read
+// while bytes from it wait for the other side (backpressure); a FIN from one side becomes
+// shutdown(SHUT_WR) on the other once its pipe has drained (half-close); a reset or error
 // on one side resets the other; a connection with no bytes moving for `idleTimeout` is reset on
 // both sides; a client whose destination is not in the namespace's endpoint map, or whose upstream
 // refuses or does not answer within `connectTimeout`, is reset. Each connection holds 6 fds
-// (kSplice) or 2 (kCopy).
+// (kSplice), 2 (kCopy), or 2 plus 2 per bulk direction (kHybrid).
 //
 // Threading: `threads` event loops (default: one per CPU this process may run on), each a thread
 // with its own epoll. Every loop has its own listener per namespace and family, all bound to the
@@ -56,17 +58,18 @@ struct EndpointTarget {
 using EndpointMap = std::map<IpAddress, EndpointTarget>;
 
 // How bytes move: splice(2) through a pipe per direction (zero copy), or recv/send through a
-// buffer per direction (one copy in, one copy out). kCopy is the default: on bench/ppv2_bench.sh
-// (2 vCPUs, kernel 6.18) its 64-byte RTT p50 was ~35 us against ~68 us for kSplice, with no
-// consistent throughput or connection-rate difference at these rates (see the report in git log).
-enum class ProxyCopyMode { kSplice, kCopy };
+// buffer per direction (one copy in, one copy out), or kHybrid: recv/send while the messages are
+// small (a 64-byte round trip costs recv + send, against splice in + splice out through a pipe)
+// and, for a direction once one read fills a whole `pipeCapacity` buffer, splice(2) from then on
+// (bulk moves without copies). kHybrid is the default.
+enum class ProxyCopyMode { kSplice, kCopy, kHybrid };
 
 struct SpliceProxyOptions {
-  ProxyCopyMode mode = ProxyCopyMode::kCopy;
+  ProxyCopyMode mode = ProxyCopyMode::kHybrid;
   std::chrono::milliseconds idleTimeout{std::chrono::minutes(4)};  // Azure LB's TCP idle default
   std::chrono::milliseconds connectTimeout{std::chrono::seconds(10)};
   // Bytes buffered per direction per connection (kSplice: the pipe size, rounded up to pages by
-  // the kernel; kCopy: the buffer size).
+  // the kernel; kCopy: the buffer size; kHybrid: both).
   int pipeCapacity = 64 * 1024;
   int listenBacklog = 4096;  // per loop's listener
   // Event-loop threads; 0 = the number of CPUs in this process's affinity mask (at most 64).
@@ -84,6 +87,7 @@ struct SpliceProxyCounters {
   uint64_t bytesToUpstream = 0;          // payload, PPv2 header excluded
   uint64_t bytesToClient = 0;
   uint64_t headersSent = 0;
+  uint64_t bulkSwitches = 0;             // kHybrid: directions that went from copying to splice
 };
 
 // Per (namespace, endpoint address). Bytes are added when a connection closes.

@@ -2,7 +2,7 @@
 // upstream server and the load client of that benchmark are bench/dp_tool.
 //   ppv2_tool proxy NS PE_IP UPSTREAM_IP LINKID [PIPE_BYTES]   run SpliceProxy in NS (TPROXY
 //                                                              listener); prints its port
-// env PPV2_MODE=splice|copy, PPV2_THREADS=<event loops, default one per CPU>.
+// env PPV2_MODE=splice|copy|hybrid, PPV2_THREADS=<event loops, default one per CPU>.
 #include <signal.h>
 
 #include <atomic>
@@ -31,9 +31,10 @@ int die(const std::string& what) {
 int runProxy(const std::string& ns, const char* pe, const char* upstream, uint32_t linkId,
              int pipeCapacity) {
   proxy::SpliceProxyOptions options;
-  if (const char* mode = std::getenv("PPV2_MODE")) {  // "splice" or "copy"; default: options'
+  if (const char* mode = std::getenv("PPV2_MODE")) {  // splice, copy, hybrid
     if (std::string(mode) == "copy") options.mode = proxy::ProxyCopyMode::kCopy;
     if (std::string(mode) == "splice") options.mode = proxy::ProxyCopyMode::kSplice;
+    if (std::string(mode) == "hybrid") options.mode = proxy::ProxyCopyMode::kHybrid;
   }
   if (pipeCapacity > 0) options.pipeCapacity = pipeCapacity;
   if (const char* threads = std::getenv("PPV2_THREADS")) options.threads = std::atoi(threads);

@@ -358,6 +358,33 @@ TEST_P(SpliceProxyTest, LargeTransferBothWaysAtOnce) {
   EXPECT_TRUE(backendSent);
   EXPECT_EQ(atBackend, static_cast<int64_t>(kBytes));
   EXPECT_EQ(atClient, static_cast<int64_t>(kBytes));
+  // kHybrid moved both directions' bulk through pipes after the first full reads.
+  const uint64_t switches = proxy_->counters().bulkSwitches;
+  if (GetParam() == ProxyCopyMode::kHybrid) {
+    EXPECT_EQ(switches, 2u);
+  } else {
+    EXPECT_EQ(switches, 0u);
+  }
+}
+
+// kHybrid: small request/response exchanges stay on recv/send (no pipe is made for them).
+TEST_P(SpliceProxyTest, SmallExchangesDoNotSwitchToSplice) {
+  startProxy();
+  startServer();
+  UniqueFd client = connectClient("10.0.1.4");
+  ASSERT_TRUE(client.valid());
+  std::vector<uint8_t> raw;
+  ProxyHeader header;
+  UniqueFd backend = acceptWithHeader(&raw, &header);
+  ASSERT_TRUE(backend.valid());
+  const std::string request(64, 'q'), response(64, 'r');
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(sendAll(client.get(), request.data(), request.size()));
+    ASSERT_EQ(recvString(backend.get(), request.size()), request);
+    ASSERT_TRUE(sendAll(backend.get(), response.data(), response.size()));
+    ASSERT_EQ(recvString(client.get(), response.size()), response);
+  }
+  EXPECT_EQ(proxy_->counters().bulkSwitches, 0u);
 }
 
 TEST_P(SpliceProxyTest, HalfCloseFromClientStillCarriesTheResponse) {
@@ -700,9 +727,15 @@ TEST_P(SpliceProxyTest, HaproxyAcceptProxySeesTheConsumerClient) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, SpliceProxyTest,
-                         ::testing::Values(ProxyCopyMode::kSplice, ProxyCopyMode::kCopy),
+                         ::testing::Values(ProxyCopyMode::kSplice, ProxyCopyMode::kCopy,
+                                           ProxyCopyMode::kHybrid),
                          [](const ::testing::TestParamInfo<ProxyCopyMode>& info) {
-                           return info.param == ProxyCopyMode::kSplice ? "Splice" : "Copy";
+                           switch (info.param) {
+                             case ProxyCopyMode::kSplice: return "Splice";
+                             case ProxyCopyMode::kCopy: return "Copy";
+                             case ProxyCopyMode::kHybrid: return "Hybrid";
+                           }
+                           return "Unknown";
                          });
 
 }  // namespace
