@@ -466,8 +466,7 @@ class SpliceProxy::Loop {
       ++ec.upstreamConnectFailures;
       return;
     }
-    setInt(client.get(), IPPROTO_TCP, TCP_NODELAY, 1);
-    auto c = std::make_unique<Connection>();
+    auto c = std::make_unique<Connection>();  // client: TCP_NODELAY from the listener
     c->id = nextId_++;
     c->ns = ns;
     c->endpoint = to.address;
@@ -525,12 +524,14 @@ class SpliceProxy::Loop {
     }
     if (c.connecting) {
       if (tag != kTagUpstream || !writable) return;
-      int err = 0;
-      socklen_t len = sizeof(err);
-      ::getsockopt(c.upstream.get(), SOL_SOCKET, SO_ERROR, &err, &len);
-      if (err != 0) {
-        failConnect(id);
-        return;
+      if (hup) {  // EPOLLOUT alone means connected: ask for the error only when there may be one
+        int err = 0;
+        socklen_t len = sizeof(err);
+        ::getsockopt(c.upstream.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err != 0 || (events & EPOLLHUP)) {
+          failConnect(id);
+          return;
+        }
       }
       c.connecting = false;
     }
@@ -952,6 +953,8 @@ Result<uint16_t> SpliceProxy::addListener(const std::string& ns, uint16_t port) 
           return errnoStatus("socket() for the proxy listener in " + ns, errno);
         }
         setInt(fd.get(), SOL_SOCKET, SO_REUSEADDR, 1);
+        // Accepted sockets inherit TCP_NODELAY: no setsockopt per connection.
+        setInt(fd.get(), IPPROTO_TCP, TCP_NODELAY, 1);
         // One listener per loop on the same port: the kernel picks one per new connection.
         if (loops > 1) setInt(fd.get(), SOL_SOCKET, SO_REUSEPORT, 1);
         int rc;
