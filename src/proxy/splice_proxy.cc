@@ -571,13 +571,14 @@ class SpliceProxy::Loop {
   }
 
   // Sends the rest of the PPv2 header, together with the client's first bytes when there are
-  // some (kCopy): bytes waiting in the flow's buffer, or else what the client has sent so far.
-  // False on a socket error.
+  // some (kCopy/kHybrid): bytes waiting in the flow's buffer, or else what the client has sent
+  // so far. The first attempt reads the client even without an event for it yet (the client
+  // usually spoke while the upstream connect took its round trip). False on a socket error.
   bool sendHeader(Connection& c, bool* progress) {
     Flow& f = c.toUpstream;
     std::size_t fresh = 0;  // bytes read into scratch_ now
     if (options_.mode != ProxyCopyMode::kSplice && f.inPipe == 0 && !f.srcEof &&
-        c.clientReadable) {
+        (c.clientReadable || c.headerSent == 0)) {
       const ssize_t n = ::recv(c.client.get(), scratch_.get(), capacity_, 0);
       if (n > 0) {
         fresh = static_cast<std::size_t>(n);
