@@ -164,6 +164,40 @@ class TimedKernel : public dataplane::Kernel {
   Status removeNamespaceFiles(const std::string& ns) override {
     PL_TIMED("removeNamespaceFiles", removeNamespaceFiles(ns));
   }
+  Result<std::vector<dataplane::TcAttachment>> tcListAttachments(const std::string& ns) override {
+    PL_TIMED("tcListAttachments", tcListAttachments(ns));
+  }
+  Status tcAttach(const std::string& ns, const dataplane::TcAttachment& a) override {
+    PL_TIMED("tcAttach", tcAttach(ns, a));
+  }
+  Status tcDetach(const std::string& ns, const std::string& link) override {
+    PL_TIMED("tcDetach", tcDetach(ns, link));
+  }
+  Result<uint32_t> linkIfindex(const std::string& ns, const std::string& link) override {
+    PL_TIMED("linkIfindex", linkIfindex(ns, link));
+  }
+  Result<std::map<std::string, std::string>> bpfMapDump(const std::string& ns,
+                                                        const std::string& map) override {
+    PL_TIMED("bpfMapDump", bpfMapDump(ns, map));
+  }
+  Result<std::string> bpfMapLookup(const std::string& ns, const std::string& map,
+                                   const std::string& key) override {
+    PL_TIMED("bpfMapLookup", bpfMapLookup(ns, map, key));
+  }
+  Status bpfMapUpdate(const std::string& ns, const std::string& map, const std::string& key,
+                      const std::string& value) override {
+    PL_TIMED("bpfMapUpdate", bpfMapUpdate(ns, map, key, value));
+  }
+  Status bpfMapDelete(const std::string& ns, const std::string& map,
+                      const std::string& key) override {
+    PL_TIMED("bpfMapDelete", bpfMapDelete(ns, map, key));
+  }
+  Result<std::vector<std::string>> bpfListPinned() override {
+    PL_TIMED("bpfListPinned", bpfListPinned());
+  }
+  Status bpfRemovePinned(const std::string& ns) override {
+    PL_TIMED("bpfRemovePinned", bpfRemovePinned(ns));
+  }
 #undef PL_TIMED
 
  private:

@@ -119,24 +119,53 @@ ip netns exec "$T_backend_ns" "$TOOL" server 10.0.1.4 5202 ppv2 & PIDS+=($!); SR
 wait_listen "$T_client_ns" 10.0.1.9 5201
 measure_path nat "$T_client_ns" 10.0.1.9 5201 "$SRV1 $SRV2" "$T_backend_ns"
 NFT_RULES=$(ip netns exec "$T_consumer_ns" nft list ruleset 2>/dev/null | grep -c '^\s' || true)
-# Diagnosis (DIAG=1, default): what the hooks on the NAT path cost. The agent is stopped first
-# (agent_bench SIGUSR1) so that it does not converge these changes back; then, cumulatively:
-#   again   the NAT path once more, unchanged (shows the run-to-run noise);
-#   nobb    the backbone's nft table deleted (no conntrack/filter in the backbone namespace).
+# Diagnosis (DIAG=1, default): what each step of the eBPF fast path buys, and what the hooks on
+# the NAT path cost. The agent is stopped first (agent_bench SIGUSR1) so that it does not converge
+# these changes back; then, cumulatively (each row: 1-/4-stream, conn/s, RTT p50):
+#   again     the NAT path once more, unchanged (shows the run-to-run noise);
+#   -peer     pl_config without PL_FP_PEER: bpf_redirect to the veth instead of into its peer;
+#   -bbfwd    without PL_FP_BACKBONE_FORWARD: consumer -> provider routed by the backbone's stack
+#             (replies are still steered by pl_backbone: the client address is not routable);
+#   -ebpf     the tc filters removed: every packet takes the nft rules (two-stage stateful NAT,
+#             the path before the fast path);
+#   nobb      the backbone's nft table deleted (no conntrack/filter in the backbone namespace).
 DIAG_ROWS=()
 if [ "${DIAG:-1}" = 1 ]; then
   kill -USR1 "$TOPO_PID"
   for _ in $(seq 50); do grep -qx frozen "$BENCH_TMP/topo.out" && break; sleep 0.1; done
-  diag() {  # diag NAME: conn/s and RTT of the NAT path now
-    local crr p50 p99
+  diag() {  # diag NAME: throughput, conn/s and RTT of the NAT path now
+    local s1 s4 crr p50 p99
+    s1=$(client_runs "$T_client_ns" 10.0.1.9 5201 stream 1)
+    s4=$(client_runs "$T_client_ns" 10.0.1.9 5201 stream 4)
     crr=$(client_runs "$T_client_ns" 10.0.1.9 5201 crr 4)
     for p in $SRV1 $SRV2; do taskset -a -p -c 1 "$p" >/dev/null 2>&1 || true; done
     read -r p50 p99 < <(client_runs "$T_client_ns" 10.0.1.9 5201 rr 1 "taskset -c 0")
     for p in $SRV1 $SRV2; do taskset -a -p -c "0-$(($(nproc) - 1))" "$p" >/dev/null 2>&1 || true; done
-    DIAG_ROWS+=("$(printf '%-34s %9s conn/s (%s of veth)  RTT p50 %s us (%s)' "$1" "$crr" \
-      "$(ratio "$crr" "${R[veth,crr]}")" "$p50" "$(ratio "$p50" "${R[veth,p50]}")")")
+    DIAG_ROWS+=("$(printf '%-30s 1-stream %s (%s) 4-stream %s (%s) %s conn/s (%s)  RTT p50 %s us (%s)' \
+      "$1" "$s1" "$(ratio "$s1" "${R[veth,s1]}")" "$s4" "$(ratio "$s4" "${R[veth,s4]}")" \
+      "$crr" "$(ratio "$crr" "${R[veth,crr]}")" "$p50" "$(ratio "$p50" "${R[veth,p50]}")")")
+  }
+  # fp_config FLAGS: the fast path's pl_config in the consumer VNet and backbone namespaces.
+  fp_config() {
+    local ns v; v=$(printf '%08x' $((0x80000000 | $1)))
+    for ns in "$T_consumer_ns" "$T_backbone_ns"; do
+      bpftool map update pinned "/sys/fs/bpf/privlink/$ns/pl_config" key 0 0 0 0 \
+        value "0x${v:6:2}" "0x${v:4:2}" "0x${v:2:2}" "0x${v:0:2}" 2>/dev/null || true
+    done
   }
   diag "nat again (agent stopped)"
+  if [ -d "/sys/fs/bpf/privlink/$T_consumer_ns" ] && command -v bpftool >/dev/null; then
+    fp_config 1
+    diag "- bpf_redirect_peer"
+    fp_config 0
+    diag "- backbone fast forward"
+    for ns in "$T_consumer_ns" "$T_backbone_ns"; do
+      for dev in $(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
+        tc -n "$ns" filter del dev "$dev" ingress 2>/dev/null || true
+      done
+    done
+    diag "- eBPF (nft two-stage NAT)"
+  fi
   while read -r fam tab; do
     ip netns exec "$T_backbone_ns" nft delete table "$fam" "$tab"
   done < <(ip netns exec "$T_backbone_ns" nft list tables | awk '{print $2, $3}')
@@ -245,5 +274,5 @@ mapfile -t E < <(grep '^RESULT' "$BENCH_TMP/endpoints.out")
 if [ "${#E[@]}" -ge 2 ]; then
   first=${E[0]} last=${E[${#E[@]} - 1]}
   get() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
-  echo "  ratio $(get "$last" endpoints)/$(get "$first" endpoints) endpoints: nft element add $(ratio "$(get "$last" nft_ms)" "$(get "$first" nft_ms)"), agent pass $(ratio "$(get "$last" pass_ms)" "$(get "$first" pass_ms)"), store write + pass $(ratio "$(get "$last" add_ms)" "$(get "$first" add_ms)")"
+  echo "  ratio $(get "$last" endpoints)/$(get "$first" endpoints) endpoints: nft element add $(ratio "$(get "$last" nft_ms)" "$(get "$first" nft_ms)") (through libnftables $(ratio "$(get "$last" nftlib_ms)" "$(get "$first" nftlib_ms)")), agent pass $(ratio "$(get "$last" pass_ms)" "$(get "$first" pass_ms)"), store write + pass $(ratio "$(get "$last" add_ms)" "$(get "$first" add_ms)")"
 fi

@@ -9,6 +9,7 @@ PACKAGES=(
   libboost-dev libssl-dev nlohmann-json3-dev libsqlite3-dev libspdlog-dev libfmt-dev libcli11-dev
   libmnl-dev libnftables-dev libnftnl-dev libnetfilter-conntrack-dev libldns-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libbpf-dev clang xxd bpftool  # eBPF fast path: clang -target bpf, embedded by xxd; bpftool: bench
   # run and test: kernel tools for test fixtures (the product itself never shells out)
   iproute2 nftables conntrack curl openssl jq dnsutils sqlite3 procps
   nodejs npm

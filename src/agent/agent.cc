@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "agent/fast_path.h"
 #include "agent/paas_documents.h"
 #include "model/network.h"
 #include "model/transit.h"
@@ -137,7 +138,12 @@ Result<PassResult> Agent::runOnce() {
   PassResult result;
   result.revision = snapshot.revision;
   withdrawProxyEndpoints(plan);
+  const model::HostNaming naming(options_.namePrefix);
+  ApplyResult withdrawn;  // fast path entries of endpoints that leave it, before the nft changes
+  withdrawFastPath(*kernel_, plan, naming, withdrawn);
   result.apply = applier_.apply(plan);
+  applyFastPath(*kernel_, plan, naming, result.apply);
+  mergeApplyResult(std::move(withdrawn), result.apply);
   result.failures = snapshot.failures;
   for (const auto& [key, status] : plan.failures) result.failures.emplace(key, status);
   for (const auto& [key, status] : result.apply.failures) result.failures.emplace(key, status);
@@ -317,7 +323,10 @@ Status Agent::ensureTransitAddresses() {
 }
 
 Status Agent::cleanupAll(dataplane::Kernel& kernel, const std::string& namePrefix) {
-  return removeOwnedNamespaces(kernel, model::HostNaming(namePrefix));
+  const model::HostNaming naming(namePrefix);
+  Status namespaces = removeOwnedNamespaces(kernel, naming);
+  Status pins = removeFastPathPins(kernel, naming);
+  return namespaces.ok() ? pins : namespaces;
 }
 
 }  // namespace privlink::agent

@@ -33,14 +33,24 @@ Status notRealisable(const std::string& message) {
 // removing one is an element change, never a table rewrite. One direction: nothing new enters
 // through the uplink unless it was translated by tpe_fe/lb_dnat (a T_pe this VNet serves, from
 // the consumer VNet it belongs to); a known T_pe on a port no rule exposes is rejected.
-std::string vnetTableBody(const std::string& uplink, const IpAddress& transit) {
+// Endpoints on the eBPF fast path (fast_path.h) arrive with the client's own address, which is
+// never a transit address (their consumer translates statelessly and the backbone only lets the
+// owning consumer's uplink reach T_pe that way): tpe_fast maps their T_pe to the frontend. Replies
+// of every endpoint flow get kPeReplyMark, routed to the uplink by kPeReplyRouteTable (the client
+// address may be one of this VNet's own).
+std::string vnetTableBody(const std::string& uplink, const IpAddress& transit,
+                          const IpPrefix& range) {
   const std::string u = "\"" + uplink + "\"";
   const std::string pm = markText(kProxyMark);
+  // T_pe addresses: the upper half of the transit range (model/transit.h).
+  const IpPrefix tpeHalf =
+      IpPrefix::of(range.at(uint64_t{1} << (31 - range.length())), range.length() + 1);
   std::ostringstream out;
   out << "  map pe_dnat { type ipv4_addr : ipv4_addr; }\n"
       << "  set pe_blocked { type ipv4_addr; }\n"
       << "  set pe_proxy { type ipv4_addr; }\n"
       << "  map tpe_fe { type ipv4_addr . ipv4_addr : mark; }\n"
+      << "  map tpe_fast { type ipv4_addr : mark; }\n"
       << "  map tpe_snat { type ipv4_addr : ipv4_addr; }\n"
       << "  map fe_id { type ipv4_addr : mark; }\n"
       << "  map lb_dnat { type mark . inet_proto . inet_service . mark : ipv4_addr . "
@@ -53,12 +63,16 @@ std::string vnetTableBody(const std::string& uplink, const IpAddress& transit) {
       << "    type filter hook prerouting priority mangle; policy accept;\n"
       << "    iifname != " << u << " ip daddr @pe_proxy meta l4proto tcp meta mark set " << pm
       << " tproxy ip to :" << kProxyPort << "\n"
+      << "    iifname != " << u << " ct direction reply ct original ip daddr " << tpeHalf.toString()
+      << " meta mark set " << markText(kPeReplyMark) << "\n"
       << "  }\n"
       << "  chain prerouting {\n"
       << "    type nat hook prerouting priority dstnat; policy accept;\n"
       << "    meta mark " << pm << " accept\n"
       << "    iifname != " << u << " dnat ip to ip daddr map @pe_dnat\n"
       << "    iifname " << u << " meta mark set ip saddr . ip daddr map @tpe_fe\n"
+      << "    iifname " << u << " ip saddr != " << range.toString()
+      << " meta mark set ip daddr map @tpe_fast\n"
       << "    iifname != " << u << " meta mark set ip daddr map @fe_id\n"
       << "    meta mark != 0 meta l4proto { tcp, udp } ct mark set jhash ip saddr . th sport . "
          "ip daddr . th dport mod "
@@ -229,8 +243,8 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
       b.addRoute(ns, hostPrefix(bbAddress), std::nullopt, uplink, owners);
       b.addRoute(ns, defaultPrefix(), bbAddress, uplink, owners);
       b.addRoute(bb, hostPrefix(t), std::nullopt, bbSide, owners);
-      b.addNftTable(ns, "inet", kVnetTable, vnetTableBody(uplink, t), owners,
-                    {{"pe_dnat", 0}, {"pe_proxy", 0}, {"tpe_fe", 1}});
+      b.addNftTable(ns, "inet", kVnetTable, vnetTableBody(uplink, t, range), owners,
+                    {{"pe_dnat", 0}, {"pe_proxy", 0}, {"tpe_fe", 1}, {"tpe_fast", 0}});
     }
 
     for (const model::Subnet& subnet : vnet.subnets) {
@@ -421,6 +435,7 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
   }
 
   std::map<std::string, Owners> proxied;  // consumer namespace -> owners of proxied endpoints
+  std::map<std::string, Owners> fastProviders;  // provider VNet key -> owners of fast endpoints
   // Private endpoints (DESIGN.md §2): the PE address answers on its subnet bridge; approved
   // ones translate PE_IP -> T_pe at the consumer, T_pe is routed by the backbone to the
   // provider VNet, which maps (T_consumer, T_pe) to the PLS's frontend and SNATs to a NAT IP.
@@ -451,6 +466,14 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
       }
     }
     auto blocked = [&] { b.addElement(ns, kVnetTable, "pe_blocked", ip, "", owners); };
+    if (pe.linkIdentifier != 0) {  // counted in pl_stats while it exists (fast_path.h)
+      PlannedFastEndpoint counted;
+      counted.ns = ns;
+      counted.address = *address;
+      counted.linkId = pe.linkIdentifier;
+      counted.owners = owners;
+      plan.fastEndpoints[proxyEndpointKey(ns, *address)] = std::move(counted);
+    }
     if (!pe.approved()) {
       blocked();
       continue;
@@ -502,6 +525,27 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
       b.addElement(ns, kVnetTable, "pe_proxy", ip, "", both);
       b.addProxyEndpoint(PlannedProxyEndpoint{ns, *address, *tpe, pe.linkIdentifier, both});
       proxied[ns].insert(proxied[ns].end(), both.begin(), both.end());
+    } else {
+      // The eBPF fast path: stateless at the consumer, steered by the backbone (fast_path.h);
+      // the nft elements above and below stay as the path of whatever the programs pass on
+      // (traffic from peered VNets, the endpoint while the programs are not attached).
+      PlannedFastEndpoint& fast = plan.fastEndpoints[proxyEndpointKey(ns, *address)];
+      fast.translate = true;
+      fast.transit = *tpe;
+      fast.bridges.clear();
+      for (const model::Subnet& subnet : ref->second.vnet->subnets) {
+        fast.bridges.push_back(model::HostNaming::bridgeName(subnet.key));
+      }
+      fast.uplink = model::HostNaming::uplinkName(consumerKey);
+      fast.backboneNs = bb;
+      fast.consumerBackboneLink = model::HostNaming::backboneUplinkName(consumerKey);
+      fast.providerBackboneLink = model::HostNaming::backboneUplinkName(fe->vnetKey);
+      fast.consumerTransit = consumerTransit->second;
+      fast.providerTransit = providerTransit->second;
+      fast.owners = both;
+      b.addElement(providerNs, kVnetTable, "tpe_fast", tpe->toString(), markText(fe->mark), both);
+      fastProviders[fe->vnetKey].insert(fastProviders[fe->vnetKey].end(), both.begin(),
+                                        both.end());
     }
     // Via the provider's T_vnet: the provider namespace owns no T_pe address to answer ARP.
     b.addRoute(bb, hostPrefix(*tpe), providerTransit->second,
@@ -525,6 +569,22 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
     local.table = kProxyRouteTable;
     local.type = dataplane::RouteType::kLocal;
     b.addLocalRoute(ns, local, owners);
+  }
+
+  // Replies of fast path flows leave a provider VNet through its uplink whatever their
+  // destination (vnetTableBody marks them): one rule and one route per provider VNet.
+  for (auto& [vnetKey, owners] : fastProviders) {
+    std::sort(owners.begin(), owners.end());
+    owners.erase(std::unique(owners.begin(), owners.end()), owners.end());
+    const std::string ns = naming.vnetNamespace(vnetKey);
+    b.addRule(ns, dataplane::RoutingRule{kPeReplyMark, kPeReplyRouteTable, kPeReplyRulePriority},
+              owners);
+    Route reply;
+    reply.destination = defaultPrefix();
+    reply.gateway = bbAddress;
+    reply.device = model::HostNaming::uplinkName(vnetKey);
+    reply.table = kPeReplyRouteTable;
+    b.addLocalRoute(ns, reply, owners);
   }
 
   // Peerings: one link per pair of VNets whose peerings on both sides are Connected.

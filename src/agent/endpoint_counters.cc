@@ -2,6 +2,7 @@
 
 #include "agent/applier.h"
 #include "agent/compile.h"
+#include "agent/fast_path.h"
 
 namespace privlink::agent {
 
@@ -32,6 +33,17 @@ Result<EndpointCounters> readEndpointCounters(dataplane::Kernel& kernel,
   c.bytesIn = in->bytes;
   c.connections = conn->packets;
   c.rejectedPackets = rej->packets;
+  // Traffic of the eBPF fast path never meets these nft counters: add its per-CPU counters
+  // (absent while the namespace has no fast path, which counts as zero).
+  auto fast = kernel.bpfMapLookup(ns, PL_FP_MAP_STATS, fastPathLinkKey(linkIdentifier));
+  if (fast.ok()) {
+    const pl_pe_stats s = sumFastPathStats(*fast);
+    c.packetsOut += s.packets_out;
+    c.bytesOut += s.bytes_out;
+    c.packetsIn += s.packets_in;
+    c.bytesIn += s.bytes_in;
+    c.connections += s.connections;
+  }
   return c;
 }
 

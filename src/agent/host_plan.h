@@ -7,8 +7,10 @@
 //
 // Ownership rule (what the applier may delete): namespaces matching HostNaming::ownsNamespace, and
 // inside them every link but `lo`, every IPv4 address outside 127.0.0.0/8, every IPv4 route of the
-// main table and of kProxyRouteTable, every fwmark policy-routing rule (Kernel::listRules), and
-// every nft table whose name starts with "pl". Nothing in any other namespace.
+// main table, of kProxyRouteTable and of kPeReplyRouteTable, every fwmark policy-routing rule
+// (Kernel::listRules), and every nft table whose name starts with "pl"; the eBPF fast path
+// (agent/fast_path.h) owns our tc attachments and the pinned maps of those namespaces. Nothing in
+// any other namespace.
 
 #include <map>
 #include <optional>
@@ -29,6 +31,15 @@ inline constexpr uint32_t kProxyMark = 0x504c0001;
 inline constexpr uint32_t kProxyRouteTable = 100;
 inline constexpr uint32_t kProxyRulePriority = 100;
 inline constexpr uint16_t kProxyPort = 15441;
+
+// Fast path replies (DESIGN.md §2, agent/fast_path.h): in a provider VNet namespace, replies of
+// private endpoint flows (conntrack original destination a T_pe) get kPeReplyMark, and the rule
+// "fwmark kPeReplyMark lookup kPeReplyRouteTable priority kPeReplyRulePriority" with the route
+// `default via <backbone gateway> dev <uplink> table kPeReplyRouteTable` sends them to the
+// backbone even when the client's own address is also one of the provider's.
+inline constexpr uint32_t kPeReplyMark = 0x504c0002;
+inline constexpr uint32_t kPeReplyRouteTable = 101;
+inline constexpr uint32_t kPeReplyRulePriority = 101;
 
 enum class LinkKind { kLoopback, kBridge, kVeth };
 const char* linkKindName(LinkKind kind);
@@ -77,6 +88,27 @@ struct PlannedProxyEndpoint {
   IpAddress address;
   IpAddress upstream;
   uint32_t linkId = 0;
+  std::vector<std::string> owners;
+};
+
+// A private endpoint on the eBPF fast path (agent/fast_path.h, dataplane/bpf/fast_path_maps.h):
+// Approved, not proxied, translated statelessly in its consumer VNet namespace `ns` (tc programs
+// on `bridges` and `uplink`) and steered by the backbone between the consumer's and the
+// provider's backbone-side uplinks. With `translate` false the endpoint is only counted (it
+// keeps its pl_stats entry while it exists: Pending, Rejected, proxied or PaaS endpoints).
+struct PlannedFastEndpoint {
+  std::string ns;
+  IpAddress address;  // PE_IP
+  IpAddress transit;  // T_pe
+  uint32_t linkId = 0;
+  bool translate = false;
+  std::vector<std::string> bridges;  // every subnet bridge of the consumer VNet
+  std::string uplink;
+  std::string backboneNs;
+  std::string consumerBackboneLink;
+  std::string providerBackboneLink;
+  IpAddress consumerTransit;  // T_vnet of the consumer
+  IpAddress providerTransit;
   std::vector<std::string> owners;
 };
 
@@ -156,6 +188,7 @@ struct HostPlan {
   std::map<std::string, PlannedProbe> probes;          // by probe target key (probeTargetKey)
   std::map<std::string, PlannedRule> rules;            // by ruleKey
   std::map<std::string, PlannedProxyEndpoint> proxyEndpoints;  // by proxyEndpointKey
+  std::map<std::string, PlannedFastEndpoint> fastEndpoints;    // by proxyEndpointKey
   // Resources compile could not realise (missing subnet, no address, ...), by store key.
   std::map<std::string, Status> failures;
 

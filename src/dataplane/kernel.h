@@ -15,6 +15,7 @@
 // - Not thread-safe: one applier thread owns a Kernel.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,6 +82,16 @@ struct ConntrackFilter {
   std::optional<IpAddress> originalDestination{};
   std::optional<IpAddress> replySource{};
   std::optional<uint16_t> zone{};
+};
+
+// One of the private endpoint fast path's BPF programs (dataplane/bpf/fast_path_maps.h) attached
+// at tc ingress of a link: clsact qdisc, cls_bpf direct-action filter with privlink's fixed handle
+// and priority (other filters on the link are left alone).
+struct TcAttachment {
+  std::string link{};
+  std::string program{};  // "pl_consumer_out", "pl_consumer_in" or "pl_backbone"
+
+  bool operator==(const TcAttachment&) const = default;
 };
 
 // One change of nftUpdateElements: an element of a named set or map, or a named counter object.
@@ -189,6 +200,40 @@ class Kernel {
   virtual Status writeNamespaceFile(const std::string& ns, const std::string& name,
                                     const std::string& content) = 0;
   virtual Status removeNamespaceFiles(const std::string& ns) = 0;
+
+  // eBPF fast path (dataplane/bpf/fast_path_maps.h). Each namespace gets its own instance of the
+  // BPF object embedded in the binary; its maps are pinned under /sys/fs/bpf/privlink/<ns>/
+  // (bpffs is mounted on /sys/fs/bpf when it is not), so programs and maps outlive privlinkd: a
+  // restarted privlinkd finds the maps again and attaching again replaces the programs in place
+  // (the maps, and the flows they translate, stay). Maps keep their pins when the namespace goes;
+  // bpfRemovePinned removes them.
+  //
+  // Our attachments at tc ingress of every link of `ns` (none when no clsact qdisc).
+  virtual Result<std::vector<TcAttachment>> tcListAttachments(const std::string& ns) = 0;
+  // Loads the object for `ns` if needed (creating or reusing its pinned maps) and attaches (or
+  // replaces) the program on the link. NotFound for an unknown link or program.
+  virtual Status tcAttach(const std::string& ns, const TcAttachment& attachment) = 0;
+  // Removes our filter from the link's ingress. NotFound when there is none.
+  virtual Status tcDetach(const std::string& ns, const std::string& link) = 0;
+  // The link's interface index inside `ns` (what the programs compare skb->ingress_ifindex with).
+  virtual Result<uint32_t> linkIfindex(const std::string& ns, const std::string& link) = 0;
+  // Pinned map `map` of `ns` (PL_FP_MAP_*): keys and values as raw bytes of the structs of
+  // fast_path_maps.h. For a per-CPU map a value is one value per possible CPU, each padded to 8
+  // bytes, concatenated. NotFound when `ns` has no such pinned map (nothing attached there yet).
+  virtual Result<std::map<std::string, std::string>> bpfMapDump(const std::string& ns,
+                                                                const std::string& map) = 0;
+  virtual Result<std::string> bpfMapLookup(const std::string& ns, const std::string& map,
+                                           const std::string& key) = 0;
+  // Creates or overwrites one element (for a per-CPU map `value` is one value, written to every
+  // CPU).
+  virtual Status bpfMapUpdate(const std::string& ns, const std::string& map,
+                              const std::string& key, const std::string& value) = 0;
+  virtual Status bpfMapDelete(const std::string& ns, const std::string& map,
+                              const std::string& key) = 0;
+  // Namespaces that have pinned fast path maps (sorted), and removing them (and forgetting the
+  // loaded object); removing what is absent is NotFound.
+  virtual Result<std::vector<std::string>> bpfListPinned() = 0;
+  virtual Status bpfRemovePinned(const std::string& ns) = 0;
 };
 
 // The real kernel. Requires CAP_NET_ADMIN and CAP_SYS_ADMIN (root).

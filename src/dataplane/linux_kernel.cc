@@ -20,6 +20,7 @@
 #include "dataplane/nft_batch.h"
 #include "dataplane/nft_context.h"
 #include "dataplane/rtnetlink.h"
+#include "dataplane/tc_bpf.h"
 
 namespace privlink::dataplane {
 namespace {
@@ -333,7 +334,44 @@ class LinuxKernel final : public Kernel {
     return Status::Ok();
   }
 
+  Result<std::vector<TcAttachment>> tcListAttachments(const std::string& ns) override {
+    RETURN_IF_ERROR(validateNamespaceName(ns));
+    return inNamespace(ns, [&] { return bpf_.listAttachmentsHere(ns); });
+  }
+  Status tcAttach(const std::string& ns, const TcAttachment& attachment) override {
+    RETURN_IF_ERROR(validateNamespaceName(ns));
+    return inNamespace(ns, [&] { return bpf_.attachHere(ns, attachment); });
+  }
+  Status tcDetach(const std::string& ns, const std::string& link) override {
+    RETURN_IF_ERROR(validateNamespaceName(ns));
+    return inNamespace(ns, [&] { return bpf_.detachHere(ns, link); });
+  }
+  Result<uint32_t> linkIfindex(const std::string& ns, const std::string& link) override {
+    ASSIGN_OR_RETURN(NetlinkSocket * socket, routeSocket(ns));
+    ASSIGN_OR_RETURN(int index, linkIndex(*socket, ns, link));
+    return static_cast<uint32_t>(index);
+  }
+  Result<std::map<std::string, std::string>> bpfMapDump(const std::string& ns,
+                                                        const std::string& map) override {
+    return bpf_.dump(ns, map);
+  }
+  Result<std::string> bpfMapLookup(const std::string& ns, const std::string& map,
+                                   const std::string& key) override {
+    return bpf_.lookup(ns, map, key);
+  }
+  Status bpfMapUpdate(const std::string& ns, const std::string& map, const std::string& key,
+                      const std::string& value) override {
+    return bpf_.update(ns, map, key, value);
+  }
+  Status bpfMapDelete(const std::string& ns, const std::string& map,
+                      const std::string& key) override {
+    return bpf_.erase(ns, map, key);
+  }
+  Result<std::vector<std::string>> bpfListPinned() override { return bpf_.listPinned(); }
+  Status bpfRemovePinned(const std::string& ns) override { return bpf_.removePinned(ns); }
+
  private:
+  TcBpf bpf_;
   struct CachedSocket {
     dev_t device;
     ino_t inode;

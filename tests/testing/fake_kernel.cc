@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "dataplane/bpf/fast_path_maps.h"
 #include "dataplane/kernel_error.h"
 #include "dataplane/kernel_names.h"
 #include "dataplane/netns.h"
@@ -538,10 +539,12 @@ Status FakeKernel::addRoute(const std::string& ns, const Route& route) {
                                     c.destination.contains(*route.gateway));
         }
         // As in the kernel (fib_check_nh), any link-scope route (a device route without a
-        // gateway) on the device also makes the gateway reachable.
+        // gateway) on the device also makes the gateway reachable; for a route of another table
+        // the kernel looks in that table, then in all (here: main).
         for (const Route& c : (*n)->routes) {
           reachable =
-              reachable || (!c.gateway && c.type == RouteType::kUnicast && c.table == route.table &&
+              reachable || (!c.gateway && c.type == RouteType::kUnicast &&
+                            (c.table == route.table || c.table == 254) &&
                             !c.device.empty() && (!device || c.device == route.device) &&
                             c.destination.contains(*route.gateway));
         }
@@ -858,6 +861,172 @@ std::optional<std::string> FakeKernel::namespaceFile(const std::string& ns,
   auto file = dir->second.find(name);
   if (file == dir->second.end()) return std::nullopt;
   return file->second;
+}
+
+}  // namespace privlink::testing
+
+// ---- eBPF fast path ----
+
+namespace privlink::testing {
+namespace {
+
+struct FakeMapShape {
+  size_t keySize;
+  size_t valueSize;
+  bool perCpu;
+};
+
+const std::map<std::string, FakeMapShape>& fakeMapShapes() {
+  static const std::map<std::string, FakeMapShape> shapes = {
+      {PL_FP_MAP_PE, {4, sizeof(pl_pe_value), false}},
+      {PL_FP_MAP_TPE, {4, sizeof(pl_tpe_value), false}},
+      {PL_FP_MAP_BB, {4, sizeof(pl_bb_value), false}},
+      {PL_FP_MAP_STATS, {4, sizeof(pl_pe_stats), true}},
+      {PL_FP_MAP_CONFIG, {4, 4, false}},
+      {PL_FP_MAP_UDP_FLOWS, {sizeof(pl_udp_flow_key), 1, false}},
+  };
+  return shapes;
+}
+
+bool knownProgram(const std::string& name) {
+  return name == PL_FP_PROG_CONSUMER_OUT || name == PL_FP_PROG_CONSUMER_IN ||
+         name == PL_FP_PROG_BACKBONE;
+}
+
+Status sizeError(const std::string& what, size_t got, size_t want) {
+  return Status::InvalidArgument("InvalidParameter", what + " is " + std::to_string(got) + " bytes; the map wants " +
+                                 std::to_string(want));
+}
+
+}  // namespace
+
+Result<std::map<std::string, std::string>*> FakeKernel::pinnedMap(const std::string& ns,
+                                                                  const std::string& map) {
+  auto pins = bpf_pins_.find(ns);
+  if (pins == bpf_pins_.end() || !pins->second.count(map)) {
+    return kernelError(ENOENT, "BPF_OBJ_GET /sys/fs/bpf/privlink/" + ns + "/" + map);
+  }
+  return &pins->second[map];
+}
+
+Result<std::vector<dataplane::TcAttachment>> FakeKernel::tcListAttachments(const std::string& ns) {
+  RETURN_IF_ERROR(injected("tcListAttachments", "tc query in " + nsText(ns)));
+  ASSIGN_OR_RETURN(Namespace * n, find(ns));
+  std::vector<dataplane::TcAttachment> out;
+  for (const Link& l : n->links) {
+    if (!l.tcProgram.empty()) out.push_back(dataplane::TcAttachment{l.info.name, l.tcProgram});
+  }
+  return out;
+}
+
+Status FakeKernel::tcAttach(const std::string& ns, const dataplane::TcAttachment& attachment) {
+  std::string call = "tcAttach " + nsText(ns) + " " + attachment.link + " " + attachment.program;
+  return record(call, [&]() -> Status {
+    const std::string what =
+        "attach " + attachment.program + " to " + attachment.link + " in " + nsText(ns);
+    RETURN_IF_ERROR(injected("tcAttach", what));
+    ASSIGN_OR_RETURN(Namespace * n, find(ns));
+    Link* link = findLink(*n, attachment.link);
+    if (link == nullptr) return kernelError(ENODEV, what);
+    if (!knownProgram(attachment.program)) {
+      return Status::NotFound("KernelObjectNotFound", what + ": no such program");
+    }
+    auto& pins = bpf_pins_[ns];
+    for (const auto& [name, shape] : fakeMapShapes()) pins[name];
+    link->tcProgram = attachment.program;
+    return Status::Ok();
+  }());
+}
+
+Status FakeKernel::tcDetach(const std::string& ns, const std::string& link) {
+  std::string call = "tcDetach " + nsText(ns) + " " + link;
+  return record(call, [&]() -> Status {
+    const std::string what = "detach the fast path from " + link + " in " + nsText(ns);
+    RETURN_IF_ERROR(injected("tcDetach", what));
+    ASSIGN_OR_RETURN(Namespace * n, find(ns));
+    Link* l = findLink(*n, link);
+    if (l == nullptr || l->tcProgram.empty()) return kernelError(ENOENT, what);
+    l->tcProgram.clear();
+    return Status::Ok();
+  }());
+}
+
+Result<uint32_t> FakeKernel::linkIfindex(const std::string& ns, const std::string& link) {
+  RETURN_IF_ERROR(injected("linkIfindex", "link " + link + " in " + nsText(ns)));
+  ASSIGN_OR_RETURN(Namespace * n, find(ns));
+  Link* l = findLink(*n, link);
+  if (l == nullptr) return kernelError(ENODEV, "link " + link + " in " + nsText(ns));
+  return static_cast<uint32_t>(l->index);
+}
+
+Result<std::map<std::string, std::string>> FakeKernel::bpfMapDump(const std::string& ns,
+                                                                  const std::string& map) {
+  RETURN_IF_ERROR(injected("bpfMapDump", "dump " + map + " of " + ns));
+  ASSIGN_OR_RETURN(auto* elements, pinnedMap(ns, map));
+  return *elements;
+}
+
+Result<std::string> FakeKernel::bpfMapLookup(const std::string& ns, const std::string& map,
+                                             const std::string& key) {
+  RETURN_IF_ERROR(injected("bpfMapLookup", "lookup in " + map + " of " + ns));
+  ASSIGN_OR_RETURN(auto* elements, pinnedMap(ns, map));
+  auto it = elements->find(key);
+  if (it == elements->end()) return kernelError(ENOENT, "lookup in " + map + " of " + ns);
+  return it->second;
+}
+
+Status FakeKernel::bpfMapUpdate(const std::string& ns, const std::string& map,
+                                const std::string& key, const std::string& value) {
+  std::string call = "bpfMapUpdate " + ns + " " + map + " " + std::to_string(key.size()) + "B";
+  return record(call, [&]() -> Status {
+    RETURN_IF_ERROR(injected("bpfMapUpdate", "update " + map + " of " + ns));
+    ASSIGN_OR_RETURN(auto* elements, pinnedMap(ns, map));
+    const FakeMapShape& shape = fakeMapShapes().at(map);
+    if (key.size() != shape.keySize) return sizeError("key", key.size(), shape.keySize);
+    if (value.size() != shape.valueSize) return sizeError("value", value.size(), shape.valueSize);
+    std::string raw;
+    if (shape.perCpu) {
+      std::string padded = value;
+      padded.resize((value.size() + 7) / 8 * 8, '\0');
+      for (int cpu = 0; cpu < kFakeCpus; ++cpu) raw += padded;
+    } else {
+      raw = value;
+    }
+    (*elements)[key] = raw;
+    return Status::Ok();
+  }());
+}
+
+Status FakeKernel::bpfMapDelete(const std::string& ns, const std::string& map,
+                                const std::string& key) {
+  std::string call = "bpfMapDelete " + ns + " " + map + " " + std::to_string(key.size()) + "B";
+  return record(call, [&]() -> Status {
+    RETURN_IF_ERROR(injected("bpfMapDelete", "delete from " + map + " of " + ns));
+    ASSIGN_OR_RETURN(auto* elements, pinnedMap(ns, map));
+    if (elements->erase(key) == 0) return kernelError(ENOENT, "delete from " + map + " of " + ns);
+    return Status::Ok();
+  }());
+}
+
+Result<std::vector<std::string>> FakeKernel::bpfListPinned() {
+  RETURN_IF_ERROR(injected("bpfListPinned", "list /sys/fs/bpf/privlink"));
+  std::vector<std::string> out;
+  for (const auto& [ns, maps] : bpf_pins_) out.push_back(ns);
+  return out;
+}
+
+Status FakeKernel::bpfRemovePinned(const std::string& ns) {
+  std::string call = "bpfRemovePinned " + ns;
+  return record(call, [&]() -> Status {
+    RETURN_IF_ERROR(injected("bpfRemovePinned", "remove /sys/fs/bpf/privlink/" + ns));
+    if (bpf_pins_.erase(ns) == 0) return kernelError(ENOENT, "/sys/fs/bpf/privlink/" + ns);
+    return Status::Ok();
+  }());
+}
+
+void FakeKernel::setBpfElementRaw(const std::string& ns, const std::string& map,
+                                  const std::string& key, const std::string& raw) {
+  bpf_pins_.at(ns).at(map)[key] = raw;
 }
 
 }  // namespace privlink::testing

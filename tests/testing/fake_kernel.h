@@ -96,8 +96,34 @@ class FakeKernel : public dataplane::Kernel {
   Status writeNamespaceFile(const std::string& ns, const std::string& name,
                             const std::string& content) override;
   Status removeNamespaceFiles(const std::string& ns) override;
+  // The fast path: attachments live on links (gone with the link); pinned maps are per namespace
+  // name and outlive it, as on bpffs. tcAttach creates the pins of `ns` (all maps of
+  // fast_path_maps.h, empty) when absent. Key and value sizes are checked against the structs.
+  // The per-CPU map (pl_stats) has kFakeCpus CPUs: a value reads back as kFakeCpus copies.
+  // linkIfindex is the fake link index.
+  Result<std::vector<dataplane::TcAttachment>> tcListAttachments(const std::string& ns) override;
+  Status tcAttach(const std::string& ns, const dataplane::TcAttachment& attachment) override;
+  Status tcDetach(const std::string& ns, const std::string& link) override;
+  Result<uint32_t> linkIfindex(const std::string& ns, const std::string& link) override;
+  Result<std::map<std::string, std::string>> bpfMapDump(const std::string& ns,
+                                                        const std::string& map) override;
+  Result<std::string> bpfMapLookup(const std::string& ns, const std::string& map,
+                                   const std::string& key) override;
+  Status bpfMapUpdate(const std::string& ns, const std::string& map, const std::string& key,
+                      const std::string& value) override;
+  Status bpfMapDelete(const std::string& ns, const std::string& map,
+                      const std::string& key) override;
+  Result<std::vector<std::string>> bpfListPinned() override;
+  Status bpfRemovePinned(const std::string& ns) override;
 
   // ---- Test controls ----
+
+  static constexpr int kFakeCpus = 2;
+  // Sets the raw bytes of an element as the kernel would hold them (for a per-CPU map: all CPUs'
+  // values, as bpfMapDump returns them), as the BPF programs would by counting. The pins of `ns`
+  // must exist.
+  void setBpfElementRaw(const std::string& ns, const std::string& map, const std::string& key,
+                        const std::string& raw);
 
   // Mutating calls so far, e.g. "createVethPair plv-1 va plv-2 vb",
   // "addRoute plv-1 unicast 10.1.0.0/16 via 10.0.0.1 dev va table 254",
@@ -125,6 +151,7 @@ class FakeKernel : public dataplane::Kernel {
     dataplane::LinkInfo info;
     std::string peerNs;  // veth only
     std::string peerName;
+    std::string tcProgram;  // fast path program at tc ingress, "" for none
   };
   struct NftTable {
     std::string text;
@@ -160,6 +187,10 @@ class FakeKernel : public dataplane::Kernel {
 
   std::map<std::string, Namespace> namespaces_;
   std::map<std::string, std::map<std::string, std::string>> files_;
+  // Pinned fast path maps: namespace -> map -> key -> raw value.
+  std::map<std::string, std::map<std::string, std::map<std::string, std::string>>> bpf_pins_;
+  Result<std::map<std::string, std::string>*> pinnedMap(const std::string& ns,
+                                                        const std::string& map);
   std::vector<std::string> calls_;
   std::vector<Injection> injections_;
   int nextIndex_ = 1;

@@ -28,6 +28,7 @@
 
 #include "agent/agent.h"
 #include "agent/endpoint_counters.h"
+#include "agent/fast_path.h"
 #include "control/provisioning.h"
 #include "dataplane/kernel.h"
 #include "dataplane/netns.h"
@@ -771,6 +772,57 @@ TEST_F(PrivateLinkTest, ProxyProtocolKeepsOneDirection) {
   // Another VNet cannot use the endpoint's T_pe.
   EXPECT_FALSE(connectFrom(intruder_, kTpe, 80, &error, 1000ms).valid());
   EXPECT_FALSE(acceptAny({l1.get(), l2.get()}).valid()) << "an intruder reached a backend";
+}
+
+// The eBPF fast path (agent/fast_path.h): an endpoint flow leaves no conntrack entry in the
+// consumer VNet (translated statelessly at tc ingress) while the provider tracks it, the BPF
+// counters move, and a new agent (privlinkd after kill -9) finds programs and pinned maps as they
+// are: the established stream keeps flowing through the restart and the pass changes nothing.
+TEST_F(PrivateLinkTest, FastPathKeepsTheConsumerStatelessAndSurvivesAnAgentRestart) {
+  build("Approved");
+  auto [l1, l2] = listenOnBackends();
+  UniqueFd client = connectFrom(client_, kPeAddress, 80);
+  ASSERT_TRUE(client.valid());
+  UniqueFd server = acceptAny({l1.get(), l2.get()});
+  ASSERT_TRUE(server.valid());
+  ASSERT_TRUE(exchange(client.get(), server.get(), "before"));
+
+  const std::string consumerNs = naming_.vnetNamespace(model::normaliseKey(kConsumer));
+  const std::string providerNs = naming_.vnetNamespace(model::normaliseKey(kProvider));
+  const std::string consumerTable = runIn(consumerNs, "conntrack -L");
+  EXPECT_EQ(consumerTable.find(kPeAddress), std::string::npos) << consumerTable;
+  EXPECT_EQ(consumerTable.find(kTpe), std::string::npos) << consumerTable;
+  const std::string providerTable = runIn(providerNs, "conntrack -L -p tcp");
+  EXPECT_NE(providerTable.find("dst=" + kTpe), std::string::npos) << providerTable;
+
+  auto stats = kernel_->bpfMapLookup(consumerNs, PL_FP_MAP_STATS, fastPathLinkKey(kLink));
+  ASSERT_TRUE(stats.ok()) << stats.status().toString();
+  const pl_pe_stats counted = sumFastPathStats(*stats);
+  EXPECT_GE(counted.connections, 1u);
+  EXPECT_GT(counted.packets_out, 0u);
+  EXPECT_GT(counted.packets_in, 0u);
+  expectEndpointCounted(1);
+
+  // kill -9 leaves everything in the kernel; a new agent with a new Kernel converges to it.
+  agent_->stop();
+  agent_.reset();
+  ASSERT_TRUE(exchange(client.get(), server.get(), "between"));
+  AgentOptions o;
+  o.namePrefix = prefix_;
+  o.realiserName = "privatelink-test";
+  o.retryInterval = 200ms;
+  o.probeInterval = 300ms;
+  agent_ = std::make_unique<Agent>(*store_, tracker_, dataplane::makeLinuxKernel(), o);
+  auto pass = agent_->runOnce();
+  ASSERT_TRUE(pass.ok()) << pass.status().toString();
+  for (const std::string& step : pass->apply.steps) {
+    EXPECT_EQ(step.find("pl_"), std::string::npos) << step;  // no program or map change
+  }
+  agent_->start();
+  ASSERT_TRUE(exchange(client.get(), server.get(), "after"));
+  auto after = kernel_->bpfMapLookup(consumerNs, PL_FP_MAP_STATS, fastPathLinkKey(kLink));
+  ASSERT_TRUE(after.ok()) << after.status().toString();
+  EXPECT_GT(sumFastPathStats(*after).packets_out, counted.packets_out);
 }
 
 }  // namespace

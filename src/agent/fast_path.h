@@ -1,0 +1,53 @@
+#pragma once
+// The eBPF fast path of private endpoints (issue #6 item 9; DESIGN.md §2; the programs and maps:
+// dataplane/bpf/fast_path_maps.h). compile() lists in HostPlan::fastEndpoints every endpoint with a
+// link identifier; the Approved, non-proxied ones that target a private link service are marked
+// `translate`. These functions make the kernel match:
+//   - in each consumer VNet namespace with a translated endpoint: pl_consumer_out on every subnet
+//     bridge, pl_consumer_in on the uplink (tc ingress); pl_pe (PE_IP -> T_pe, link id) and pl_tpe
+//     (T_pe -> PE_IP, link id) hold its translated endpoints; pl_stats one zeroed entry per
+//     endpoint of the namespace (created once, never overwritten, deleted when the endpoint goes);
+//   - in the backbone namespace: pl_backbone on the backbone side of both uplinks of each
+//     translated endpoint; pl_bb (T_pe -> those two ifindexes and T_vnets);
+//   - pl_config (key 0) = PL_FP_CONFIGURED | PL_FP_DEFAULT in both kinds;
+//   - owned namespaces with nothing translated lose our attachments and their pinned maps (also
+//     when the namespace itself is gone).
+// Endpoints not in the maps fall through to the nft rules of the VNet table (compile.cc), which
+// still carry every endpoint: Pending/Rejected/Disconnected ones are refused there.
+// Consumer entries are written only when the backbone's went in, so a translated packet always
+// has its way back. Failures are failures of the translated endpoints' owners (the PE and PLS).
+
+#include <cstdint>
+#include <string>
+
+#include "agent/applier.h"
+#include "agent/host_plan.h"
+#include "dataplane/bpf/fast_path_maps.h"
+#include "dataplane/kernel.h"
+#include "model/host_naming.h"
+
+namespace privlink::agent {
+
+// Before the applier runs: deletes the map entries of endpoints that leave the fast path (Reject,
+// Remove, Delete), so their next packet meets the nft rules (RST / admin-prohibited) at once.
+void withdrawFastPath(dataplane::Kernel& kernel, const HostPlan& plan,
+                      const model::HostNaming& naming, ApplyResult& result);
+
+// After the applier: everything above. Adds its calls, steps and failures to `result`.
+void applyFastPath(dataplane::Kernel& kernel, const HostPlan& plan,
+                   const model::HostNaming& naming, ApplyResult& result);
+
+// Removes the pinned maps of every namespace `naming` owns (privlinkd --cleanup; the programs go
+// with the namespaces' links). Continues past errors and returns the first.
+Status removeFastPathPins(dataplane::Kernel& kernel, const model::HostNaming& naming);
+
+// Adds `from` (an earlier phase of the same pass) to `into`.
+void mergeApplyResult(ApplyResult from, ApplyResult& into);
+
+// Map keys and values as the kernel holds them (fast_path_maps.h).
+std::string fastPathAddressKey(const IpAddress& address);  // 4 bytes, network order
+std::string fastPathLinkKey(uint32_t linkId);               // 4 bytes, host order
+// Sums the per-CPU values of one pl_stats element (bpfMapLookup's bytes); all zeros if malformed.
+pl_pe_stats sumFastPathStats(const std::string& raw);
+
+}  // namespace privlink::agent

@@ -1,0 +1,262 @@
+// The eBPF fast path of private endpoints (agent/fast_path.h): what compile() plans for it
+// (translated vs counted-only endpoints, the provider's tpe_fast element, reply rule and route)
+// and how applyFastPath/withdrawFastPath converge the fake kernel's tc attachments and pinned
+// maps (idempotent; Reject withdraws before the nft change; the last endpoint unpins; a backbone
+// failure keeps the consumer untranslated), plus the per-CPU counters in readEndpointCounters and
+// the pins' removal by cleanupAll.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "agent/agent.h"
+#include "agent/applier.h"
+#include "agent/compile.h"
+#include "agent/endpoint_counters.h"
+#include "agent/fast_path.h"
+#include "model/host_naming.h"
+#include "testing/fake_kernel.h"
+#include "testing/network_documents.h"
+
+namespace privlink::agent {
+namespace {
+
+using namespace privlink::testing;
+
+const std::string kConsumer = vnetId("rgc", "consumer");
+const std::string kConsumerSubnet = subnetId(kConsumer, "default");
+const std::string kConsumerSubnet2 = subnetId(kConsumer, "second");
+const std::string kProvider = vnetId("rgp", "provider");
+const std::string kProviderSubnet = subnetId(kProvider, "backends");
+const std::string kLb = resourceId("rgp", "Microsoft.Network/loadBalancers", "lb");
+const std::string kPool = kLb + "/backendAddressPools/pool";
+const std::string kPls = resourceId("rgp", "Microsoft.Network/privateLinkServices", "pls");
+const std::string kPe = resourceId("rgc", "Microsoft.Network/privateEndpoints", "pe1");
+const std::string kPe2 = resourceId("rgc", "Microsoft.Network/privateEndpoints", "pe2");
+
+// Overlapping VNets (the backend 10.0.1.4 has the client's address); pe1 (link 7) with `status`,
+// pe2 (link 8) Approved when `second`.
+std::vector<model::SourceDocument> scenario(const std::string& status, bool second = false,
+                                            bool proxyProtocol = false) {
+  std::vector<model::SourceDocument> docs = {
+      vnetDocument(kConsumer, {"10.0.0.0/16"}),
+      subnetDocument(kConsumerSubnet, "10.0.1.0/24"),
+      subnetDocument(kConsumerSubnet2, "10.0.2.0/24"),
+      nicDocument(nicId("rgc", "client"), kConsumerSubnet, "10.0.1.4"),
+      vnetDocument(kProvider, {"10.0.0.0/16"}),
+      subnetDocument(kProviderSubnet, "10.0.1.0/24"),
+      nicInPoolDocument(nicId("rgp", "web1"), kProviderSubnet, "10.0.1.4", kPool),
+      lbDocument(kLb, kProviderSubnet, "10.0.1.10", {{"http", "Tcp", 80, 8080}}),
+      plsDocument(kPls, kLb + "/frontendIPConfigurations/fe", kProviderSubnet, {"10.0.1.20"}),
+  };
+  if (proxyProtocol) docs.back().body["properties"]["enableProxyProtocol"] = true;
+  auto pe = endpointDocuments(kPe, kConsumerSubnet, "10.0.1.9", kPls, 7, status);
+  docs.insert(docs.end(), {pe.endpoint, pe.nic, pe.record});
+  if (second) {
+    auto pe2 = endpointDocuments(kPe2, kConsumerSubnet, "10.0.1.8", kPls, 8, "Approved");
+    docs.insert(docs.end(), {pe2.endpoint, pe2.nic, pe2.record});
+  }
+  return withTransit(docs);
+}
+
+HostPlan planOf(const std::vector<model::SourceDocument>& docs) {
+  return compile(model::parseNetwork(docs, 3), CompileOptions{}, {});
+}
+
+std::string wire(const char* address) {
+  uint32_t value = htonl(IpAddress::parse(address).value().v4Value());
+  return std::string(reinterpret_cast<const char*>(&value), 4);
+}
+
+const model::HostNaming kNaming;
+const std::string kConsumerNs = kNaming.vnetNamespace(model::normaliseKey(kConsumer));
+const std::string kProviderNs = kNaming.vnetNamespace(model::normaliseKey(kProvider));
+const std::string kBackboneNs = kNaming.backboneNamespace();
+
+TEST(FastPathCompile, ApprovedEndpointIsTranslatedOthersOnlyCounted) {
+  HostPlan plan = planOf(scenario("Approved", true));
+  ASSERT_TRUE(plan.failures.empty()) << plan.render();
+  ASSERT_EQ(plan.fastEndpoints.size(), 2u);
+  const PlannedFastEndpoint& e =
+      plan.fastEndpoints.at(proxyEndpointKey(kConsumerNs, IpAddress::parse("10.0.1.9").value()));
+  EXPECT_TRUE(e.translate);
+  EXPECT_EQ(e.linkId, 7u);
+  EXPECT_EQ(e.transit.toString(), "100.96.0.7");
+  EXPECT_EQ(e.bridges.size(), 2u);  // every subnet of the consumer VNet
+  EXPECT_EQ(e.uplink, model::HostNaming::uplinkName(model::normaliseKey(kConsumer)));
+  EXPECT_EQ(e.backboneNs, kBackboneNs);
+  EXPECT_EQ(e.providerBackboneLink,
+            model::HostNaming::backboneUplinkName(model::normaliseKey(kProvider)));
+  EXPECT_NE(e.consumerTransit, e.providerTransit);
+  EXPECT_EQ(e.owners.size(), 2u);  // the endpoint and the private link service
+
+  // The provider maps T_pe for sources that are not transit addresses, and routes replies back.
+  bool fastElement = false;
+  for (const auto& [key, el] : plan.nftElements) {
+    if (el.set == "tpe_fast" && el.key == "100.96.0.7" && el.ns == kProviderNs) fastElement = true;
+  }
+  EXPECT_TRUE(fastElement);
+  EXPECT_TRUE(plan.rules.count(ruleKey(
+      kProviderNs, dataplane::RoutingRule{kPeReplyMark, kPeReplyRouteTable, kPeReplyRulePriority})));
+  bool replyRoute = false;
+  for (const auto& [key, r] : plan.routes) {
+    replyRoute |= r.ns == kProviderNs && r.route.table == kPeReplyRouteTable;
+  }
+  EXPECT_TRUE(replyRoute);
+
+  for (const std::string status : {"Pending", "Rejected", "Disconnected"}) {
+    HostPlan blocked = planOf(scenario(status));
+    ASSERT_EQ(blocked.fastEndpoints.size(), 1u) << status;
+    EXPECT_FALSE(blocked.fastEndpoints.begin()->second.translate) << status;
+    EXPECT_TRUE(blocked.rules.empty()) << status;
+  }
+  // PPv2 endpoints keep the TPROXY path: counted, not translated.
+  HostPlan proxied = planOf(scenario("Approved", false, true));
+  ASSERT_EQ(proxied.fastEndpoints.size(), 1u);
+  EXPECT_FALSE(proxied.fastEndpoints.begin()->second.translate);
+}
+
+class FastPathApplyTest : public ::testing::Test {
+ protected:
+  ApplyResult pass(const HostPlan& plan) {
+    ApplyResult withdrawn;
+    withdrawFastPath(kernel_, plan, kNaming, withdrawn);
+    ApplyResult result = applier_.apply(plan);
+    applyFastPath(kernel_, plan, kNaming, result);
+    mergeApplyResult(std::move(withdrawn), result);
+    return result;
+  }
+  std::map<std::string, std::string> attachments(const std::string& ns) {
+    std::map<std::string, std::string> out;
+    auto list = kernel_.tcListAttachments(ns);
+    EXPECT_TRUE(list.ok()) << list.status().toString();
+    if (list.ok()) {
+      for (const auto& a : *list) out[a.link] = a.program;
+    }
+    return out;
+  }
+  std::map<std::string, std::string> map(const std::string& ns, const char* name) {
+    auto dump = kernel_.bpfMapDump(ns, name);
+    return dump.ok() ? *dump : std::map<std::string, std::string>{};
+  }
+
+  FakeKernel kernel_;
+  Applier applier_{kernel_, kNaming};
+};
+
+TEST_F(FastPathApplyTest, ApprovedEndpointAttachesAndFillsTheMapsOnce) {
+  ApplyResult first = pass(planOf(scenario("Approved")));
+  ASSERT_TRUE(first.failures.empty()) << first.failures.begin()->second.toString();
+
+  auto consumer = attachments(kConsumerNs);
+  EXPECT_EQ(consumer.size(), 3u);  // two bridges and the uplink
+  EXPECT_EQ(consumer[model::HostNaming::uplinkName(model::normaliseKey(kConsumer))],
+            PL_FP_PROG_CONSUMER_IN);
+  EXPECT_EQ(consumer[model::HostNaming::bridgeName(model::normaliseKey(kConsumerSubnet))],
+            PL_FP_PROG_CONSUMER_OUT);
+  auto backbone = attachments(kBackboneNs);
+  EXPECT_EQ(backbone.size(), 2u);
+  for (const auto& [link, program] : backbone) EXPECT_EQ(program, PL_FP_PROG_BACKBONE);
+  EXPECT_TRUE(attachments(kProviderNs).empty());  // the provider keeps its stateful nft path
+
+  auto pe = map(kConsumerNs, PL_FP_MAP_PE);
+  ASSERT_EQ(pe.size(), 1u);
+  pl_pe_value v{};
+  std::memcpy(&v, pe.at(wire("10.0.1.9")).data(), sizeof v);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(&v.transit), 4), wire("100.96.0.7"));
+  EXPECT_EQ(v.link_id, 7u);
+  auto tpe = map(kConsumerNs, PL_FP_MAP_TPE);
+  ASSERT_EQ(tpe.size(), 1u);
+  pl_tpe_value t{};
+  std::memcpy(&t, tpe.at(wire("100.96.0.7")).data(), sizeof t);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(&t.address), 4), wire("10.0.1.9"));
+
+  auto bb = map(kBackboneNs, PL_FP_MAP_BB);
+  ASSERT_EQ(bb.size(), 1u);
+  pl_bb_value b{};
+  std::memcpy(&b, bb.at(wire("100.96.0.7")).data(), sizeof b);
+  const std::string cLink = model::HostNaming::backboneUplinkName(model::normaliseKey(kConsumer));
+  const std::string pLink = model::HostNaming::backboneUplinkName(model::normaliseKey(kProvider));
+  EXPECT_EQ(b.consumer_ifindex, kernel_.linkIfindex(kBackboneNs, cLink).value());
+  EXPECT_EQ(b.provider_ifindex, kernel_.linkIfindex(kBackboneNs, pLink).value());
+  EXPECT_NE(b.consumer_ifindex, b.provider_ifindex);
+  EXPECT_EQ(map(kConsumerNs, PL_FP_MAP_STATS).size(), 1u);
+  EXPECT_EQ(map(kConsumerNs, PL_FP_MAP_CONFIG).size(), 1u);
+
+  EXPECT_EQ(pass(planOf(scenario("Approved"))).changes, 0);  // converged: nothing to do
+}
+
+TEST_F(FastPathApplyTest, RejectWithdrawsBeforeTheNftChangeAndKeepsTheCounters) {
+  ASSERT_TRUE(pass(planOf(scenario("Approved", true))).failures.empty());
+  kernel_.setBpfElementRaw(kConsumerNs, PL_FP_MAP_STATS, fastPathLinkKey(7),
+                           std::string(2 * sizeof(pl_pe_stats), '\1'));
+  kernel_.clearCalls();
+  ApplyResult reject = pass(planOf(scenario("Rejected", true)));
+  ASSERT_TRUE(reject.failures.empty()) << reject.failures.begin()->second.toString();
+  // The map entries go before any nft batch of the pass.
+  const auto& calls = kernel_.calls();
+  auto firstDelete = std::find_if(calls.begin(), calls.end(), [](const std::string& c) {
+    return c.rfind("bpfMapDelete " + kConsumerNs + " pl_pe ", 0) == 0;
+  });
+  auto firstNft = std::find_if(calls.begin(), calls.end(),
+                               [](const std::string& c) { return c.rfind("nftApply", 0) == 0; });
+  ASSERT_NE(firstDelete, calls.end()) << ::testing::PrintToString(calls);
+  EXPECT_LT(firstDelete - calls.begin(), firstNft - calls.begin());
+  EXPECT_EQ(map(kConsumerNs, PL_FP_MAP_PE).count(wire("10.0.1.9")), 0u);
+  EXPECT_EQ(map(kConsumerNs, PL_FP_MAP_PE).count(wire("10.0.1.8")), 1u);
+  EXPECT_EQ(map(kBackboneNs, PL_FP_MAP_BB).count(wire("100.96.0.7")), 0u);
+  // The rejected endpoint still exists: its counters stay, untouched.
+  EXPECT_EQ(map(kConsumerNs, PL_FP_MAP_STATS).at(fastPathLinkKey(7)),
+            std::string(2 * sizeof(pl_pe_stats), '\1'));
+}
+
+TEST_F(FastPathApplyTest, LastEndpointGoneDetachesAndUnpins) {
+  ASSERT_TRUE(pass(planOf(scenario("Approved"))).failures.empty());
+  ApplyResult pending = pass(planOf(scenario("Pending")));
+  ASSERT_TRUE(pending.failures.empty()) << pending.failures.begin()->second.toString();
+  EXPECT_TRUE(attachments(kConsumerNs).empty());
+  EXPECT_TRUE(attachments(kBackboneNs).empty());
+  EXPECT_TRUE(kernel_.bpfListPinned().value().empty());
+  EXPECT_EQ(pass(planOf(scenario("Pending"))).changes, 0);
+}
+
+TEST_F(FastPathApplyTest, BackboneFailureLeavesTheConsumerUntranslated) {
+  kernel_.injectFailure("linkIfindex", 1, EIO);
+  ApplyResult failed = pass(planOf(scenario("Approved")));
+  ASSERT_TRUE(failed.failures.count(model::normaliseKey(kPe))) << failed.steps.size();
+  EXPECT_NE(failed.failures.at(model::normaliseKey(kPe)).toString().find("eBPF fast path"),
+            std::string::npos);
+  EXPECT_TRUE(map(kConsumerNs, PL_FP_MAP_PE).empty());  // packets keep the nft path
+  ApplyResult retried = pass(planOf(scenario("Approved")));
+  EXPECT_TRUE(retried.failures.empty()) << retried.failures.begin()->second.toString();
+  EXPECT_EQ(map(kConsumerNs, PL_FP_MAP_PE).size(), 1u);
+}
+
+TEST_F(FastPathApplyTest, CountersAddThePerCpuFastPathCounts) {
+  ASSERT_TRUE(pass(planOf(scenario("Approved"))).failures.empty());
+  pl_pe_stats cpu0{10, 1000, 8, 800, 2};
+  pl_pe_stats cpu1{5, 500, 4, 400, 1};
+  std::string raw(reinterpret_cast<const char*>(&cpu0), sizeof cpu0);
+  raw.append(reinterpret_cast<const char*>(&cpu1), sizeof cpu1);
+  kernel_.setBpfElementRaw(kConsumerNs, PL_FP_MAP_STATS, fastPathLinkKey(7), raw);
+  auto c = readEndpointCounters(kernel_, kNaming, model::normaliseKey(kConsumer), 7);
+  ASSERT_TRUE(c.ok()) << c.status().toString();
+  EXPECT_EQ(c->packetsOut, 15u);  // the fake's nft counters are zero
+  EXPECT_EQ(c->bytesOut, 1500u);
+  EXPECT_EQ(c->packetsIn, 12u);
+  EXPECT_EQ(c->bytesIn, 1200u);
+  EXPECT_EQ(c->connections, 3u);
+  EXPECT_EQ(c->rejectedPackets, 0u);
+  EXPECT_EQ(sumFastPathStats("short").packets_out, 0u);
+}
+
+TEST_F(FastPathApplyTest, CleanupRemovesThePins) {
+  ASSERT_TRUE(pass(planOf(scenario("Approved"))).failures.empty());
+  ASSERT_FALSE(kernel_.bpfListPinned().value().empty());
+  EXPECT_TRUE(Agent::cleanupAll(kernel_, "pl").ok());
+  EXPECT_TRUE(kernel_.bpfListPinned().value().empty());
+}
+
+}  // namespace
+}  // namespace privlink::agent
