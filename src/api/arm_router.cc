@@ -316,11 +316,38 @@ HttpResponse ArmRouter::providerRoute(const HttpRequest& request, const control:
   return collectionRoute(request, target, type, scopePath, parentPath, apiVersion);
 }
 
+// GET {resourceId}/providers/Microsoft.Insights/metrics (control/resource_metrics.h).
+std::optional<HttpResponse> ArmRouter::metricsRoute(const HttpRequest& request,
+                                                    const Target& target) {
+  const auto& segs = target.segments;
+  if (segs.size() < 6 || !isProviderSegment(segs[segs.size() - 3]) ||
+      !iequals(segs[segs.size() - 2], "Microsoft.Insights") || !iequals(segs.back(), "metrics")) {
+    return std::nullopt;
+  }
+  if (request.method != "GET") return methodNotAllowedResponse(request.method, "GET");
+  auto id = ResourceId::parse(joinPath(segs, 0, segs.size() - 3));
+  if (!id.ok()) return armErrorResponse(id.status());
+  control::MetricsQuery query;
+  auto param = [&](const char* name) {
+    auto it = target.query.find(name);
+    return it == target.query.end() ? std::string() : it->second;
+  };
+  query.metricNames = param("metricnames");
+  query.aggregation = param("aggregation");
+  query.timespan = param("timespan");
+  query.interval = param("interval");
+  query.filter = param("$filter");
+  auto body = control::resourceMetrics(service_, *id, query);
+  if (!body.ok()) return armErrorResponse(body.status());
+  return jsonResponse(200, *body);
+}
+
 std::optional<HttpResponse> ArmRouter::computedRoute(const HttpRequest& request,
                                                      const control::Caller& caller,
                                                      const Target& target,
                                                      const std::string& apiVersion) {
   const std::string& method = request.method;
+  if (auto metrics = metricsRoute(request, target)) return *metrics;
   if (options_.privateLink && (method == "GET" || method == "POST")) {
     // The body matters only to POST checkPrivateLinkServiceVisibility, which explains what it
     // needs when the body is missing or not an object.

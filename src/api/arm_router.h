@@ -11,6 +11,8 @@
 // - Private Link discovery (control/privatelink/discovery.h: checkPrivateLinkServiceVisibility,
 //   autoApprovedPrivateLinkServices, availablePrivateEndpointTypes, {target}/privateLinkResources)
 //   when ArmRouterOptions::privateLink is set (privlinkd sets it);
+// - Azure Monitor metrics of private endpoints and private link services:
+//   GET {id}/providers/Microsoft.Insights/metrics (control/resource_metrics.h), always;
 // - Private DNS record-set views (control/privatedns/record_set_views.h: {zone}/ALL, and the
 //   auto-registered NIC records in {zone}/A lists and GETs), always.
 // A PUT of Microsoft.Network/privateLinkServices/{pls}/privateEndpointConnections/{name} (the
@@ -28,6 +30,7 @@
 #include "control/caller.h"
 #include "control/privatedns/record_set_views.h"
 #include "control/privatelink/discovery.h"
+#include "control/resource_metrics.h"
 #include "control/resource_service.h"
 
 namespace privlink::api {
@@ -76,6 +79,8 @@ class ArmRouter {
   HttpResponse pageResponse(const Target& target, const std::string& apiVersion,
                             Result<control::Page> page, std::optional<size_t> top,
                             const std::string& extraQuery = "");
+  // Azure Monitor metrics of a private endpoint or private link service; nullopt for other paths.
+  std::optional<HttpResponse> metricsRoute(const HttpRequest& request, const Target& target);
   // The computed (non-document) routes above; nullopt when the request is not one of them.
   std::optional<HttpResponse> computedRoute(const HttpRequest& request,
                                             const control::Caller& caller, const Target& target,

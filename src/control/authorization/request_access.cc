@@ -106,6 +106,18 @@ RequiredAccess requiredAccess(std::string_view method, const std::vector<std::st
     return RequiredAccess{Mode::kNone, {}, {}};
   }
   if (tail % 2 == 0) return resourceAccess(method, joinPath(segs, 0, segs.size()), subscription);
+  // Azure Monitor metrics of a resource ({id}/providers/Microsoft.Insights/metrics): read like
+  // the resource itself (control/resource_metrics.h).
+  if (tail == 1 && p > 2 && iequals(segs[p + 1], "Microsoft.Insights") &&
+      iequals(segs.back(), "metrics") && (method == "GET" || method == "HEAD")) {
+    auto id = ResourceId::parse(joinPath(segs, 0, p));
+    if (!id.ok()) return member(subscription);
+    RequiredAccess r;
+    r.mode = Mode::kAction;
+    r.action = actionTypeOf(*id) + "/read";
+    r.scope = *id;
+    return r;
+  }
 
   // An odd tail: a POST action on a resource, or a collection.
   if (method == "POST" && tail >= 3) {

@@ -9,6 +9,7 @@
 //   POST      {id}/{verb} <type>/{verb}/action at {id}
 //   GET {scope or parent}/.../{type}  (a collection)  <type>/read at the scope or parent; a caller
 //       without it still sees the items it may read one by one (kListFiltered)
+//   GET {id}/providers/Microsoft.Insights/metrics  <type of id>/read at {id}
 //   resource groups: Microsoft.Resources/subscriptions/resourceGroups/{read,write,delete}
 //   GET /subscriptions: no check; only subscriptions where the caller holds a role are shown
 //   GET /subscriptions/{s} and operation polling: any role in that subscription

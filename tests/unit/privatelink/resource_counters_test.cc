@@ -174,6 +174,76 @@ TEST_F(ResourceCountersTest, PrivateLinkServicePutIgnoresTheExtension) {
   EXPECT_FALSE(get(plsId())["properties"].contains("privlink"));
 }
 
+TEST_F(ResourceCountersTest, MetricsInAzureMonitorShape) {
+  const std::string metrics = "/providers/Microsoft.Insights/metrics";
+  ArmResult empty = pl_.request("GET", peId() + metrics + "?metricnames=PEBytesIn&api-version=2018-01-01");
+  ASSERT_EQ(empty.status, 200) << empty.describe();
+  ASSERT_EQ(empty.json["value"].size(), 1u);
+  EXPECT_TRUE(empty.json["value"][0]["timeseries"][0]["data"].empty()) << empty.json.dump();
+
+  publish(endpointSnapshot(peId(), "agent", 3, "2026-11-29T17:03:41.123Z"));
+  ArmResult r = pl_.request("GET", peId() + metrics +
+                                       "?metricnames=PEBytesIn,PEBytesOut&aggregation=Total,Count"
+                                       "&api-version=2018-01-01");
+  ASSERT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(r.json["namespace"], "Microsoft.Network/privateEndpoints");
+  EXPECT_EQ(r.json["interval"], "PT1M");
+  EXPECT_TRUE(r.json["timespan"].is_string());
+  ASSERT_EQ(r.json["value"].size(), 2u) << r.json.dump();
+  const json& in = r.json["value"][0];
+  EXPECT_EQ(in["name"]["value"], "PEBytesIn");
+  EXPECT_EQ(in["type"], "Microsoft.Insights/metrics");
+  EXPECT_EQ(in["id"], peId() + "/providers/Microsoft.Insights/metrics/PEBytesIn");
+  EXPECT_EQ(in["unit"], "Count");
+  const json& point = in["timeseries"][0]["data"][0];
+  EXPECT_EQ(point["timeStamp"], "2026-11-29T17:03:00Z");
+  EXPECT_EQ(point["total"], 30.0);
+  EXPECT_EQ(point["count"], 1);
+  EXPECT_EQ(r.json["value"][1]["timeseries"][0]["data"][0]["total"], 60.0);
+
+  ArmResult unknown = pl_.request("GET", peId() + metrics + "?metricnames=PLSBytesIn&api-version=2018-01-01");
+  EXPECT_EQ(unknown.status, 400) << unknown.describe();
+  EXPECT_NE(unknown.body.find("PEBytesIn, PEBytesOut"), std::string::npos) << unknown.body;
+  ArmResult missing = pl_.request("GET", PlFixture::net(pl_.sub(), "cons") +
+                                             "/privateEndpoints/nope" + metrics +
+                                             "?api-version=2018-01-01");
+  EXPECT_EQ(missing.status, 404) << missing.describe();
+  ArmResult vnet = pl_.request("GET", PlFixture::net(pl_.sub(), "cons") +
+                                          "/virtualNetworks/vnet" + metrics +
+                                          "?api-version=2018-01-01");
+  EXPECT_EQ(vnet.status, 400) << vnet.describe();
+}
+
+TEST_F(ResourceCountersTest, NatPortsUsageMetricPerIpWithTheDimensionFilter) {
+  control::CounterSnapshot s = endpointSnapshot(plsId(), "agent", 1, "2026-11-29T17:03:41.123Z");
+  s.natPorts = std::vector<control::NatPortCount>{{"10.0.2.4", "Tcp", 645, 645},
+                                                  {"10.0.2.4", "Udp", 0, 0},
+                                                  {"10.0.2.5", "Tcp", 0, 0}};
+  publish(s);
+  const std::string base = plsId() + "/providers/Microsoft.Insights/metrics?api-version=2018-01-01";
+  ArmResult all = pl_.request("GET", base + "&metricnames=PLSNATPortsUsage");
+  ASSERT_EQ(all.status, 200) << all.describe();
+  const json& series = all.json["value"][0]["timeseries"];
+  ASSERT_EQ(series.size(), 1u) << all.json.dump();
+  EXPECT_NEAR(series[0]["data"][0]["average"].get<double>(), 645 * 100.0 / 64512 / 2, 1e-9);
+
+  ArmResult split = pl_.request(
+      "GET", base + "&metricnames=PLSNatPortsUsage&$filter=PrivateLinkServiceIPAddress%20eq%20'*'");
+  ASSERT_EQ(split.status, 200) << split.describe();
+  const json& perIp = split.json["value"][0]["timeseries"];
+  ASSERT_EQ(perIp.size(), 2u) << split.json.dump();
+  EXPECT_EQ(perIp[0]["metadatavalues"][0]["name"]["value"], "PrivateLinkServiceIPAddress");
+  EXPECT_EQ(perIp[0]["metadatavalues"][0]["value"], "10.0.2.4");
+  EXPECT_NEAR(perIp[0]["data"][0]["average"].get<double>(), 645 * 100.0 / 64512, 1e-9);
+  EXPECT_EQ(perIp[1]["data"][0]["average"], 0.0);
+
+  ArmResult every = pl_.request("GET", base);
+  ASSERT_EQ(every.status, 200) << every.describe();
+  ASSERT_EQ(every.json["value"].size(), 3u);
+  EXPECT_EQ(every.json["value"][1]["name"]["value"], "PLSBytesOut");
+  EXPECT_EQ(every.json["value"][1]["timeseries"][0]["data"][0]["total"], 20.0);
+}
+
 TEST(ResourceCountersCodec, RoundTripsAndRefusesMalformedBodies) {
   control::CounterSnapshot s;
   s.resourceId = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/privateEndpoints/p";
