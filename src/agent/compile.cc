@@ -110,6 +110,12 @@ std::string vnetTableBody(const std::string& uplink, const IpAddress& transit,
       << "  chain output {\n"
       << "    type filter hook output priority filter; policy accept;\n"
       << "    ct direction reply ip saddr @pe_proxy counter name ip saddr map @pe_in\n"
+      << "  }\n"
+      // Resets this namespace sends for a T_pe (a port no rule exposes) go where replies go.
+      << "  chain reroute {\n"
+      << "    type route hook output priority mangle; policy accept;\n"
+      << "    ip saddr " << tpeHalf.toString() << " meta mark set " << markText(kPeReplyMark)
+      << "\n"
       << "  }\n";
   return out.str();
 }
