@@ -117,7 +117,32 @@ start_topology
 ip netns exec "$T_backend_ns" "$TOOL" server 10.0.1.4 5201 plain & PIDS+=($!); SRV1=$!
 ip netns exec "$T_backend_ns" "$TOOL" server 10.0.1.4 5202 ppv2 & PIDS+=($!); SRV2=$!
 wait_listen "$T_client_ns" 10.0.1.9 5201
-measure_path nat "$T_client_ns" 10.0.1.9 5201 "$SRV1 $SRV2" "$T_backend_ns"
+# ALT=1 (default): the agent is stopped (agent_bench SIGUSR1, so that it does not converge away
+# what the bench adds), a veth pair joins the client NIC's namespace straight to the backend's
+# (10.9.1.1 -> 10.9.1.2), and the NAT path and that veth pair are measured with their runs
+# alternated (measure_alternating) from the same client namespace: on this shared machine a
+# load swing then hits both alike. Their figures replace the veth column above. ALT=0: the NAT
+# path alone, compared with the separate veth part.
+freeze_agent() {
+  kill -USR1 "$TOPO_PID"
+  for _ in $(seq 50); do grep -qx frozen "$BENCH_TMP/topo.out" && break; sleep 0.1; done
+}
+SRV3=""
+ALT_NOTE=""
+if [ "${ALT:-1}" = 1 ]; then
+  freeze_agent
+  ip link add plbc netns "$T_client_ns" type veth peer name plbs netns "$T_backend_ns"
+  ip -n "$T_client_ns" addr add 10.9.1.1/24 dev plbc
+  ip -n "$T_backend_ns" addr add 10.9.1.2/24 dev plbs
+  ip -n "$T_client_ns" link set plbc up; ip -n "$T_backend_ns" link set plbs up
+  ip netns exec "$T_backend_ns" "$TOOL" server 10.9.1.2 5201 plain & PIDS+=($!); SRV3=$!
+  wait_listen "$T_client_ns" 10.9.1.2 5201
+  measure_alternating "$T_client_ns" "$SRV1 $SRV2 $SRV3" veth:10.9.1.2:5201 nat:10.0.1.9:5201
+  R[nat,iperf]=$(iperf3_runs "$T_client_ns" "$T_backend_ns" 10.0.1.9 1)
+  ALT_NOTE="veth and nat columns: runs alternated in the NAT topology (client NIC namespace -> backend namespace over one veth pair vs through the endpoint; ALT=0: separate runs); iperf3 veth from the separate veth part"
+else
+  measure_path nat "$T_client_ns" 10.0.1.9 5201 "$SRV1 $SRV2" "$T_backend_ns"
+fi
 NFT_RULES=$(ip netns exec "$T_consumer_ns" nft list ruleset 2>/dev/null | grep -c '^\s' || true)
 # Diagnosis (DIAG=1, default): what each step of the eBPF fast path buys, and what the hooks on
 # the NAT path cost. The agent is stopped first (agent_bench SIGUSR1) so that it does not converge
@@ -131,19 +156,27 @@ NFT_RULES=$(ip netns exec "$T_consumer_ns" nft list ruleset 2>/dev/null | grep -
 #   nobb      the backbone's nft table deleted (no conntrack/filter in the backbone namespace).
 DIAG_ROWS=()
 if [ "${DIAG:-1}" = 1 ]; then
-  kill -USR1 "$TOPO_PID"
-  for _ in $(seq 50); do grep -qx frozen "$BENCH_TMP/topo.out" && break; sleep 0.1; done
-  diag() {  # diag NAME: throughput, conn/s and RTT of the NAT path now
-    local s1 s4 crr p50 p99
-    s1=$(client_runs "$T_client_ns" 10.0.1.9 5201 stream 1)
-    s4=$(client_runs "$T_client_ns" 10.0.1.9 5201 stream 4)
-    crr=$(client_runs "$T_client_ns" 10.0.1.9 5201 crr 4)
-    for p in $SRV1 $SRV2; do taskset -a -p -c 1 "$p" >/dev/null 2>&1 || true; done
-    read -r p50 p99 < <(client_runs "$T_client_ns" 10.0.1.9 5201 rr 1 "taskset -c 0")
-    for p in $SRV1 $SRV2; do taskset -a -p -c "0-$(($(nproc) - 1))" "$p" >/dev/null 2>&1 || true; done
+  [ -n "$SRV3" ] || freeze_agent
+  diag() {  # diag NAME: throughput, conn/s and RTT of the NAT path now (ratios: of veth)
+    if [ -n "$SRV3" ]; then  # alternated with the veth pair, as above
+      measure_alternating "$T_client_ns" "$SRV1 $SRV2 $SRV3" dveth:10.9.1.2:5201 \
+        dnat:10.0.1.9:5201 2>/dev/null
+    else
+      local p
+      R[dveth,s1]=${R[veth,s1]} R[dveth,s4]=${R[veth,s4]} R[dveth,crr]=${R[veth,crr]}
+      R[dveth,p50]=${R[veth,p50]}
+      R[dnat,s1]=$(client_runs "$T_client_ns" 10.0.1.9 5201 stream 1)
+      R[dnat,s4]=$(client_runs "$T_client_ns" 10.0.1.9 5201 stream 4)
+      R[dnat,crr]=$(client_runs "$T_client_ns" 10.0.1.9 5201 crr 4)
+      for p in $SRV1 $SRV2; do taskset -a -p -c 1 "$p" >/dev/null 2>&1 || true; done
+      read -r R[dnat,p50] R[dnat,p99] < <(client_runs "$T_client_ns" 10.0.1.9 5201 rr 1 "taskset -c 0")
+      for p in $SRV1 $SRV2; do taskset -a -p -c "0-$(($(nproc) - 1))" "$p" >/dev/null 2>&1 || true; done
+    fi
     DIAG_ROWS+=("$(printf '%-30s 1-stream %s (%s) 4-stream %s (%s) %s conn/s (%s)  RTT p50 %s us (%s)' \
-      "$1" "$s1" "$(ratio "$s1" "${R[veth,s1]}")" "$s4" "$(ratio "$s4" "${R[veth,s4]}")" \
-      "$crr" "$(ratio "$crr" "${R[veth,crr]}")" "$p50" "$(ratio "$p50" "${R[veth,p50]}")")")
+      "$1" "${R[dnat,s1]}" "$(ratio "${R[dnat,s1]}" "${R[dveth,s1]}")" \
+      "${R[dnat,s4]}" "$(ratio "${R[dnat,s4]}" "${R[dveth,s4]}")" \
+      "${R[dnat,crr]}" "$(ratio "${R[dnat,crr]}" "${R[dveth,crr]}")" \
+      "${R[dnat,p50]}" "$(ratio "${R[dnat,p50]}" "${R[dveth,p50]}")")")
   }
   # fp_config FLAGS: the fast path's pl_config in the consumer VNet and backbone namespaces.
   fp_config() {
@@ -263,8 +296,9 @@ echo "(targets: nat/veth >= 0.9x throughput, >= 0.8x conn/s, <= 1.15x RTT; ppv2/
 echo " for throughput and conn/s, < 1x for RTT. HAProxy: default threads (one per CPU), unpinned,"
 echo " in the PPv2 run's topology; privlink's proxy: one event-loop thread per CPU, unpinned.)"
 [ -n "$PPV2_NOTE" ] && echo "$PPV2_NOTE"
+[ -n "${ALT_NOTE:-}" ] && echo "$ALT_NOTE"
 if ((${#DIAG_ROWS[@]})); then
-  echo "diagnosis, NAT path (agent stopped; the same topology):"
+  echo "diagnosis, NAT path (agent stopped; the same topology; cumulative; ratios: of veth, alternated when ALT=1):"
   printf '  %s\n' "${DIAG_ROWS[@]}"
 fi
 echo "consumer VNet nft ruleset: $NFT_RULES lines"
