@@ -358,7 +358,7 @@ class SpliceProxy::Loop {
       const int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()),
                                  timeoutMs);
       if (n < 0 && errno != EINTR) break;
-      if (n > 0) now_ = Clock::now();
+      now_ = Clock::now();  // lastActivity of what moves in this batch and in again_
       for (int i = 0; i < n; ++i) {
         const uint64_t tag = events[i].data.u64 & 3;
         const uint64_t id = events[i].data.u64 >> 2;
