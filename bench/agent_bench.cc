@@ -9,7 +9,8 @@
 //   agent_bench endpoints PREFIX N...
 //       consumer VNet + provider VNet + LB + PLS, then for each N: N approved private endpoints
 //       converged, then the time of adding ONE more endpoint (store write + agent pass), with the
-//       kernel calls of that pass timed by kind, and one nft element add+delete alone.
+//       kernel calls of that pass timed by kind, and one nft element add+delete alone (raw
+//       netlink batch, and through libnftables for comparison).
 //   agent_bench topology PREFIX [ppv2]
 //       the private-link topology of bench/privatelink_bench.sh: consumer VNet 10.0.0.0/16 with
 //       client NIC 10.0.1.4 and an approved endpoint 10.0.1.9 -> PLS (NAT IP 10.0.1.20) -> LB
@@ -405,14 +406,26 @@ int runEndpoints(const std::string& prefix, const std::vector<int>& counts) {
       if (k == 0) addTally = b.tallyText(passes.back());
       if (!r.failures.empty()) rc = 1;
     }
-    // One nft element add + delete alone (the transaction the agent's step sends), in the
-    // consumer VNet's table, which now holds n + 5 endpoints.
+    // One nft element add + delete alone, in the consumer VNet's table, which now holds n + 5
+    // endpoints: the raw netlink batch the agent's step sends (Kernel::nftUpdateElements), and
+    // for comparison the same change through libnftables (nftApply, which dumps the table into
+    // its cache first).
     const std::string ns = b.naming_.vnetNamespace(model::normaliseKey(kConsumer));
-    std::vector<double> nftAdds;
+    const dataplane::NftElementChange add{true, "pe_blocked", "10.0.120.1", ""};
+    const dataplane::NftElementChange del{false, "pe_blocked", "10.0.120.1", ""};
+    std::vector<double> nftAdds, nftLibAdds;
     for (int k = 0; k < 5; ++k) {
       t0 = Clock::now();
-      Status s = b.kernel_->nftApply(ns, "add element inet plvnet pe_blocked { 10.0.120.1 }\n");
+      Status s = b.kernel_->nftUpdateElements(ns, "inet", "plvnet", {add});
       nftAdds.push_back(msSince(t0));
+      if (!s.ok()) {
+        std::fprintf(stderr, "agent_bench: raw nft add element: %s\n", s.toString().c_str());
+        rc = 1;
+      }
+      (void)b.kernel_->nftUpdateElements(ns, "inet", "plvnet", {del});
+      t0 = Clock::now();
+      s = b.kernel_->nftApply(ns, "add element inet plvnet pe_blocked { 10.0.120.1 }\n");
+      nftLibAdds.push_back(msSince(t0));
       if (!s.ok()) {
         std::fprintf(stderr, "agent_bench: nft add element: %s\n", s.toString().c_str());
         rc = 1;
@@ -424,11 +437,11 @@ int runEndpoints(const std::string& prefix, const std::vector<int>& counts) {
       return v[v.size() / 2];
     };
     std::printf("endpoints: add one to %d: %.1f ms median (agent pass %.1f ms; nft element add "
-                "alone %.2f ms)\n",
-                n, median(adds), median(passes), median(nftAdds));
+                "alone %.3f ms raw batch, %.2f ms through libnftables)\n",
+                n, median(adds), median(passes), median(nftAdds), median(nftLibAdds));
     std::printf("  first add pass: %s\n", addTally.c_str());
-    std::printf("RESULT endpoints=%d add_ms=%.2f pass_ms=%.2f nft_ms=%.3f\n", n, median(adds),
-                median(passes), median(nftAdds));
+    std::printf("RESULT endpoints=%d add_ms=%.2f pass_ms=%.2f nft_ms=%.3f nftlib_ms=%.3f\n", n,
+                median(adds), median(passes), median(nftAdds), median(nftLibAdds));
     b.cleanup();
   }
   return rc;

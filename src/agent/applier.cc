@@ -126,7 +126,6 @@ class Run {
     deleteOrphans();
     create();
     rememberGenerations();
-    if (!result_.failures.empty() || !result_.unowned.empty()) nft_memory_.clear();
     return std::move(result_);
   }
 
@@ -169,6 +168,7 @@ class Run {
       Status listed = listNamespace(ns, state);
       if (!listed.ok()) {
         broken_.insert(ns);
+        nft_memory_.erase(ns);
         fail(ownersOfNamespace(ns), Status::Internal("listing " + ns + ": " + listed.message()));
       }
     }
@@ -321,6 +321,7 @@ class Run {
         }
       } else {
         broken_.insert(ns.name);
+        nft_memory_.erase(ns.name);
       }
     }
     createLinks();

@@ -18,9 +18,10 @@
 // there) a pass diffs the plan against that memory instead of listing the table (`nft list
 // table` reads every element); element changes go out as one raw netlink batch
 // (Kernel::nftUpdateElements; nftApply text when the kernel cannot encode an element). The
-// memory is dropped, and the kernel listed again, for a namespace whose generation moved, that
-// was created or deleted, or whose nft step failed; for all namespaces after a pass with any
-// failure and every `verifyInterval` (a periodic full verification).
+// memory is dropped, and the kernel listed again, for a namespace whose generation moved (or
+// cannot be read), that was created, deleted or could not be listed, or whose nft step failed;
+// and for all namespaces every `verifyInterval` (a periodic full verification). Failures of
+// other steps (routes, links) do not touch it: they are retried from their own listings.
 // Not thread-safe (one agent thread owns it, like the Kernel).
 
 #include <chrono>
