@@ -77,12 +77,22 @@ void CounterPublisher::setTargets(CounterTargets targets) {
 }
 
 bool CounterPublisher::due(std::chrono::system_clock::time_point now) const {
-  return !last_round_ || now - *last_round_ >= options_.interval || now < *last_round_;
+  if (!last_round_ || now < *last_round_) return true;
+  const auto spacing = std::max<std::chrono::system_clock::duration>(
+      options_.interval,
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(4 * last_duration_));
+  return now - *last_round_ >= spacing;
 }
 
 Result<CounterRound> CounterPublisher::publish(dataplane::Kernel& kernel,
                                                std::chrono::system_clock::time_point now) {
   last_round_ = now;
+  const auto started = std::chrono::steady_clock::now();
+  struct Timer {
+    const std::chrono::steady_clock::time_point& started;
+    std::chrono::steady_clock::duration& out;
+    ~Timer() { out = std::chrono::steady_clock::now() - started; }
+  } timer{started, last_duration_};
   CounterRound round;
   const std::string observedAt = rfc3339Millis(now);
   std::map<std::string, control::CounterSnapshot> fresh;  // by counters key
