@@ -33,8 +33,8 @@ bool sameService(const CounterTargets::Service& a, const CounterTargets::Service
 bool CounterTargets::operator==(const CounterTargets& other) const {
   return std::equal(endpoints.begin(), endpoints.end(), other.endpoints.begin(),
                     other.endpoints.end(), sameEndpoint) &&
-         std::equal(services.begin(), services.end(), other.services.begin(),
-                    other.services.end(), sameService);
+         std::equal(services.begin(), services.end(), other.services.begin(), other.services.end(),
+                    sameService);
 }
 
 CounterTargets counterTargetsOf(const model::NetworkSnapshot& snapshot,
@@ -68,7 +68,8 @@ CounterPublisher::CounterPublisher(store::Store& store, model::HostNaming naming
     : store_(store),
       naming_(std::move(naming)),
       options_(std::move(options)),
-      nat_ports_(natPorts ? std::move(natPorts) : NatPortReader(dataplane::countNatPortsInNamespace)) {}
+      nat_ports_(natPorts ? std::move(natPorts)
+                          : NatPortReader(dataplane::countNatPortsInNamespace)) {}
 
 void CounterPublisher::setTargets(CounterTargets targets) {
   if (targets == targets_) return;
@@ -96,7 +97,7 @@ Result<CounterRound> CounterPublisher::publish(dataplane::Kernel& kernel,
   CounterRound round;
   const std::string observedAt = rfc3339Millis(now);
   std::map<std::string, control::CounterSnapshot> fresh;  // by counters key
-  std::set<std::string> keep;  // counters keys of targets, read or not
+  std::set<std::string> keep;                             // counters keys of targets, read or not
 
   std::map<std::string, control::CounterSnapshot> serviceTotals;  // by PLS key
   for (const CounterTargets::Endpoint& e : targets_.endpoints) {
@@ -149,8 +150,8 @@ Result<CounterRound> CounterPublisher::publish(dataplane::Kernel& kernel,
         break;
       }
       for (const dataplane::NatPortUsage& u : *usage) {
-        s.natPorts->push_back(control::NatPortCount{u.address.toString(),
-                                                    protocolName(u.protocol), u.ports, u.flows});
+        s.natPorts->push_back(control::NatPortCount{u.address.toString(), protocolName(u.protocol),
+                                                    u.ports, u.flows});
       }
     }
     if (!read) {
@@ -173,8 +174,7 @@ Result<CounterRound> CounterPublisher::publish(dataplane::Kernel& kernel,
   std::vector<std::string> erases;
   if (targets_changed_) {
     RETURN_IF_ERROR(store_.read([&](store::ReadView& view) -> Status {
-      ASSIGN_OR_RETURN(std::vector<store::Document> docs,
-                       view.listType(control::kCountersType));
+      ASSIGN_OR_RETURN(std::vector<store::Document> docs, view.listType(control::kCountersType));
       for (const store::Document& doc : docs) {
         if (control::countersHostOf(doc.key) == options_.host && !keep.count(doc.key)) {
           erases.push_back(doc.key);
@@ -229,7 +229,8 @@ std::string rfc3339Millis(std::chrono::system_clock::time_point t) {
   gmtime_r(&seconds, &tm);
   char buf[40];
   const size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(((millis % 1000) + 1000) % 1000));
+  std::snprintf(buf + n, sizeof buf - n, ".%03dZ",
+                static_cast<int>(((millis % 1000) + 1000) % 1000));
   return buf;
 }
 

@@ -94,7 +94,8 @@ class CounterPublisher {
   bool due(std::chrono::system_clock::time_point now) const;
   // One round at `now` (observedAt). Fails only when the store cannot be read or written;
   // kernel read failures skip the resource (its last document stays) and are logged.
-  Result<CounterRound> publish(dataplane::Kernel& kernel, std::chrono::system_clock::time_point now);
+  Result<CounterRound> publish(dataplane::Kernel& kernel,
+                               std::chrono::system_clock::time_point now);
 
  private:
   struct Published {

@@ -37,9 +37,9 @@ Result<uint64_t> countOf(const Json& body, const char* name) {
     if (it != body.end() && it->is_number_integer() && it->get<int64_t>() >= 0) {
       return static_cast<uint64_t>(it->get<int64_t>());
     }
-    return Status::InvalidArgument("InvalidResourceDocument",
-                                   std::string("counters document: '") + name +
-                                       "' must be a non-negative integer");
+    return Status::InvalidArgument(
+        "InvalidResourceDocument",
+        std::string("counters document: '") + name + "' must be a non-negative integer");
   }
   return it->get<uint64_t>();
 }
@@ -130,8 +130,7 @@ std::string countersHostOf(std::string_view key) {
   return std::string(key.substr(at + kHostsSegment.size()));
 }
 
-std::optional<CounterSnapshot> mergedCounters(store::ReadView& view,
-                                              std::string_view resourceKey) {
+std::optional<CounterSnapshot> mergedCounters(store::ReadView& view, std::string_view resourceKey) {
   Result<std::vector<store::Document>> docs = view.listPrefix(countersPrefixOf(resourceKey));
   if (!docs.ok()) return std::nullopt;
   std::optional<CounterSnapshot> merged;

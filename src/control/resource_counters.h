@@ -19,12 +19,11 @@
 // Pure data + JSON codecs; thread-compatible.
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/status.h"
 #include "store/store.h"
@@ -74,8 +73,7 @@ std::string countersHostOf(std::string_view key);
 // The counters of one resource over every publishing host: values and natPorts rows (by
 // ipAddress + protocol) summed, observedAt the newest. nullopt when no host published any (the
 // resource is not realised yet) or the store cannot be read. Malformed documents are skipped.
-std::optional<CounterSnapshot> mergedCounters(store::ReadView& view,
-                                              std::string_view resourceKey);
+std::optional<CounterSnapshot> mergedCounters(store::ReadView& view, std::string_view resourceKey);
 
 // Adds body["properties"]["privlink"]["counters"] = the rendered merged counters (the stored
 // fields without resourceId/host) when there are any; leaves `body` as it is otherwise. For the

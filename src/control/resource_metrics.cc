@@ -33,8 +33,8 @@ constexpr MetricDefinition kEndpointMetrics[] = {
 constexpr MetricDefinition kServiceMetrics[] = {
     {"PLSBytesIn", "Bytes In", "Total number of Bytes In (service to clients)", "Count", "Total",
      "bytesIn"},
-    {"PLSBytesOut", "Bytes Out", "Total number of Bytes Out (clients to service)", "Count",
-     "Total", "bytesOut"},
+    {"PLSBytesOut", "Bytes Out", "Total number of Bytes Out (clients to service)", "Count", "Total",
+     "bytesOut"},
     {"PLSNatPortsUsage", "Nat Ports Usage", "Nat Ports Usage", "Percent", "Average", nullptr},
 };
 
@@ -122,7 +122,8 @@ Result<Json> resourceMetrics(ResourceService& service, const ResourceId& id,
     return Status::InvalidArgument(
         "ResourceNotSupported",
         "privlink serves metrics only for Microsoft.Network/privateEndpoints and "
-        "Microsoft.Network/privateLinkServices, not " + id.type() + ".");
+        "Microsoft.Network/privateLinkServices, not " +
+            id.type() + ".");
   }
   ASSIGN_OR_RETURN(Json resource, service.get(id));
 
@@ -138,10 +139,11 @@ Result<Json> resourceMetrics(ResourceService& service, const ResourceId& id,
       for (const MetricDefinition* m = begin; m != end; ++m) {
         valid += (valid.empty() ? "" : ", ") + std::string(m->name);
       }
-      return Status::InvalidArgument("BadRequest", "Failed to find metric configuration for "
-                                                   "provider: Microsoft.Network, resource Type: " +
-                                                       id.type() + ", metric: " + name +
-                                                       ". Valid metrics: " + valid);
+      return Status::InvalidArgument("BadRequest",
+                                     "Failed to find metric configuration for "
+                                     "provider: Microsoft.Network, resource Type: " +
+                                         id.type() + ", metric: " + name +
+                                         ". Valid metrics: " + valid);
     }
     if (std::find(wanted.begin(), wanted.end(), found) == wanted.end()) wanted.push_back(found);
   }
@@ -194,12 +196,13 @@ Result<Json> resourceMetrics(ResourceService& service, const ResourceId& id,
       if (natFilter) {
         for (const std::string& ip : order) {
           if (*natFilter != "*" && *natFilter != ip) continue;
-          Json meta = Json::array(
-              {{{"name", {{"value", "PrivateLinkServiceIPAddress"},
-                          {"localizedValue", "PrivateLinkServiceIPAddress"}}},
-                {"value", ip}}});
-          timeseries.push_back({{"metadatavalues", std::move(meta)},
-                                {"data", Json::array({dataPoint(stamp, percent(perIp[ip]), aggs)})}});
+          Json meta = Json::array({{{"name",
+                                     {{"value", "PrivateLinkServiceIPAddress"},
+                                      {"localizedValue", "PrivateLinkServiceIPAddress"}}},
+                                    {"value", ip}}});
+          timeseries.push_back(
+              {{"metadatavalues", std::move(meta)},
+               {"data", Json::array({dataPoint(stamp, percent(perIp[ip]), aggs)})}});
         }
       } else {
         Json data = Json::array();

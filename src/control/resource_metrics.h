@@ -11,7 +11,8 @@
 //                           PLSNatPortsUsage: NAT ports in use (TCP + UDP) as a percent of
 //                           kNatPortsPerIp per NAT IP, averaged over the NAT IPs; with
 //                           $filter=PrivateLinkServiceIPAddress eq '*' (or eq '<ip>') one
-//                           timeseries per NAT IP, dimension PrivateLinkServiceIPAddress  unit Percent
+//                           timeseries per NAT IP, dimension PrivateLinkServiceIPAddress  unit
+//                           Percent
 // privlink keeps no history: each metric has one data point, at the counters' observedAt
 // (truncated to the minute), and byte values are totals since the endpoint was realised, not per
 // interval. Every requested aggregation (Total, Average, Maximum, Minimum, Count) of that one
@@ -20,10 +21,9 @@
 // BadRequest for an unknown metric name (the message lists the valid ones).
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "common/resource_id.h"
 #include "common/status.h"
@@ -35,11 +35,11 @@ namespace privlink::control {
 inline constexpr uint64_t kNatPortsPerIp = 64512;
 
 struct MetricsQuery {
-  std::string metricNames;   // comma-separated; empty: every metric of the type
-  std::string aggregation;   // comma-separated; empty: each metric's primary aggregation
-  std::string timespan;      // echoed; empty: the hour up to now
-  std::string interval;      // echoed; empty: "PT1M"
-  std::string filter;        // $filter (only PrivateLinkServiceIPAddress is understood)
+  std::string metricNames;  // comma-separated; empty: every metric of the type
+  std::string aggregation;  // comma-separated; empty: each metric's primary aggregation
+  std::string timespan;     // echoed; empty: the hour up to now
+  std::string interval;     // echoed; empty: "PT1M"
+  std::string filter;       // $filter (only PrivateLinkServiceIPAddress is understood)
 };
 
 // The metrics response body for `id` (see the file comment).

@@ -65,7 +65,8 @@ class CounterPublisherTest : public ::testing::Test {
         [this](const std::string& ns, const std::vector<IpAddress>& addresses)
             -> Result<std::vector<dataplane::NatPortUsage>> {
           natCalls_.push_back(ns);
-          if (!kernel_.hasNamespace(ns)) return Status::NotFound("ResourceNotFound", "namespace " + ns + " is absent");
+          if (!kernel_.hasNamespace(ns))
+            return Status::NotFound("ResourceNotFound", "namespace " + ns + " is absent");
           std::vector<dataplane::NatPortUsage> out;
           for (const IpAddress& a : addresses) {
             out.push_back({a, IPPROTO_TCP, tcpFlows_, tcpFlows_});
@@ -117,13 +118,12 @@ TEST_F(CounterPublisherTest, TargetsAreTheRealisedEndpointsAndServices) {
   EXPECT_EQ(targets.endpoints[0].targetKey, key(kPls));
   EXPECT_EQ(targets.endpoints[0].linkIdentifier, 7u);
   ASSERT_EQ(targets.services.size(), 1u);
-  EXPECT_EQ(targets.services[0].natAddressesByVnet.at(key(kProvider)),
-            (std::vector<IpAddress>{*IpAddress::parse("10.0.1.20"),
-                                    *IpAddress::parse("10.0.1.21")}));
+  EXPECT_EQ(
+      targets.services[0].natAddressesByVnet.at(key(kProvider)),
+      (std::vector<IpAddress>{*IpAddress::parse("10.0.1.20"), *IpAddress::parse("10.0.1.21")}));
 
-  std::map<std::string, Status> failures = {
-      {key(kPe), Status::Internal("nft failed")},
-      {key(kPls), Status::Internal("nft failed")}};
+  std::map<std::string, Status> failures = {{key(kPe), Status::Internal("nft failed")},
+                                            {key(kPls), Status::Internal("nft failed")}};
   CounterTargets none = counterTargetsOf(snapshot_, failures);
   EXPECT_TRUE(none.endpoints.empty());
   EXPECT_TRUE(none.services.empty());
@@ -196,8 +196,9 @@ TEST_F(CounterPublisherTest, ErasesDocumentsOfResourcesNoLongerRealisedAndOthers
   other.host = "host2";
   ASSERT_TRUE(store_
                   ->write([&](store::Transaction& tx) -> Status {
-                    return tx.put(control::countersKeyOf(key(kPe), "host2"),
-                                  control::kCountersType, other.toJson())
+                    return tx
+                        .put(control::countersKeyOf(key(kPe), "host2"), control::kCountersType,
+                             other.toJson())
                         .status();
                   })
                   .ok());
@@ -214,16 +215,18 @@ TEST_F(CounterPublisherTest, ErasesDocumentsOfResourcesNoLongerRealisedAndOthers
   // A restarted publisher (no memory) erases what a previous run of this host left behind.
   ASSERT_TRUE(store_
                   ->write([&](store::Transaction& tx) -> Status {
-                    return tx.put(control::countersKeyOf(key(kPls), "agent"),
-                                  control::kCountersType, other.toJson())
+                    return tx
+                        .put(control::countersKeyOf(key(kPls), "agent"), control::kCountersType,
+                             other.toJson())
                         .status();
                   })
                   .ok());
-  CounterPublisher restarted(*store_, model::HostNaming(), options_,
-                             [](const std::string&, const std::vector<IpAddress>&)
-                                 -> Result<std::vector<dataplane::NatPortUsage>> {
-                               return std::vector<dataplane::NatPortUsage>{};
-                             });
+  CounterPublisher restarted(
+      *store_, model::HostNaming(), options_,
+      [](const std::string&,
+         const std::vector<IpAddress>&) -> Result<std::vector<dataplane::NatPortUsage>> {
+        return std::vector<dataplane::NatPortUsage>{};
+      });
   auto cleaned = restarted.publish(kernel_, t0_ + 10s);
   ASSERT_TRUE(cleaned.ok());
   EXPECT_EQ(cleaned->erased, 1);
@@ -251,8 +254,8 @@ TEST_F(CounterPublisherTest, CountersOnlyThroughStopsAtTheFirstOtherChange) {
 }
 
 TEST(Rfc3339Millis, FormatsUtcWithMilliseconds) {
-  EXPECT_EQ(rfc3339Millis(std::chrono::system_clock::time_point(std::chrono::milliseconds(
-                1796000000123LL))),
+  EXPECT_EQ(rfc3339Millis(
+                std::chrono::system_clock::time_point(std::chrono::milliseconds(1796000000123LL))),
             "2026-11-30T00:53:20.123Z");
 }
 

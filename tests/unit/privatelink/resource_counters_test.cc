@@ -3,9 +3,10 @@
 // of private endpoints and private link services, summed over hosts; they never change a
 // resource's etag; a PUT that carries them back ignores them.
 
+#include "control/resource_counters.h"
+
 #include <gtest/gtest.h>
 
-#include "control/resource_counters.h"
 #include "pl_fixture.h"
 
 namespace privlink::testing {
@@ -98,8 +99,8 @@ TEST_F(ResourceCountersTest, EndpointGetAndListShowCountersSummedOverHosts) {
 
 TEST_F(ResourceCountersTest, PrivateLinkServiceShowsNatPortsPerIpAndProtocol) {
   control::CounterSnapshot s = endpointSnapshot(plsId(), "agent", 5, "2026-11-29T17:00:00.000Z");
-  s.natPorts = std::vector<control::NatPortCount>{{"10.0.2.4", "Tcp", 3, 4},
-                                                  {"10.0.2.4", "Udp", 0, 0}};
+  s.natPorts =
+      std::vector<control::NatPortCount>{{"10.0.2.4", "Tcp", 3, 4}, {"10.0.2.4", "Udp", 0, 0}};
   publish(s);
   control::CounterSnapshot other = s;
   other.host = "host2";
@@ -111,10 +112,12 @@ TEST_F(ResourceCountersTest, PrivateLinkServiceShowsNatPortsPerIpAndProtocol) {
   EXPECT_EQ(c["bytesOut"], 200u) << pls.dump();
   ASSERT_TRUE(c["natPorts"].is_array()) << pls.dump();
   ASSERT_EQ(c["natPorts"].size(), 2u) << pls.dump();
-  EXPECT_EQ(c["natPorts"][0],
-            json({{"ipAddress", "10.0.2.4"}, {"protocol", "Tcp"}, {"portsInUse", 5}, {"flows", 6}}));
-  EXPECT_EQ(c["natPorts"][1],
-            json({{"ipAddress", "10.0.2.4"}, {"protocol", "Udp"}, {"portsInUse", 0}, {"flows", 0}}));
+  EXPECT_EQ(
+      c["natPorts"][0],
+      json({{"ipAddress", "10.0.2.4"}, {"protocol", "Tcp"}, {"portsInUse", 5}, {"flows", 6}}));
+  EXPECT_EQ(
+      c["natPorts"][1],
+      json({{"ipAddress", "10.0.2.4"}, {"protocol", "Udp"}, {"portsInUse", 0}, {"flows", 0}}));
   // The endpoint's own counters are separate documents.
   EXPECT_FALSE(get(peId())["properties"].contains("privlink"));
 }
@@ -176,7 +179,8 @@ TEST_F(ResourceCountersTest, PrivateLinkServicePutIgnoresTheExtension) {
 
 TEST_F(ResourceCountersTest, MetricsInAzureMonitorShape) {
   const std::string metrics = "/providers/Microsoft.Insights/metrics";
-  ArmResult empty = pl_.request("GET", peId() + metrics + "?metricnames=PEBytesIn&api-version=2018-01-01");
+  ArmResult empty =
+      pl_.request("GET", peId() + metrics + "?metricnames=PEBytesIn&api-version=2018-01-01");
   ASSERT_EQ(empty.status, 200) << empty.describe();
   ASSERT_EQ(empty.json["value"].size(), 1u);
   EXPECT_TRUE(empty.json["value"][0]["timeseries"][0]["data"].empty()) << empty.json.dump();
@@ -201,24 +205,23 @@ TEST_F(ResourceCountersTest, MetricsInAzureMonitorShape) {
   EXPECT_EQ(point["count"], 1);
   EXPECT_EQ(r.json["value"][1]["timeseries"][0]["data"][0]["total"], 60.0);
 
-  ArmResult unknown = pl_.request("GET", peId() + metrics + "?metricnames=PLSBytesIn&api-version=2018-01-01");
+  ArmResult unknown =
+      pl_.request("GET", peId() + metrics + "?metricnames=PLSBytesIn&api-version=2018-01-01");
   EXPECT_EQ(unknown.status, 400) << unknown.describe();
   EXPECT_NE(unknown.body.find("PEBytesIn, PEBytesOut"), std::string::npos) << unknown.body;
-  ArmResult missing = pl_.request("GET", PlFixture::net(pl_.sub(), "cons") +
-                                             "/privateEndpoints/nope" + metrics +
-                                             "?api-version=2018-01-01");
+  ArmResult missing =
+      pl_.request("GET", PlFixture::net(pl_.sub(), "cons") + "/privateEndpoints/nope" + metrics +
+                             "?api-version=2018-01-01");
   EXPECT_EQ(missing.status, 404) << missing.describe();
-  ArmResult vnet = pl_.request("GET", PlFixture::net(pl_.sub(), "cons") +
-                                          "/virtualNetworks/vnet" + metrics +
-                                          "?api-version=2018-01-01");
+  ArmResult vnet = pl_.request("GET", PlFixture::net(pl_.sub(), "cons") + "/virtualNetworks/vnet" +
+                                          metrics + "?api-version=2018-01-01");
   EXPECT_EQ(vnet.status, 400) << vnet.describe();
 }
 
 TEST_F(ResourceCountersTest, NatPortsUsageMetricPerIpWithTheDimensionFilter) {
   control::CounterSnapshot s = endpointSnapshot(plsId(), "agent", 1, "2026-11-29T17:03:41.123Z");
-  s.natPorts = std::vector<control::NatPortCount>{{"10.0.2.4", "Tcp", 645, 645},
-                                                  {"10.0.2.4", "Udp", 0, 0},
-                                                  {"10.0.2.5", "Tcp", 0, 0}};
+  s.natPorts = std::vector<control::NatPortCount>{
+      {"10.0.2.4", "Tcp", 645, 645}, {"10.0.2.4", "Udp", 0, 0}, {"10.0.2.5", "Tcp", 0, 0}};
   publish(s);
   const std::string base = plsId() + "/providers/Microsoft.Insights/metrics?api-version=2018-01-01";
   ArmResult all = pl_.request("GET", base + "&metricnames=PLSNATPortsUsage");
@@ -268,7 +271,8 @@ TEST(ResourceCountersCodec, RoundTripsAndRefusesMalformedBodies) {
   EXPECT_FALSE(control::parseCounterSnapshot(badRows).ok());
   EXPECT_FALSE(control::parseCounterSnapshot(json::array()).ok());
 
-  EXPECT_EQ(control::countersHostOf(control::countersKeyOf("/subscriptions/s/x", "Agent")), "agent");
+  EXPECT_EQ(control::countersHostOf(control::countersKeyOf("/subscriptions/s/x", "Agent")),
+            "agent");
   EXPECT_EQ(control::countersHostOf("/subscriptions/s/x"), "");
 }
 
