@@ -700,12 +700,14 @@ ApplyResult Applier::apply(const HostPlan& plan) {
   for (auto it = written_files_.begin(); it != written_files_.end();) {
     it = plan.files.count(it->first) ? std::next(it) : written_files_.erase(it);
   }
-  const auto now = std::chrono::steady_clock::now();
-  if (now - last_verified_ >= verify_interval_) {
-    nft_memory_.clear();  // the periodic full verification: list every table this pass
-    last_verified_ = now;
-  }
-  return Run(kernel_, naming_, plan, written_files_, nft_memory_).run();
+  // The periodic full verification: list every table this pass. The interval counts from the
+  // end of the last verifying pass, so a long pass (a first convergence of 10,000 endpoints takes
+  // minutes) is not followed at once by another full listing.
+  const bool verify = std::chrono::steady_clock::now() - last_verified_ >= verify_interval_;
+  if (verify) nft_memory_.clear();
+  ApplyResult result = Run(kernel_, naming_, plan, written_files_, nft_memory_).run();
+  if (verify) last_verified_ = std::chrono::steady_clock::now();
+  return result;
 }
 
 NftTableContents parseNftTableContents(const std::string& listing) {
