@@ -529,6 +529,8 @@ class Run {
     std::vector<dataplane::NftElementChange> deleteElements, deleteCounters, addCounters,
         addElements;
     std::vector<const std::string*> forget;  // keys of deleted elements (memory update)
+    // Planned elements added or changed (memory update).
+    std::vector<std::map<std::string, PlannedNftElement>::const_iterator> remember;
     auto a = actual != nullptr ? actual->elements.begin() : listed.elements.end();
     const auto aEnd = actual != nullptr ? actual->elements.end() : listed.elements.end();
     auto p = planBegin;
@@ -550,6 +552,7 @@ class Run {
         if (!e.set.empty()) note(e.set, e.key);  // flushOnChange: also on addition
         (e.set.empty() ? addCounters : addElements).push_back({true, e.set, e.key, e.value});
         addOwners(e);
+        remember.push_back(p);
         ++p;
       } else {
         const PlannedNftElement& e = p->second;
@@ -558,6 +561,7 @@ class Run {
           deleteElements.push_back({false, e.set, e.key, ""});
           addElements.push_back({true, e.set, e.key, e.value});
           addOwners(e);
+          remember.push_back(p);
         }
         ++a;
         ++p;
@@ -627,10 +631,7 @@ class Run {
         // `forget` pointed into `listed`'s nodes, which moved with the map: still valid.
       }
       for (const std::string* key : forget) memory.elements.erase(*key);
-      for (auto it = planBegin; it != planEnd; ++it) {
-        auto [slot, inserted] = memory.elements.try_emplace(it->first, it->second.value);
-        if (!inserted && slot->second != it->second.value) slot->second = it->second.value;
-      }
+      for (const auto& it : remember) memory.elements.insert_or_assign(it->first, it->second.value);
     }
     memory.fingerprint = table.fingerprint;
     std::sort(flush.begin(), flush.end());
