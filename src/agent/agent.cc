@@ -118,7 +118,7 @@ void Agent::loop() {
       }
       if (pass.ok() && store_.waitForChange(revision, kStopPoll) > revision) {
         // Counter documents need no pass: report them applied and keep waiting.
-        const int64_t through = countersOnlyThrough(store_, revision);
+        const int64_t through = control::countersOnlyThrough(store_, revision);
         if (through == revision) break;
         tracker_.report(options_.realiserName, through, pass->failures);
         revision = through;

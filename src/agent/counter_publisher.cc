@@ -206,20 +206,6 @@ Result<CounterRound> CounterPublisher::publish(dataplane::Kernel& kernel,
   return round;
 }
 
-int64_t countersOnlyThrough(store::Store& store, int64_t after) {
-  constexpr size_t kBatch = 256;
-  int64_t through = after;
-  while (true) {
-    auto changes = store.changesSince(through, kBatch);
-    if (!changes.ok() || changes->empty()) return through;
-    for (const store::Change& change : *changes) {
-      if (change.type != control::kCountersType) return through;
-      through = change.revision;
-    }
-    if (changes->size() < kBatch) return through;
-  }
-}
-
 std::string rfc3339Millis(std::chrono::system_clock::time_point t) {
   const auto millis =
       std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();

@@ -9,8 +9,8 @@
 // Store load: a document is written only when its values changed, or when its last write is
 // older than `heartbeat` (so observedAt never lags more than that); documents of resources that
 // are no longer realised here are erased. All writes of one round are one transaction. These
-// writes are not changes the agent must realise: countersOnlyThrough() lets the agent loop skip
-// them instead of running a pass for each.
+// writes are not changes the agent must realise: control::countersOnlyThrough() lets the agent
+// loop (and the DNS responder) skip them instead of running a pass for each.
 //
 // A private link service's traffic values are the sums over the endpoints connected to it that
 // this host realises (PLSBytesIn/Out); its natPorts rows come from countNatPortsInNamespace.
@@ -112,11 +112,6 @@ class CounterPublisher {
   std::chrono::steady_clock::duration last_duration_{0};
   std::map<std::string, Published> published_;  // by counters key
 };
-
-// The highest revision R >= after such that every store change in (after, R] is a counters
-// document (control::kCountersType): the agent has nothing to realise up to R. Returns `after`
-// when the next change is something else (or the change feed cannot be read).
-int64_t countersOnlyThrough(store::Store& store, int64_t after);
 
 // RFC 3339 UTC with milliseconds, e.g. "2026-11-29T16:54:18.123Z".
 std::string rfc3339Millis(std::chrono::system_clock::time_point t);

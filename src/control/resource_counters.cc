@@ -182,4 +182,18 @@ void renderCounters(store::ReadView& view, std::string_view resourceKey, Json& b
   privlink["counters"] = rendered(*merged);
 }
 
+int64_t countersOnlyThrough(store::Store& store, int64_t after) {
+  constexpr size_t kBatch = 256;
+  int64_t through = after;
+  while (true) {
+    auto changes = store.changesSince(through, kBatch);
+    if (!changes.ok() || changes->empty()) return through;
+    for (const store::Change& change : *changes) {
+      if (change.revision != through + 1 || change.type != kCountersType) return through;
+      through = change.revision;
+    }
+    if (changes->size() < kBatch) return through;
+  }
+}
+
 }  // namespace privlink::control

@@ -81,4 +81,10 @@ std::optional<CounterSnapshot> mergedCounters(store::ReadView& view, std::string
 // store properties.privlink from a request).
 void renderCounters(store::ReadView& view, std::string_view resourceKey, nlohmann::json& body);
 
+// The highest revision R >= after such that every store change in (after, R] is a counters
+// document (kCountersType): followers of the resources (the agent, the DNS responder) have
+// nothing to do up to R. Returns `after` when the next change is something else, when the change
+// feed was pruned past `after` (a gap: the follower must re-read), or when it cannot be read.
+int64_t countersOnlyThrough(store::Store& store, int64_t after);
+
 }  // namespace privlink::control

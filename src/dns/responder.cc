@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -16,8 +17,7 @@
 #include <random>
 #include <sstream>
 
-#include <spdlog/spdlog.h>
-
+#include "control/resource_counters.h"
 #include "dataplane/netns.h"
 #include "dataplane/unique_fd.h"
 #include "dns/answer.h"
@@ -83,8 +83,7 @@ bool isLocalAddress(const IpAddress& address) {
   socklen_t selfLen = sizeof self;
   if (::getsockname(probe.get(), reinterpret_cast<sockaddr*>(&self), &selfLen) != 0) return false;
   if (address.isV4()) {
-    return ntohl(reinterpret_cast<const sockaddr_in*>(&self)->sin_addr.s_addr) ==
-           address.v4Value();
+    return ntohl(reinterpret_cast<const sockaddr_in*>(&self)->sin_addr.s_addr) == address.v4Value();
   }
   return std::memcmp(&reinterpret_cast<const sockaddr_in6*>(&self)->sin6_addr,
                      address.bytes().data(), 16) == 0;
@@ -380,8 +379,8 @@ class Responder::Loop {
     for (int i = 0; i < 64; ++i) {
       sockaddr_storage from{};
       socklen_t fromLen = sizeof from;
-      ssize_t n = ::recvfrom(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from),
-                             &fromLen);
+      ssize_t n =
+          ::recvfrom(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &fromLen);
       if (n < 0) return;
       std::span<const uint8_t> query(buf.data(), static_cast<size_t>(n));
       auto dns = viewOf(ns);
@@ -549,7 +548,8 @@ class Responder::Loop {
       fwd.id = static_cast<uint16_t>(rng_());
       fwd.query[0] = static_cast<uint8_t>(fwd.id >> 8);
       fwd.query[1] = static_cast<uint8_t>(fwd.id & 0xff);
-      if (fwd.sock.valid() && ::connect(fwd.sock.get(), reinterpret_cast<sockaddr*>(&sa), len) == 0 &&
+      if (fwd.sock.valid() &&
+          ::connect(fwd.sock.get(), reinterpret_cast<sockaddr*>(&sa), len) == 0 &&
           ::send(fwd.sock.get(), fwd.query.data(), fwd.query.size(), 0) ==
               static_cast<ssize_t>(fwd.query.size())) {
         add(fwd.sock.get(), EPOLLIN, id);
@@ -724,6 +724,15 @@ void Responder::follow() {
   int64_t revision = -1;
   while (!stopping_.load()) {
     int64_t now = store_.revision();
+    if (now != revision && revision >= 0) {
+      // Counter documents (rewritten every few seconds) hold no names: no new snapshot for them.
+      const int64_t through = control::countersOnlyThrough(store_, revision);
+      if (through > revision) {
+        revision = through;
+        served_revision_ = revision;
+        continue;
+      }
+    }
     if (now != revision) {
       auto snapshot = readSnapshot();
       if (snapshot.ok()) {

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
@@ -520,6 +521,14 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
                                                           /*durable=*/!store->anonymous_));
   RETURN_IF_ERROR(migrate(*store->writer_, store->path_));
   ASSIGN_OR_RETURN(store->committed_, lastRevision(*store->writer_));
+  store->change_retention_ = std::max<int64_t>(1, options.changeRetention);
+  {
+    static constexpr const char* kOldest = "SELECT COALESCE(MIN(revision), 1) - 1 FROM changes";
+    ASSIGN_OR_RETURN(sqlite3_stmt * stmt, store->writer_->prepare(kOldest));
+    Query q(*store->writer_, stmt);
+    ASSIGN_OR_RETURN(bool row, q.step());
+    if (row) store->pruned_through_ = q.integer(0);
+  }
   return store;
 }
 
@@ -578,12 +587,29 @@ Status SqliteStore::write(const std::function<Status(Transaction&)>& fn) {
     return result;
   }
   if (tx.changes() == 0) return writer_->exec("COMMIT");
+  // Prune the change feed in the same transaction, a batch at a time (see SqliteOptions).
+  const int64_t pruneThrough = base + tx.changes() - change_retention_;
+  const bool prune = pruneThrough - pruned_through_ >= std::max<int64_t>(1, change_retention_ / 10);
+  if (prune) {
+    static constexpr const char* kPrune = "DELETE FROM changes WHERE revision <= ?1";
+    auto pruned = [&]() -> Status {
+      ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer_->prepare(kPrune));
+      Query q(*writer_, stmt);
+      q.bind(1, pruneThrough);
+      return q.run();
+    }();
+    if (!pruned.ok()) {
+      (void)writer_->exec("ROLLBACK");
+      return pruned;
+    }
+  }
   Status committed = writer_->exec("COMMIT");
   if (!committed.ok()) {
     // COMMIT can fail (disk full, I/O error) and leave the transaction open; make sure it is gone.
     if (!sqlite3_get_autocommit(writer_->db())) (void)writer_->exec("ROLLBACK");
     return committed;
   }
+  if (prune) pruned_through_ = pruneThrough;
   {
     std::lock_guard revisionLock(revision_mu_);
     committed_ = base + tx.changes();

@@ -72,6 +72,9 @@ class SqliteStore final : public Store {
   std::mutex revision_mu_;
   std::condition_variable revision_cv_;
   int64_t committed_ = 0;  // guarded by revision_mu_
+
+  int64_t change_retention_ = 1;
+  int64_t pruned_through_ = 0;  // changes up to here are gone; guarded by writer_mu_
 };
 
 }  // namespace privlink::store

@@ -20,12 +20,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/status.h"
 
@@ -83,7 +82,10 @@ class Store {
   // Runs fn on a consistent snapshot.
   virtual Status read(const std::function<Status(ReadView&)>& fn) = 0;
 
-  // Changes with revision > after, oldest first, at most limit of them.
+  // Changes with revision > after, oldest first, at most limit of them. The feed keeps only the
+  // newest changes (SqliteOptions::changeRetention); when older ones were pruned the first change
+  // returned has a revision above after + 1, and a caller that needs every change (to follow
+  // documents incrementally) must notice that gap and re-read the documents instead.
   virtual Result<std::vector<Change>> changesSince(int64_t after, size_t limit) = 0;
   // Latest committed revision (0 for an empty store).
   virtual int64_t revision() = 0;
@@ -93,6 +95,11 @@ class Store {
 
 struct SqliteOptions {
   std::string path;  // file path; ":memory:" for tests
+  // The change feed keeps at least the newest changeRetention changes; older rows are deleted in
+  // batches (about a tenth of the retention at a time) by the write that passes the limit, so the
+  // feed does not grow with every write forever (counter documents are rewritten every few
+  // seconds). Documents themselves are never pruned. At least 1.
+  int64_t changeRetention = 100'000;
 };
 // ":memory:" gives an anonymous store (a private temporary file, deleted on close, not durable)
 // with the same transaction and snapshot semantics as a file store. put() normalises ARM ids with

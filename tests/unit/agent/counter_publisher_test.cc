@@ -239,8 +239,8 @@ TEST_F(CounterPublisherTest, CountersOnlyThroughStopsAtTheFirstOtherChange) {
   ASSERT_TRUE(publisher_->publish(kernel_, t0_).ok());  // two counters documents
   const int64_t afterCounters = store_->revision();
   ASSERT_EQ(afterCounters, start + 2);
-  EXPECT_EQ(countersOnlyThrough(*store_, start), afterCounters);
-  EXPECT_EQ(countersOnlyThrough(*store_, afterCounters), afterCounters);
+  EXPECT_EQ(control::countersOnlyThrough(*store_, start), afterCounters);
+  EXPECT_EQ(control::countersOnlyThrough(*store_, afterCounters), afterCounters);
   auto doc = vnetDocument(vnetId("rgc", "another"), {"10.9.0.0/16"});
   ASSERT_TRUE(store_
                   ->write([&](store::Transaction& tx) -> Status {
@@ -249,8 +249,8 @@ TEST_F(CounterPublisherTest, CountersOnlyThroughStopsAtTheFirstOtherChange) {
                   .ok());
   tcpFlows_ = 1;
   ASSERT_TRUE(publisher_->publish(kernel_, t0_ + 5s).ok());
-  EXPECT_EQ(countersOnlyThrough(*store_, start), afterCounters);
-  EXPECT_EQ(countersOnlyThrough(*store_, afterCounters + 1), afterCounters + 2);
+  EXPECT_EQ(control::countersOnlyThrough(*store_, start), afterCounters);
+  EXPECT_EQ(control::countersOnlyThrough(*store_, afterCounters + 1), afterCounters + 2);
 }
 
 TEST(Rfc3339Millis, FormatsUtcWithMilliseconds) {

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "pl_fixture.h"
+#include "store/sqlite_store.h"
 
 namespace privlink::testing {
 namespace {
@@ -245,6 +246,36 @@ TEST_F(ResourceCountersTest, NatPortsUsageMetricPerIpWithTheDimensionFilter) {
   ASSERT_EQ(every.json["value"].size(), 3u);
   EXPECT_EQ(every.json["value"][1]["name"]["value"], "PLSBytesOut");
   EXPECT_EQ(every.json["value"][1]["timeseries"][0]["data"][0]["total"], 20.0);
+}
+
+// countersOnlyThrough: the agent and the DNS responder skip counters-only changes, but not past a
+// change of anything else, and not across a gap left by change-feed pruning.
+TEST(CountersOnlyThrough, SkipsCountersStopsAtOtherChangesAndAtAPrunedGap) {
+  store::SqliteOptions options{":memory:"};
+  options.changeRetention = 10;
+  auto opened = store::openSqliteStore(options);
+  ASSERT_TRUE(opened.ok());
+  store::Store& store = **opened;
+  auto put = [&](const std::string& id, std::string_view type) {
+    ASSERT_TRUE(store
+                    .write([&](store::Transaction& tx) -> Status {
+                      return tx.put(id, type, json{{"v", store.revision()}}).status();
+                    })
+                    .ok());
+  };
+  const std::string counters = "/privlink/counters/x/hosts/h";
+  const std::string vnet =
+      "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/v";
+  put(vnet, "microsoft.network/virtualnetworks");                      // 1
+  put(counters, control::kCountersType);                               // 2
+  put(counters, control::kCountersType);                               // 3
+  put(vnet, "microsoft.network/virtualnetworks");                      // 4
+  EXPECT_EQ(control::countersOnlyThrough(store, 0), 0);                // 1 is a VNet
+  EXPECT_EQ(control::countersOnlyThrough(store, 1), 3);                // 2, 3 counters; 4 is not
+  EXPECT_EQ(control::countersOnlyThrough(store, 4), 4);                // nothing new
+  for (int i = 0; i < 30; ++i) put(counters, control::kCountersType);  // 5..34, feed pruned
+  EXPECT_EQ(control::countersOnlyThrough(store, 30), 34);              // all retained and counters
+  EXPECT_EQ(control::countersOnlyThrough(store, 4), 4);  // 5.. were pruned: a gap, re-read
 }
 
 TEST(ResourceCountersCodec, RoundTripsAndRefusesMalformedBodies) {

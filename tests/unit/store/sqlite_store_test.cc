@@ -444,6 +444,41 @@ TEST(SqliteStoreOpenTest, AnonymousStoreDeletesItsFileOnClose) {
   EXPECT_FALSE(std::filesystem::exists(path + "-wal"));
 }
 
+TEST(SqliteStoreFileTest, ChangeFeedKeepsOnlyTheNewestChangesAndSaysWhereItStarts) {
+  testing::TempDir dir;
+  const std::string path = dir.file("state.db");
+  SqliteOptions options{path};
+  options.changeRetention = 20;
+  {
+    auto store = openSqliteStore(options);
+    ASSERT_TRUE(store.ok()) << store.status().toString();
+    // One document rewritten 100 times, as the counter publisher does.
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE(putOne(**store, vnetId(1), json{{"i", i}}).ok());
+    EXPECT_EQ((*store)->revision(), 100);
+    auto feed = (*store)->changesSince(0, SIZE_MAX);
+    ASSERT_TRUE(feed.ok());
+    // Pruned a batch (a tenth of the retention) at a time: between 20 and 22 rows remain.
+    ASSERT_GE(feed->size(), 20u);
+    ASSERT_LE(feed->size(), 22u);
+    EXPECT_GT(feed->front().revision, 1);  // the gap a follower must notice
+    EXPECT_EQ(feed->back().revision, 100);
+    for (size_t i = 1; i < feed->size(); ++i) {
+      EXPECT_EQ((*feed)[i].revision, (*feed)[i - 1].revision + 1);
+    }
+    EXPECT_EQ(getOne(**store, toLower(vnetId(1)))->body, json({{"i", 99}}));
+  }
+  // Reopened: the revision survives pruning, and pruning goes on from where it stopped.
+  auto store = openSqliteStore(options);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->revision(), 100);
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(putOne(**store, vnetId(2), json{{"i", i}}).ok());
+  auto feed = (*store)->changesSince(0, SIZE_MAX);
+  ASSERT_TRUE(feed.ok());
+  ASSERT_GE(feed->size(), 20u);
+  ASSERT_LE(feed->size(), 22u);
+  EXPECT_EQ(feed->back().revision, 130);
+}
+
 TEST(SqliteStoreFileTest, ReopenKeepsEverything) {
   testing::TempDir dir;
   const std::string path = dir.file("state.db");
