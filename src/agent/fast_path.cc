@@ -14,6 +14,7 @@ namespace {
 using dataplane::Kernel;
 using dataplane::TcAttachment;
 using Owners = std::vector<std::string>;
+using OwnerSet = std::set<std::string>;  // owners of many endpoints: deduplicated in O(log n)
 using Elements = std::map<std::string, std::string>;  // key bytes -> value bytes
 
 template <typename T>
@@ -30,14 +31,10 @@ struct NamespaceWant {
   std::map<std::string, std::string> attach;  // link -> program
   std::map<std::string, Elements> maps;       // map -> elements (not pl_stats)
   std::set<std::string> stats;                // pl_stats keys
-  Owners owners;                              // owners of its translated endpoints
+  OwnerSet owners;                            // owners of its translated endpoints
 };
 
-void addOwners(Owners& into, const Owners& owners) {
-  for (const std::string& o : owners) {
-    if (std::find(into.begin(), into.end(), o) == into.end()) into.push_back(o);
-  }
-}
+void addOwners(OwnerSet& into, const Owners& owners) { into.insert(owners.begin(), owners.end()); }
 
 class Sync {
  public:
@@ -108,8 +105,7 @@ class Sync {
     if (!pinned.ok()) return unowned(pinned.status());
     for (const std::string& ns : *pinned) {
       if (!naming_.ownsNamespace(ns)) continue;
-      if (ns == bb ? !backbone.attach.empty()
-                   : (want.count(ns) && !want.at(ns).attach.empty())) {
+      if (ns == bb ? !backbone.attach.empty() : (want.count(ns) && !want.at(ns).attach.empty())) {
         continue;
       }
       auto attached = kernel_.tcListAttachments(ns);
@@ -207,8 +203,7 @@ class Sync {
     for (const std::string& key : w.stats) {
       if (stats->count(key)) continue;
       ok = step("create the counters of an endpoint in " + ns,
-                kernel_.bpfMapUpdate(ns, PL_FP_MAP_STATS, key, bytesOf(pl_pe_stats{})),
-                w.owners) &&
+                kernel_.bpfMapUpdate(ns, PL_FP_MAP_STATS, key, bytesOf(pl_pe_stats{})), w.owners) &&
            ok;
     }
     for (const auto& [key, value] : *stats) {
@@ -222,7 +217,7 @@ class Sync {
 
   // Deletes the elements of `map` in `ns` whose keys `wanted` lacks. A map not pinned is empty.
   bool removeExtra(const std::string& ns, const std::string& map, const Elements& wanted,
-                   const Owners& owners) {
+                   const OwnerSet& owners) {
     auto current = kernel_.bpfMapDump(ns, map);
     if (!current.ok()) {
       if (current.status().code() == StatusCode::kNotFound) return true;
@@ -239,7 +234,7 @@ class Sync {
     return ok;
   }
 
-  bool step(const std::string& text, const Status& status, const Owners& owners) {
+  bool step(const std::string& text, const Status& status, const OwnerSet& owners) {
     result_.changes++;
     result_.steps.push_back(text);
     if (status.ok() || status.code() == StatusCode::kNotFound) return true;
@@ -247,7 +242,7 @@ class Sync {
     return false;
   }
 
-  void fail(const Owners& owners, const Status& status) {
+  void fail(const OwnerSet& owners, const Status& status) {
     if (owners.empty()) return unowned(status);
     for (const std::string& o : owners) {
       result_.failures.emplace(o, Status::Internal("eBPF fast path: " + status.toString()));
