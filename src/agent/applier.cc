@@ -15,11 +15,11 @@ using dataplane::Route;
 
 // What one owned namespace holds, as listed at the start of apply() and updated as steps succeed.
 struct NamespaceState {
-  std::map<std::string, LinkInfo> links;              // by name
-  std::map<std::string, InterfaceAddress> addresses;  // by addressKey, owned ones only
-  std::map<std::string, Route> routes;                // by routeKey, owned ones only
+  std::map<std::string, LinkInfo> links;                // by name
+  std::map<std::string, InterfaceAddress> addresses;    // by addressKey, owned ones only
+  std::map<std::string, Route> routes;                  // by routeKey, owned ones only
   std::map<std::string, dataplane::RoutingRule> rules;  // by ruleKey (fwmark rules, all owned)
-  std::set<std::string> tables;                       // "family name", owned ones only
+  std::set<std::string> tables;                         // "family name", owned ones only
 };
 
 bool ownedAddress(const InterfaceAddress& a) {
@@ -228,8 +228,7 @@ class Run {
       }
       for (const auto& [key, rule] : std::map<std::string, dataplane::RoutingRule>(state.rules)) {
         if (plan_.rules.count(key)) continue;
-        if (step("delete rule " + key, {}, false,
-                 [&] { return kernel_.deleteRule(ns, rule); })) {
+        if (step("delete rule " + key, {}, false, [&] { return kernel_.deleteRule(ns, rule); })) {
           state.rules.erase(key);
         }
       }
@@ -497,7 +496,8 @@ class Run {
     // Planned elements of this table: a range of plan_.nftElements, sorted like the memory.
     const auto planBegin = plan_.nftElements.lower_bound(prefix);
     auto planEnd = planBegin;
-    while (planEnd != plan_.nftElements.end() && planEnd->first.compare(0, prefix.size(), prefix) == 0) {
+    while (planEnd != plan_.nftElements.end() &&
+           planEnd->first.compare(0, prefix.size(), prefix) == 0) {
       ++planEnd;
     }
     AppliedNftTable listed;
@@ -536,8 +536,7 @@ class Run {
     auto p = planBegin;
     auto setAndKey = [&](const std::string& full) {
       const size_t bar = full.find('|', prefix.size());
-      return std::make_pair(full.substr(prefix.size(), bar - prefix.size()),
-                            full.substr(bar + 1));
+      return std::make_pair(full.substr(prefix.size(), bar - prefix.size()), full.substr(bar + 1));
     };
     while (a != aEnd || p != planEnd) {
       const int order = a == aEnd ? 1 : p == planEnd ? -1 : a->first.compare(p->first);
@@ -602,16 +601,15 @@ class Run {
       ok = step("load nft table " + name + " in " + table.ns, owners, true,
                 [&] { return kernel_.nftApply(table.ns, text); });
     } else {
-      ok = step("update " + std::to_string(changes.size()) + " elements of nft table " + name +
-                    " in " + table.ns,
-                owners, true, [&]() -> Status {
-                  Status raw = kernel_.nftUpdateElements(table.ns, table.family, table.name,
-                                                         changes);
-                  if (raw.code() != StatusCode::kInvalidArgument) return raw;
-                  // An element the raw path cannot encode: nft parses it.
-                  return kernel_.nftApply(table.ns,
-                                          renderChanges(table.family, table.name, changes));
-                });
+      ok = step(
+          "update " + std::to_string(changes.size()) + " elements of nft table " + name + " in " +
+              table.ns,
+          owners, true, [&]() -> Status {
+            Status raw = kernel_.nftUpdateElements(table.ns, table.family, table.name, changes);
+            if (raw.code() != StatusCode::kInvalidArgument) return raw;
+            // An element the raw path cannot encode: nft parses it.
+            return kernel_.nftApply(table.ns, renderChanges(table.family, table.name, changes));
+          });
     }
     if (!ok) {
       nft_memory_.erase(table.ns);
@@ -634,17 +632,21 @@ class Run {
       for (const auto& it : remember) memory.elements.insert_or_assign(it->first, it->second.value);
     }
     memory.fingerprint = table.fingerprint;
+    if (flush.empty()) return;
     std::sort(flush.begin(), flush.end());
     flush.erase(std::unique(flush.begin(), flush.end()), flush.end());
-    for (const IpAddress& destination : flush) {
-      dataplane::ConntrackFilter filter;
-      filter.originalDestination = destination;
-      (void)step("delete conntrack entries to " + destination.toString() + " in " + table.ns,
-                 {}, false, [&]() -> Status {
-                   auto deleted = kernel_.conntrackDelete(table.ns, filter);
-                   return deleted.ok() ? Status::Ok() : deleted.status();
-                 });
-    }
+    // One conntrack dump for all of them: a dump walks the kernel's global conntrack hash, so one
+    // per address made converging N new endpoints O(N x buckets).
+    const std::string what = flush.size() == 1 ? flush.front().toString()
+                                               : std::to_string(flush.size()) + " addresses (" +
+                                                     flush.front().toString() + ", ...)";
+    dataplane::ConntrackFilter filter;
+    filter.originalDestinationIn = std::move(flush);
+    (void)step("delete conntrack entries to " + what + " in " + table.ns, {}, false,
+               [&]() -> Status {
+                 auto deleted = kernel_.conntrackDelete(table.ns, filter);
+                 return deleted.ok() ? Status::Ok() : deleted.status();
+               });
   }
 
   void createLinks() {
@@ -714,9 +716,9 @@ ApplyResult Applier::apply(const HostPlan& plan) {
 NftTableContents parseNftTableContents(const std::string& listing) {
   NftTableContents out;
   std::istringstream lines(listing);
-  std::string current;         // set/map being read (pretty form)
-  std::string counter;         // counter block being read
-  std::string pendingSet;      // set whose "elements = {" spans lines
+  std::string current;     // set/map being read (pretty form)
+  std::string counter;     // counter block being read
+  std::string pendingSet;  // set whose "elements = {" spans lines
   std::string pendingText;
   bool collecting = false;
   auto flushElements = [&](const std::string& set, const std::string& text) {

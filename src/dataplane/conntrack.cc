@@ -7,8 +7,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -164,6 +164,11 @@ Result<std::vector<NatPortUsage>> countNatPortsInNamespace(
 bool conntrackMatches(const ConntrackFilter& filter, const ConntrackTuple& entry) {
   if (filter.originalSource && *filter.originalSource != entry.originalSource) return false;
   if (filter.originalDestination && *filter.originalDestination != entry.originalDestination) {
+    return false;
+  }
+  if (!filter.originalDestinationIn.empty() &&
+      !std::binary_search(filter.originalDestinationIn.begin(), filter.originalDestinationIn.end(),
+                          entry.originalDestination)) {
     return false;
   }
   if (filter.replySource && *filter.replySource != entry.replySource) return false;

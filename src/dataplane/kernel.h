@@ -80,6 +80,9 @@ struct RoutingRule {
 struct ConntrackFilter {
   std::optional<IpAddress> originalSource{};
   std::optional<IpAddress> originalDestination{};
+  // Any of these original destinations (sorted ascending; ignored when empty): one dump deletes
+  // the entries of many addresses (each dump walks the kernel's global conntrack hash table).
+  std::vector<IpAddress> originalDestinationIn{};
   std::optional<IpAddress> replySource{};
   std::optional<uint16_t> zone{};
 };
@@ -98,10 +101,10 @@ struct TcAttachment {
 // Texts are written exactly as `nft list table` prints them (addresses, marks as 0x%08x,
 // protocols by name, ports as numbers, concatenations " . ", counter references quoted).
 struct NftElementChange {
-  bool add = true;       // false: delete
-  std::string set{};     // set or map name; "" for a named counter object (`key` is its name)
+  bool add = true;    // false: delete
+  std::string set{};  // set or map name; "" for a named counter object (`key` is its name)
   std::string key{};
-  std::string value{};   // map value; "" for a set element or a counter
+  std::string value{};  // map value; "" for a set element or a counter
 
   bool operator==(const NftElementChange&) const = default;
 };
@@ -226,8 +229,8 @@ class Kernel {
                                            const std::string& key) = 0;
   // Creates or overwrites one element (for a per-CPU map `value` is one value, written to every
   // CPU).
-  virtual Status bpfMapUpdate(const std::string& ns, const std::string& map,
-                              const std::string& key, const std::string& value) = 0;
+  virtual Status bpfMapUpdate(const std::string& ns, const std::string& map, const std::string& key,
+                              const std::string& value) = 0;
   virtual Status bpfMapDelete(const std::string& ns, const std::string& map,
                               const std::string& key) = 0;
   // Namespaces that have pinned fast path maps (sorted), and removing them (and forgetting the

@@ -119,6 +119,13 @@ std::string describe(const ConntrackFilter& filter) {
   auto add = [&](const std::string& part) { out += (out.empty() ? "" : " ") + part; };
   if (filter.originalSource) add("orig-src " + filter.originalSource->toString());
   if (filter.originalDestination) add("orig-dst " + filter.originalDestination->toString());
+  if (!filter.originalDestinationIn.empty()) {
+    std::string list;
+    for (const IpAddress& a : filter.originalDestinationIn) {
+      list += (list.empty() ? "" : ",") + a.toString();
+    }
+    add("orig-dst-in " + list);
+  }
   if (filter.replySource) add("reply-src " + filter.replySource->toString());
   if (filter.zone) add("zone " + std::to_string(*filter.zone));
   return out.empty() ? "all" : out;

@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "agent/applier.h"
@@ -85,8 +86,8 @@ TEST(PrivateLinkCompile, GoldenApprovedEndpointBetweenOverlappingVnets) {
 
 TEST(PrivateLinkCompile, ApprovedEndpointTranslatesOnBothSides) {
   HostPlan plan = planOf(scenario("Approved"));
-  const std::string tpe = model::endpointTransitAddress(IpPrefix::parse("100.64.0.0/10").value(), 7)
-                              ->toString();
+  const std::string tpe =
+      model::endpointTransitAddress(IpPrefix::parse("100.64.0.0/10").value(), 7)->toString();
   EXPECT_EQ(tpe, "100.96.0.7");
   EXPECT_EQ(elementsOf(plan, "pe_dnat"), std::vector<std::string>{"10.0.1.9 : " + tpe});
   EXPECT_TRUE(elementsOf(plan, "pe_blocked").empty());
@@ -218,6 +219,24 @@ TEST_F(PrivateLinkApplierTest, ApprovingAnEndpointIsOneSmallElementBatch) {
   EXPECT_EQ(applier_.apply(planOf(scenario("Approved"))).changes, 0);
 }
 
+// Converging many new endpoints flushes conntrack with one dump a namespace, not one per address
+// (each dump walks the kernel's global conntrack hash: per address it was O(N x buckets)).
+TEST_F(PrivateLinkApplierTest, NewEndpointsFlushConntrackOnceANamespace) {
+  ApplyResult first = applier_.apply(planOf(scenario("Approved", true)));
+  ASSERT_TRUE(first.failures.empty()) << first.failures.begin()->second.toString();
+  std::map<std::string, int> perNamespace;
+  bool both = false;
+  for (const std::string& call : kernel_.calls()) {
+    if (call.rfind("conntrackDelete ", 0) != 0) continue;
+    const std::string rest = call.substr(std::string("conntrackDelete ").size());
+    ++perNamespace[rest.substr(0, rest.find(' '))];
+    both |= call.find("orig-dst-in 10.0.1.8,10.0.1.9") != std::string::npos;
+  }
+  EXPECT_FALSE(perNamespace.empty()) << ::testing::PrintToString(kernel_.calls());
+  for (const auto& [ns, count] : perNamespace) EXPECT_EQ(count, 1) << ns;
+  EXPECT_TRUE(both) << ::testing::PrintToString(kernel_.calls());
+}
+
 TEST_F(PrivateLinkApplierTest, RejectingFlushesTheEndpointsConntrackOnBothSides) {
   ASSERT_TRUE(applier_.apply(planOf(scenario("Approved", true))).failures.empty());
   kernel_.clearCalls();
@@ -253,13 +272,12 @@ TEST_F(PrivateLinkApplierTest, DeletingAnEndpointRemovesItsElementsCountersAndAd
 
 TEST_F(PrivateLinkApplierTest, CountersReadBackThroughTheTable) {
   ASSERT_TRUE(applier_.apply(planOf(scenario("Approved"))).failures.empty());
-  auto counters = readEndpointCounters(kernel_, model::HostNaming(),
-                                       model::normaliseKey(kConsumer), 7);
+  auto counters =
+      readEndpointCounters(kernel_, model::HostNaming(), model::normaliseKey(kConsumer), 7);
   ASSERT_TRUE(counters.ok()) << counters.status().toString();
   EXPECT_EQ(counters->connections, 0u);
-  EXPECT_FALSE(readEndpointCounters(kernel_, model::HostNaming(), model::normaliseKey(kConsumer),
-                                    99)
-                   .ok());
+  EXPECT_FALSE(
+      readEndpointCounters(kernel_, model::HostNaming(), model::normaliseKey(kConsumer), 99).ok());
 }
 
 }  // namespace

@@ -113,6 +113,12 @@ TEST(ConntrackMatches, EverySetFieldMustMatch) {
   f.zone.reset();
   f.replySource = ip("100.64.0.3");
   EXPECT_FALSE(conntrackMatches(f, entry));
+  ConntrackFilter any;  // one of several original destinations (sorted)
+  any.originalDestinationIn = {ip("10.0.1.4"), ip("10.0.1.5"), ip("10.0.1.9")};
+  EXPECT_TRUE(conntrackMatches(any, entry));
+  any.originalDestinationIn = {ip("10.0.1.4"), ip("10.0.1.6")};
+  EXPECT_FALSE(conntrackMatches(any, entry));
+  EXPECT_EQ(describe(any), "orig-dst-in 10.0.1.4,10.0.1.6");
   ConntrackFilter v6;
   v6.originalSource = ip("fd00::4");  // a different family never matches
   EXPECT_FALSE(conntrackMatches(v6, entry));
