@@ -121,13 +121,7 @@ Result<CounterRound> CounterPublisher::publish(dataplane::Kernel& kernel,
     s.packetsOut = counters->packetsOut;
     s.connections = counters->connections;
     s.rejectedPackets = counters->rejectedPackets;
-    control::CounterSnapshot& total = serviceTotals[e.targetKey];
-    total.bytesIn += s.bytesIn;
-    total.bytesOut += s.bytesOut;
-    total.packetsIn += s.packetsIn;
-    total.packetsOut += s.packetsOut;
-    total.connections += s.connections;
-    total.rejectedPackets += s.rejectedPackets;
+    serviceTotals[e.targetKey].addValues(s);
     fresh.emplace(docKey, std::move(s));
   }
 

@@ -76,6 +76,10 @@ bool CounterSnapshot::sameValues(const CounterSnapshot& other) const {
   return natPorts == other.natPorts;
 }
 
+void CounterSnapshot::addValues(const CounterSnapshot& other) {
+  for (const Field& f : kFields) this->*f.member += other.*f.member;
+}
+
 Result<CounterSnapshot> parseCounterSnapshot(const Json& body) {
   if (!body.is_object()) {
     return Status::InvalidArgument("InvalidResourceDocument",
@@ -144,7 +148,7 @@ std::optional<CounterSnapshot> mergedCounters(store::ReadView& view, std::string
       merged = CounterSnapshot{};
       merged->resourceId = one->resourceId;
     }
-    for (const Field& f : kFields) (*merged).*f.member += one.value().*f.member;
+    merged->addValues(*one);
     merged->observedAt = std::max(merged->observedAt, one->observedAt);
     if (one->natPorts) {
       for (const NatPortCount& n : *one->natPorts) {

@@ -58,6 +58,8 @@ struct CounterSnapshot {
   nlohmann::json toJson() const;
   // True when every counted value equals `other`'s (observedAt and host are ignored).
   bool sameValues(const CounterSnapshot& other) const;
+  // Adds `other`'s counted values (bytes, packets, connections, rejects; not natPorts).
+  void addValues(const CounterSnapshot& other);
 };
 
 // Parses a stored body; InvalidArgument("InvalidResourceDocument") when malformed.
