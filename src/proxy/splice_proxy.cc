@@ -19,6 +19,7 @@
 #include <functional>
 #include <future>
 #include <optional>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -149,6 +150,8 @@ struct SpliceProxy::Shared {
   mutable std::mutex mu;
   std::map<std::string, std::shared_ptr<const EndpointMap>> endpoints;
   std::map<std::string, std::shared_ptr<NetnsHandle>> listenerNs;
+  // The namespaces of the maps' DirectUpstreams (reopened by setEndpoints).
+  std::map<std::string, std::shared_ptr<NetnsHandle>> upstreamNs;
 
   std::shared_ptr<const EndpointMap> endpointsOf(const std::string& ns) const {
     std::lock_guard<std::mutex> lock(mu);
@@ -159,6 +162,39 @@ struct SpliceProxy::Shared {
     std::lock_guard<std::mutex> lock(mu);
     auto it = listenerNs.find(ns);
     return it == listenerNs.end() ? nullptr : it->second;
+  }
+  std::shared_ptr<NetnsHandle> upstreamHandleOf(const std::string& ns) const {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = upstreamNs.find(ns);
+    return it == upstreamNs.end() ? nullptr : it->second;
+  }
+  // Forgets the upstream namespaces no endpoint map names any more (mu held). True if one went.
+  bool pruneUpstreamLocked() {
+    std::set<std::string> named;
+    for (const auto& [ns, map] : endpoints) {
+      for (const auto& [address, target] : *map) {
+        if (target.direct) named.insert(target.direct->ns);
+      }
+    }
+    bool pruned = false;
+    for (auto it = upstreamNs.begin(); it != upstreamNs.end();) {
+      if (named.count(it->first)) {
+        ++it;
+      } else {
+        it = upstreamNs.erase(it);
+        pruned = true;
+      }
+    }
+    return pruned;
+  }
+  // True if `handle` is still the handle of a listener or upstream namespace.
+  bool isCurrent(const std::shared_ptr<NetnsHandle>& handle) const {
+    std::lock_guard<std::mutex> lock(mu);
+    for (const auto* m : {&listenerNs, &upstreamNs}) {
+      auto it = m->find(handle->name());
+      if (it != m->end() && it->second == handle) return true;
+    }
+    return false;
   }
 };
 
@@ -208,11 +244,16 @@ class SpliceProxy::Loop {
       if (c->ns == ns) ids.push_back(id);
     }
     for (uint64_t id : ids) closeConnection(id, /*reset=*/true);
-    if (currentNs_ == ns) {
-      inNs_.reset();
-      currentNs_.clear();
-    }
-    nsHandles_.erase(ns);
+    if (current_ && current_->name() == ns) leaveNamespace();
+  }
+
+  // Leaves the namespace this thread is in if it is no longer a listener or upstream namespace
+  // (removed, or deleted and recreated): the thread must not keep a deleted namespace alive.
+  void leaveStaleNamespace() {
+    if (current_ && !shared_.isCurrent(current_)) leaveNamespace();
+  }
+  void postLeaveStale() {
+    post([this] { leaveStaleNamespace(); });
   }
 
   // Resets the connections of `ns` to `endpoint` (loop thread).
@@ -385,26 +426,92 @@ class SpliceProxy::Loop {
     for (uint64_t id : ids) closeConnection(id, /*reset=*/true);
     listeners_.clear();
     again_.clear();
-    inNs_.reset();
-    currentNs_.clear();
-    nsHandles_.clear();
+    leaveNamespace();
   }
 
-  // Moves this thread into `ns` (staying there until another namespace is needed).
-  Status enterNamespace(const std::string& ns) {
-    if (currentNs_ == ns && inNs_) return Status::Ok();
-    inNs_.reset();
-    currentNs_.clear();
-    auto it = nsHandles_.find(ns);
-    if (it == nsHandles_.end()) {
-      std::shared_ptr<NetnsHandle> handle = shared_.handleOf(ns);
-      if (!handle) return Status::NotFound("NamespaceNotFound", "namespace " + ns + " is gone");
-      it = nsHandles_.emplace(ns, std::move(handle)).first;
-    }
-    ASSIGN_OR_RETURN(auto guard, NamespaceGuard::enter(*it->second));
+  // Moves this thread into the namespace of `handle` (staying there until another namespace is
+  // needed, or that one is removed).
+  Status enterNamespace(const std::shared_ptr<NetnsHandle>& handle) {
+    if (!handle) return Status::NotFound("NamespaceNotFound", "the namespace is gone");
+    if (inNs_ && current_ == handle) return Status::Ok();
+    leaveNamespace();
+    ASSIGN_OR_RETURN(auto guard, NamespaceGuard::enter(*handle));
     inNs_.emplace(std::move(guard));
-    currentNs_ = ns;
+    current_ = handle;
     return Status::Ok();
+  }
+  void leaveNamespace() {
+    inNs_.reset();
+    current_.reset();
+  }
+
+  // The bucket of a connection from `from` to `to` among `n` (FNV-1a over both addresses and
+  // ports, then murmur3's finaliser: FNV's low bits follow the parity of the bytes, and
+  // connect() picks ports of one parity; a client's connections spread as the NAT path's jhash
+  // spreads them).
+  static std::size_t bucketOf(const Endpoint& from, const Endpoint& to, std::size_t n) {
+    uint32_t h = 2166136261u;
+    auto mix = [&h](const uint8_t* p, std::size_t len) {
+      for (std::size_t i = 0; i < len; ++i) h = (h ^ p[i]) * 16777619u;
+    };
+    for (const Endpoint* e : {&from, &to}) {
+      const auto bytes = e->address.bytes();
+      mix(bytes.data(), bytes.size());
+      const uint8_t port[2] = {static_cast<uint8_t>(e->port >> 8),
+                               static_cast<uint8_t>(e->port & 0xff)};
+      mix(port, 2);
+    }
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    h ^= h >> 16;
+    return h % n;
+  }
+
+  // Opens the upstream socket and starts its connect: in the provider namespace, from the NAT
+  // IP to a backend of the endpoint port's buckets, when `target` has a DirectUpstream whose
+  // namespace is open (*direct = true; a port without buckets fails), else in `ns` to T_pe.
+  UniqueFd connectUpstream(const std::string& ns, const EndpointTarget& target,
+                           const Endpoint& from, const Endpoint& to, bool* direct) {
+    *direct = false;
+    sockaddr_storage dst;
+    socklen_t dstLen = 0;
+    std::optional<sockaddr_storage> src;
+    socklen_t srcLen = 0;
+    std::shared_ptr<NetnsHandle> handle;
+    if (target.direct) {
+      handle = shared_.upstreamHandleOf(target.direct->ns);
+      if (handle) {
+        *direct = true;
+        auto b = target.direct->buckets.find(to.port);
+        if (b == target.direct->buckets.end() || b->second.empty()) return UniqueFd();
+        const UpstreamBackend& backend = b->second[bucketOf(from, to, b->second.size())];
+        dstLen = toSockaddr(backend.address, backend.port, &dst);
+        src.emplace();
+        srcLen = toSockaddr(target.direct->source, 0, &*src);
+      }
+    }
+    if (!handle) {
+      handle = shared_.handleOf(ns);
+      dstLen = toSockaddr(target.upstream, to.port, &dst);
+    }
+    if (!enterNamespace(handle).ok()) return UniqueFd();
+    UniqueFd fd(dataplane::moveAboveSelectRange(
+        ::socket(dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)));
+    if (!fd.valid()) return fd;
+    setInt(fd.get(), IPPROTO_TCP, TCP_NODELAY, 1);
+    if (src) {
+      // The port is chosen at connect() by the whole 4-tuple, not reserved by bind().
+      setInt(fd.get(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1);
+      if (src->ss_family != dst.ss_family ||
+          ::bind(fd.get(), reinterpret_cast<sockaddr*>(&*src), srcLen) != 0) {
+        return UniqueFd();
+      }
+    }
+    const int rc = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&dst), dstLen);
+    if (rc != 0 && errno != EINPROGRESS) return UniqueFd();
+    return fd;
   }
 
   void acceptAll(uint64_t listenerId) {
@@ -443,19 +550,9 @@ class SpliceProxy::Loop {
     auto header = encodeProxyHeader(
         ProxyHeader::tcp(from.address, from.port, to.address, to.port, target->linkId));
     UniqueFd upstream;
-    bool connected = false;
-    if (header.ok() && enterNamespace(ns).ok()) {
-      sockaddr_storage ss;
-      const socklen_t len = toSockaddr(target->upstream, to.port, &ss);
-      upstream.reset(dataplane::moveAboveSelectRange(
-          ::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)));
-      if (upstream.valid()) {
-        setInt(upstream.get(), IPPROTO_TCP, TCP_NODELAY, 1);
-        const int rc = ::connect(upstream.get(), reinterpret_cast<sockaddr*>(&ss), len);
-        connected = rc == 0 || errno == EINPROGRESS;
-      }
-    }
-    if (!connected) {
+    bool direct = false;
+    if (header.ok()) upstream = connectUpstream(ns, *target, from, to, &direct);
+    if (!upstream.valid()) {
       armReset(client.get());
       std::lock_guard<std::mutex> lock(statsMu_);
       ++counters_.connectionsAccepted;
@@ -501,6 +598,7 @@ class SpliceProxy::Loop {
       std::lock_guard<std::mutex> lock(statsMu_);
       ++counters_.connectionsAccepted;
       ++counters_.connectionsActive;
+      if (direct) ++counters_.directUpstreams;
       ++endpointCounters_[{ns, to.address}].connections;
     }
     conns_.emplace(c->id, std::move(c));
@@ -905,9 +1003,8 @@ class SpliceProxy::Loop {
   std::unordered_map<uint64_t, std::unique_ptr<Listener>> listeners_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
   std::vector<uint64_t> again_;
-  std::map<std::string, std::shared_ptr<NetnsHandle>> nsHandles_;
   std::optional<NamespaceGuard> inNs_;
-  std::string currentNs_;
+  std::shared_ptr<NetnsHandle> current_;  // the namespace this thread is in (inNs_)
 };
 
 namespace {
@@ -1000,9 +1097,41 @@ Result<uint16_t> SpliceProxy::addListener(const std::string& ns, uint16_t port) 
 }
 
 void SpliceProxy::setEndpoints(const std::string& ns, EndpointMap endpoints) {
+  // Open the direct upstream namespaces outside the lock (a recreated namespace gets a new
+  // handle; an unchanged one keeps its handle, so loops inside it stay there).
+  std::map<std::string, std::shared_ptr<NetnsHandle>> opened;
+  for (const auto& [address, target] : endpoints) {
+    if (!target.direct || opened.count(target.direct->ns)) continue;
+    auto handle = NetnsHandle::open(target.direct->ns);
+    opened[target.direct->ns] =
+        handle.ok() ? std::make_shared<NetnsHandle>(std::move(handle).value()) : nullptr;
+  }
   auto map = std::make_shared<const EndpointMap>(std::move(endpoints));
-  std::lock_guard<std::mutex> lock(shared_->mu);
-  shared_->endpoints[ns] = std::move(map);
+  bool dropped = false;  // a handle went or was replaced: loops must not stay in it
+  {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    shared_->endpoints[ns] = std::move(map);
+    for (auto& [name, handle] : opened) {
+      auto it = shared_->upstreamNs.find(name);
+      if (it != shared_->upstreamNs.end() && handle && it->second->device() == handle->device() &&
+          it->second->inode() == handle->inode()) {
+        continue;
+      }
+      if (it != shared_->upstreamNs.end()) dropped = true;
+      if (handle) {
+        shared_->upstreamNs[name] = handle;
+      } else if (it != shared_->upstreamNs.end()) {
+        shared_->upstreamNs.erase(it);
+      }
+    }
+    dropped = shared_->pruneUpstreamLocked() || dropped;
+  }
+  if (dropped) {
+    for (auto& loop : loops_) {
+      Loop* l = loop.get();
+      l->postLeaveStale();
+    }
+  }
 }
 
 namespace {
@@ -1020,11 +1149,15 @@ void SpliceProxy::removeNamespace(const std::string& ns) {
     std::lock_guard<std::mutex> lock(shared_->mu);
     shared_->endpoints.erase(ns);
     shared_->listenerNs.erase(ns);
+    shared_->pruneUpstreamLocked();
   }
   std::vector<std::future<void>> done;
   for (auto& loop : loops_) {
     Loop* l = loop.get();
-    done.push_back(l->submit([l, ns] { l->dropNamespace(ns); }));
+    done.push_back(l->submit([l, ns] {
+      l->dropNamespace(ns);
+      l->leaveStaleNamespace();
+    }));
   }
   waitAll(done);
 }
@@ -1079,6 +1212,7 @@ SpliceProxyCounters SpliceProxy::counters() const {
     sum.bytesToClient += c.bytesToClient;
     sum.headersSent += c.headersSent;
     sum.bulkSwitches += c.bulkSwitches;
+    sum.directUpstreams += c.directUpstreams;
   }
   return sum;
 }

@@ -11,7 +11,9 @@
 // once the destination does not take everything, that direction gets a buffer of its own
 // (`pipeCapacity` bytes, from the loop's pool, kept until the connection ends) and reads into
 // it and sends from it. The header is sent together with the client's first bytes when they
-// are already there (one segment).
+// are already there (one segment). With EndpointTarget::direct the upstream connection is opened
+// in the provider VNet namespace instead, from the PLS NAT IP straight to a load-balanced backend
+// (same header, same source address at the backend; see DirectUpstream).
 //
 // Per connection: memory is bounded by two buffers/pipes of `pipeCapacity` bytes (plus the
 // kernel's socket buffers; an idle kCopy/kHybrid connection holds none); a side is not read
@@ -30,7 +32,7 @@
 // on its byte path. All public methods are thread-safe and may be called before or after start().
 // The proxy's sockets are created in their namespace with dataplane::NamespaceGuard (listeners
 // on the calling thread, upstream sockets on the loop's thread, which stays in the last namespace
-// it needed). Requires CAP_NET_ADMIN (IP_TRANSPARENT) and CAP_SYS_ADMIN (setns).
+// it needed until no listener or map names that namespace any more). Requires CAP_NET_ADMIN (IP_TRANSPARENT) and CAP_SYS_ADMIN (setns).
 
 #include <atomic>
 #include <chrono>
@@ -38,6 +40,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -48,10 +51,36 @@
 
 namespace privlink::proxy {
 
+// One backend of a load-balancing rule.
+struct UpstreamBackend {
+  IpAddress address{};
+  uint16_t port = 0;
+  bool operator==(const UpstreamBackend&) const = default;
+};
+
+// The upstream connection opened where only privlinkd can open it: inside the provider VNet
+// namespace `ns`, bound to `source` (the PLS NAT IP, a local address there), straight to a
+// backend of the load balancer - what the T_pe path reaches after the consumer's NAT, the
+// backbone and the provider's DNAT/SNAT, without crossing them. The backend sees the same
+// source (the NAT IP) and the same PPv2 header. `buckets`: by the endpoint port (a TCP rule's
+// frontend port), the rule's hash buckets, each the backend that bucket goes to (the agent's
+// lb_dnat elements: healthy backends only, rendezvous-hashed); the proxy picks a bucket by a hash
+// of the client's address and port. A port without buckets (no rule, or no healthy backend) is
+// refused (the client gets a RST), as the NAT path refuses it.
+struct DirectUpstream {
+  std::string ns;
+  IpAddress source{};
+  std::map<uint16_t, std::vector<UpstreamBackend>> buckets;
+  bool operator==(const DirectUpstream&) const = default;
+};
+
 // Where the connections to one private endpoint address go.
 struct EndpointTarget {
   IpAddress upstream{};  // T_pe: connected to on the original destination port
   uint32_t linkId = 0;   // the connection's linkIdentifier, sent in the Azure TLV
+  // When set and its namespace exists, connections go there instead of to `upstream` (if the
+  // namespace cannot be opened, they take the T_pe path).
+  std::optional<DirectUpstream> direct;
   bool operator==(const EndpointTarget&) const = default;
 };
 // Private endpoint address (the original destination) -> target, for one namespace.
@@ -88,6 +117,7 @@ struct SpliceProxyCounters {
   uint64_t bytesToClient = 0;
   uint64_t headersSent = 0;
   uint64_t bulkSwitches = 0;             // kHybrid: directions that went from copying to splice
+  uint64_t directUpstreams = 0;          // upstream connections opened in a provider namespace
 };
 
 // Per (namespace, endpoint address). Bytes are added when a connection closes.
@@ -112,7 +142,9 @@ class SpliceProxy {
   // socket errors (EADDRINUSE, EPERM without CAP_NET_ADMIN).
   Result<uint16_t> addListener(const std::string& ns, uint16_t port);
   // Replaces the endpoint map of `ns` atomically: connections accepted afterwards use the new map;
-  // established connections are not touched. Allowed before addListener.
+  // established connections are not touched. Allowed before addListener. Opens the namespaces
+  // of the map's DirectUpstreams again (a recreated namespace is followed; one that does not
+  // exist is skipped: its endpoints take the T_pe path until a later call finds it).
   void setEndpoints(const std::string& ns, EndpointMap endpoints);
   // Closes the listeners and resets every connection of `ns`, forgets its map and handle. Returns
   // once the listeners are closed (at most ~5 s while the loop runs), so the port is free again.

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -23,6 +24,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -725,6 +727,250 @@ TEST_P(SpliceProxyTest, HaproxyAcceptProxySeesTheConsumerClient) {
             std::string::npos)
       << response;
 }
+
+// Direct upstream (EndpointTarget::direct): the upstream connection is opened in the provider
+// namespace (here nsUp_) from the NAT IP 10.1.0.20 (local there) straight to a backend in a
+// backend namespace (10.1.0.4 and 10.1.0.5, port 9000) - not to T_pe, where no server listens in
+// these tests unless one says so.
+class SpliceProxyDirectTest : public SpliceProxyTest {
+ protected:
+  static constexpr uint16_t kBackendPort = 9000;
+
+  void SetUp() override {
+    SpliceProxyTest::SetUp();
+    if (HasFatalFailure()) return;
+    nsBack_ = prefix_ + "b";
+    ASSERT_TRUE(kernel_->createNamespace(nsBack_).ok());
+    ASSERT_TRUE(kernel_->setLinkUp(nsBack_, "lo", true).ok());
+    ASSERT_TRUE(kernel_->createVethPair(nsUp_, "u1", nsBack_, "b0").ok());
+    ASSERT_TRUE(kernel_->setLinkUp(nsUp_, "u1", true).ok());
+    ASSERT_TRUE(kernel_->setLinkUp(nsBack_, "b0", true).ok());
+    for (const auto& [ns, link, a, len] : std::vector<std::tuple<std::string, const char*,
+                                                                 const char*, int>>{
+             {nsUp_, "u1", "10.1.0.1", 24},
+             {nsUp_, "u1", "10.1.0.20", 32},  // the NAT IP
+             {nsBack_, "b0", "10.1.0.4", 24},
+             {nsBack_, "b0", "10.1.0.5", 24}}) {
+      auto st = kernel_->addAddress(ns, {.link = link, .address = ip(a), .prefixLength = len});
+      ASSERT_TRUE(st.ok()) << st.toString();
+    }
+    for (const char* a : {"10.1.0.4", "10.1.0.5"}) {
+      UniqueFd fd = socketIn(nsBack_);
+      ASSERT_TRUE(fd.valid());
+      int one = 1;
+      ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+      auto sa = v4(a, kBackendPort);
+      ASSERT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)), 0)
+          << std::strerror(errno);
+      ASSERT_EQ(::listen(fd.get(), 128), 0);
+      backends_.push_back(std::move(fd));
+    }
+  }
+  void TearDown() override {
+    backends_.clear();
+    proxy_.reset();
+    if (kernel_) (void)kernel_->deleteNamespace(nsBack_);
+    SpliceProxyTest::TearDown();
+  }
+
+  // Every one of 64 buckets of kServicePort -> `backend`:kBackendPort.
+  static DirectUpstream directTo(const std::string& ns, const char* backend) {
+    DirectUpstream d{.ns = ns, .source = ip("10.1.0.20"), .buckets = {}};
+    d.buckets[kServicePort].assign(64, UpstreamBackend{ip(backend), kBackendPort});
+    return d;
+  }
+  void setDirect(std::optional<DirectUpstream> direct) {
+    proxy_->setEndpoints(nsVnet_, {{ip("10.0.1.4"), {.upstream = ip("100.64.0.2"),
+                                                     .linkId = kLinkId,
+                                                     .direct = std::move(direct)}}});
+  }
+
+  // Accepts one connection at backend `i` (0: 10.1.0.4, 1: 10.1.0.5) and reads its header.
+  UniqueFd acceptAt(size_t i, sockaddr_in* peer, ProxyHeader* header) {
+    pollfd p{backends_[i].get(), POLLIN, 0};
+    if (::poll(&p, 1, 10000) != 1) {
+      ADD_FAILURE() << "no connection reached backend " << i;
+      return UniqueFd();
+    }
+    socklen_t len = sizeof(*peer);
+    UniqueFd fd(::accept4(backends_[i].get(), reinterpret_cast<sockaddr*>(peer), &len,
+                          SOCK_CLOEXEC));
+    setTimeouts(fd.get());
+    std::vector<uint8_t> raw(16);
+    if (!recvAll(fd.get(), raw.data(), raw.size())) return UniqueFd();
+    auto parsed = parseProxyHeader(raw);
+    if (!parsed.ok()) return UniqueFd();
+    raw.resize(parsed->size);
+    if (!recvAll(fd.get(), raw.data() + 16, raw.size() - 16)) return UniqueFd();
+    parsed = parseProxyHeader(raw);
+    if (!parsed.ok() || !parsed->complete) return UniqueFd();
+    *header = parsed->header;
+    return fd;
+  }
+  bool pending(size_t i) {
+    pollfd p{backends_[i].get(), POLLIN, 0};
+    return ::poll(&p, 1, 0) == 1;
+  }
+
+  // Inode of the network namespace `ns`, and whether a thread of this process is inside it.
+  static ino_t inodeOf(const std::string& ns) {
+    struct stat st{};
+    return ::stat(("/run/netns/" + ns).c_str(), &st) == 0 ? st.st_ino : 0;
+  }
+  static bool aThreadIsIn(ino_t inode) {
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+      struct stat st{};
+      if (::stat((task.path() / "ns" / "net").c_str(), &st) == 0 && st.st_ino == inode) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  std::string nsBack_;
+  std::vector<UniqueFd> backends_;
+};
+
+TEST_P(SpliceProxyDirectTest, BackendSeesTheNatIpAndThePpv2HeaderNamesTheClient) {
+  startProxy();
+  setDirect(directTo(nsUp_, "10.1.0.4"));
+  uint16_t clientPort = 0;
+  UniqueFd client = connectClient("10.0.1.4", &clientPort);
+  ASSERT_TRUE(client.valid());
+  ASSERT_TRUE(sendAll(client.get(), "hello", 5));
+  sockaddr_in peer{};
+  ProxyHeader header;
+  UniqueFd backend = acceptAt(0, &peer, &header);
+  ASSERT_TRUE(backend.valid());
+  char source[INET_ADDRSTRLEN] = {};
+  ::inet_ntop(AF_INET, &peer.sin_addr, source, sizeof(source));
+  EXPECT_STREQ(source, "10.1.0.20") << "the backend must see the NAT IP as the source";
+  EXPECT_EQ(header, ProxyHeader::tcp(ip("10.0.1.5"), clientPort, ip("10.0.1.4"), kServicePort,
+                                     kLinkId));
+  EXPECT_EQ(recvString(backend.get(), 5), "hello");
+  ASSERT_TRUE(sendAll(backend.get(), "world", 5));
+  EXPECT_EQ(recvString(client.get(), 5), "world");
+  // Half-close crosses the direct path too.
+  ASSERT_EQ(::shutdown(client.get(), SHUT_WR), 0);
+  char c;
+  EXPECT_EQ(::recv(backend.get(), &c, 1, 0), 0);
+  ASSERT_TRUE(sendPattern(backend.get(), 1 << 20, 1));
+  ASSERT_EQ(::shutdown(backend.get(), SHUT_WR), 0);
+  EXPECT_EQ(recvPatternToEof(client.get(), 1), 1 << 20);
+  const auto counters = proxy_->counters();
+  EXPECT_EQ(counters.directUpstreams, 1u);
+  EXPECT_EQ(counters.headersSent, 1u);
+}
+
+// The agent hands new buckets after a health change or a pool change: new connections follow
+// them, established ones to the old backend are not touched (as lb_dnat changes on the NAT path).
+TEST_P(SpliceProxyDirectTest, NewBucketsSteerNewConnectionsAndKeepEstablishedOnes) {
+  startProxy();
+  setDirect(directTo(nsUp_, "10.1.0.4"));
+  UniqueFd first = connectClient("10.0.1.4");
+  ASSERT_TRUE(first.valid());
+  sockaddr_in peer{};
+  ProxyHeader header;
+  UniqueFd firstBackend = acceptAt(0, &peer, &header);
+  ASSERT_TRUE(firstBackend.valid());
+
+  setDirect(directTo(nsUp_, "10.1.0.5"));  // 10.1.0.4 failed its probe
+  UniqueFd second = connectClient("10.0.1.4");
+  ASSERT_TRUE(second.valid());
+  UniqueFd secondBackend = acceptAt(1, &peer, &header);
+  ASSERT_TRUE(secondBackend.valid());
+  EXPECT_FALSE(pending(0));
+  ASSERT_TRUE(sendAll(first.get(), "old", 3));
+  EXPECT_EQ(recvString(firstBackend.get(), 3), "old");
+  ASSERT_TRUE(sendAll(secondBackend.get(), "new", 3));
+  EXPECT_EQ(recvString(second.get(), 3), "new");
+
+  // Both backends in the buckets: connections spread over both.
+  DirectUpstream both = directTo(nsUp_, "10.1.0.4");
+  for (size_t b = 0; b < 64; b += 2) both.buckets[kServicePort][b].address = ip("10.1.0.5");
+  setDirect(both);
+  std::vector<UniqueFd> clients, accepted;
+  int at[2] = {0, 0};
+  for (int i = 0; i < 24; ++i) {
+    clients.push_back(connectClient("10.0.1.4"));
+    ASSERT_TRUE(clients.back().valid());
+    ASSERT_TRUE(sendAll(clients.back().get(), "x", 1));
+  }
+  for (int i = 0; i < 24; ++i) {
+    pollfd p[2] = {{backends_[0].get(), POLLIN, 0}, {backends_[1].get(), POLLIN, 0}};
+    ASSERT_GT(::poll(p, 2, 10000), 0);
+    const size_t b = (p[0].revents & POLLIN) ? 0 : 1;
+    accepted.push_back(acceptAt(b, &peer, &header));
+    ASSERT_TRUE(accepted.back().valid());
+    ++at[b];
+  }
+  EXPECT_GT(at[0], 0);
+  EXPECT_GT(at[1], 0);
+  EXPECT_EQ(proxy_->counters().directUpstreams, 26u);
+}
+
+// A port no rule exposes (or whose rule has no healthy backend) is refused, as on the NAT path.
+TEST_P(SpliceProxyDirectTest, PortWithoutBucketsIsRefused) {
+  startProxy();
+  DirectUpstream d = directTo(nsUp_, "10.1.0.4");
+  d.buckets.clear();
+  d.buckets[kServicePort + 1].assign(64, UpstreamBackend{ip("10.1.0.4"), kBackendPort});
+  setDirect(d);
+  UniqueFd client = connectClient("10.0.1.4");
+  ASSERT_TRUE(client.valid());
+  char c;
+  EXPECT_EQ(::recv(client.get(), &c, 1, 0), -1);
+  EXPECT_EQ(errno, ECONNRESET);
+  EXPECT_EQ(proxy_->counters().upstreamConnectFailures, 1u);
+  EXPECT_FALSE(pending(0));
+}
+
+// A provider namespace that cannot be opened: the T_pe path carries the connection.
+TEST_P(SpliceProxyDirectTest, MissingProviderNamespaceFallsBackToTransit) {
+  startProxy();
+  startServer();  // T_pe's server
+  setDirect(directTo(prefix_ + "gone", "10.1.0.4"));
+  UniqueFd client = connectClient("10.0.1.4");
+  ASSERT_TRUE(client.valid());
+  std::vector<uint8_t> raw;
+  ProxyHeader header;
+  UniqueFd backend = acceptWithHeader(&raw, &header);
+  ASSERT_TRUE(backend.valid());
+  EXPECT_EQ(header.azureLinkId, std::optional<uint32_t>(kLinkId));
+  EXPECT_EQ(proxy_->counters().directUpstreams, 0u);
+  EXPECT_FALSE(pending(0));
+}
+
+// The loop threads do not keep a provider namespace alive once no map names it (a deleted
+// namespace would otherwise live on with its links).
+TEST_P(SpliceProxyDirectTest, LoopsLeaveTheProviderNamespaceWhenNoMapNamesIt) {
+  startProxy();
+  setDirect(directTo(nsUp_, "10.1.0.4"));
+  {
+    UniqueFd client = connectClient("10.0.1.4");
+    ASSERT_TRUE(client.valid());
+    sockaddr_in peer{};
+    ProxyHeader header;
+    UniqueFd backend = acceptAt(0, &peer, &header);
+    ASSERT_TRUE(backend.valid());
+  }
+  const ino_t provider = inodeOf(nsUp_);
+  ASSERT_NE(provider, 0u);
+  EXPECT_TRUE(aThreadIsIn(provider)) << "the loop stays in the namespace it last needed";
+  setDirect(std::nullopt);
+  bool left = false;
+  for (int i = 0; i < 200 && !left; ++i) {
+    left = !aThreadIsIn(provider);
+    if (!left) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(left);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, SpliceProxyDirectTest,
+                         ::testing::Values(ProxyCopyMode::kCopy, ProxyCopyMode::kHybrid),
+                         [](const ::testing::TestParamInfo<ProxyCopyMode>& info) {
+                           return info.param == ProxyCopyMode::kCopy ? "Copy" : "Hybrid";
+                         });
 
 INSTANTIATE_TEST_SUITE_P(Modes, SpliceProxyTest,
                          ::testing::Values(ProxyCopyMode::kSplice, ProxyCopyMode::kCopy,
