@@ -179,9 +179,20 @@ namespace {
 std::map<std::string, proxy::EndpointMap> proxyMapsOf(const HostPlan& plan) {
   std::map<std::string, proxy::EndpointMap> maps;
   for (const auto& [key, e] : plan.proxyEndpoints) {
-    maps[e.ns][e.address] = proxy::EndpointTarget{e.upstream, e.linkId};
+    maps[e.ns][e.address] = proxy::EndpointTarget{e.upstream, e.linkId, e.direct};
   }
   return maps;
+}
+
+// True if connections made for `a` stay right under `b`: the same T_pe, LinkID, and direct
+// namespace and NAT IP. Backends moving between buckets (health, pool changes) only steer new
+// connections, as lb_dnat changes do on the NAT path, whose conntrack they do not flush.
+bool sameRoute(const proxy::EndpointTarget& a, const proxy::EndpointTarget& b) {
+  if (a.upstream != b.upstream || a.linkId != b.linkId ||
+      a.direct.has_value() != b.direct.has_value()) {
+    return false;
+  }
+  return !a.direct || (a.direct->ns == b.direct->ns && a.direct->source == b.direct->source);
 }
 
 }  // namespace
@@ -202,7 +213,7 @@ void Agent::withdrawProxyEndpoints(const HostPlan& plan) {
     std::vector<IpAddress> gone;
     for (const auto& [address, target] : it->second) {
       auto w = want->second.find(address);
-      if (w != want->second.end() && w->second == target) {
+      if (w != want->second.end() && sameRoute(w->second, target)) {
         kept.emplace(address, target);
       } else {
         gone.push_back(address);

@@ -361,6 +361,9 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
     members.erase(std::unique(members.begin(), members.end()), members.end());
   }
   std::map<std::string, FrontendRef> frontends;  // frontend key -> where it is realised
+  // Frontend key -> TCP frontend port -> the backend of each lb_dnat bucket (the PPv2 proxy's
+  // direct upstream, PlannedProxyEndpoint::direct).
+  std::map<std::string, std::map<uint16_t, std::vector<proxy::UpstreamBackend>>> proxyBuckets;
   for (const auto& [key, lb] : snapshot.loadBalancers) {
     const Owners owners{key};
     std::map<uint32_t, std::string> marksInVnet;
@@ -412,9 +415,16 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
         healthy.push_back(member);
       }
       const std::string proto = rule.protocol == "Udp" ? "udp" : "tcp";
+      std::vector<proxy::UpstreamBackend>* proxyTable =
+          proto == "tcp"
+              ? &proxyBuckets[rule.frontendKey][static_cast<uint16_t>(rule.frontendPort)]
+              : nullptr;
       for (int bucket = 0; bucket < kLbBuckets; ++bucket) {
         const IpAddress* backend = rendezvous(rule.key, bucket, healthy);
         if (backend == nullptr) break;
+        if (proxyTable) {
+          proxyTable->push_back({*backend, static_cast<uint16_t>(rule.backendPort)});
+        }
         b.addElement(ns, kVnetTable, "lb_dnat",
                      markText(fe->second.mark) + " . " + proto + " . " +
                          std::to_string(rule.frontendPort) + " . " + markText(bucket),
@@ -529,7 +539,9 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
     b.addElement(ns, kVnetTable, "pe_dnat", ip, tpe->toString(), owners);
     if (pls->second.enableProxyProtocol) {
       b.addElement(ns, kVnetTable, "pe_proxy", ip, "", both);
-      b.addProxyEndpoint(PlannedProxyEndpoint{ns, *address, *tpe, pe.linkIdentifier, both});
+      b.addProxyEndpoint(PlannedProxyEndpoint{
+          ns, *address, *tpe, pe.linkIdentifier, both,
+          proxy::DirectUpstream{providerNs, natIp, proxyBuckets[fe->frontend->key]}});
       proxied[ns].insert(proxied[ns].end(), both.begin(), both.end());
     } else {
       // The eBPF fast path: stateless at the consumer, steered by the backbone (fast_path.h);

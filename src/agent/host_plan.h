@@ -19,6 +19,7 @@
 
 #include "common/status.h"
 #include "dataplane/kernel.h"
+#include "proxy/splice_proxy.h"
 
 namespace privlink::agent {
 
@@ -83,12 +84,18 @@ struct PlannedRule {
 // the endpoint is Approved and translatable): in `ns`, the consumer VNet namespace, TCP to
 // `address` is intercepted and proxied to `upstream` (T_pe, same port) with a PPv2 header that
 // carries `linkId`. Not kernel state: the Agent hands these to its proxy::SpliceProxy.
+// `direct` (set when the provider VNet is realised on this host, as every VNet is now): the
+// proxy opens the upstream connection in the provider VNet namespace itself, from the PLS NAT IP
+// to the backend of the LB rule's hash bucket (the rule's lb_dnat buckets by frontend port),
+// skipping the consumer's NAT, the backbone and the provider's DNAT/SNAT; T_pe stays the path
+// when that namespace cannot be opened.
 struct PlannedProxyEndpoint {
   std::string ns;
   IpAddress address;
   IpAddress upstream;
   uint32_t linkId = 0;
   std::vector<std::string> owners;
+  std::optional<proxy::DirectUpstream> direct;
 };
 
 // A private endpoint on the eBPF fast path (agent/fast_path.h, dataplane/bpf/fast_path_maps.h):

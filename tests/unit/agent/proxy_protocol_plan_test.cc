@@ -121,6 +121,41 @@ TEST(ProxyProtocolCompile, ApprovedProxiedEndpointIsInterceptedAndStillTranslate
       << render;
 }
 
+// The proxy opens the upstream connection in the provider VNet itself: from the endpoint's NAT
+// IP (the one tpe_snat gives it) to the backend of each hash bucket of the TCP rules (lb_dnat's
+// buckets, by frontend port; UDP rules are not proxied); a failed probe empties the buckets.
+TEST(ProxyProtocolCompile, DirectUpstreamGoesFromTheNatIpToTheRulesBuckets) {
+  HostPlan plan = planOf({});
+  ASSERT_EQ(plan.proxyEndpoints.size(), 1u);
+  const PlannedProxyEndpoint& e = plan.proxyEndpoints.begin()->second;
+  ASSERT_TRUE(e.direct.has_value());
+  EXPECT_EQ(e.direct->ns, model::HostNaming().vnetNamespace(model::normaliseKey(kProvider)));
+  EXPECT_EQ(e.direct->source.toString(), "10.0.1.21");
+  ASSERT_EQ(e.direct->buckets.size(), 1u);
+  const auto& http = e.direct->buckets.at(80);
+  ASSERT_EQ(http.size(), static_cast<size_t>(kLbBuckets));
+  for (const proxy::UpstreamBackend& b : http) {
+    EXPECT_EQ(b, (proxy::UpstreamBackend{*IpAddress::parse("10.0.1.4"), 8080}));
+  }
+  // The same backends as the NAT path's lb_dnat elements for that rule.
+  size_t tcpBuckets = 0;
+  for (const std::string& el : elementsOf(plan, "lb_dnat")) {
+    if (el.find(" . tcp . 80 . ") != std::string::npos) {
+      ++tcpBuckets;
+      EXPECT_NE(el.find(": 10.0.1.4 . 8080"), std::string::npos) << el;
+    }
+  }
+  EXPECT_EQ(tcpBuckets, http.size());
+
+  ProbeHealth down;
+  for (const auto& [key, probe] : plan.probes) down[key] = false;
+  ASSERT_FALSE(down.empty());
+  HostPlan failed = compile(model::parseNetwork(scenario({}), 3), CompileOptions{}, down);
+  const PlannedProxyEndpoint& f = failed.proxyEndpoints.begin()->second;
+  ASSERT_TRUE(f.direct.has_value());
+  EXPECT_TRUE(f.direct->buckets.at(80).empty()) << "no healthy backend: the port is refused";
+}
+
 TEST(ProxyProtocolCompile, TableInterceptsTcpBeforeTheNatChainAndCountsProxiedTraffic) {
   HostPlan plan = planOf({});
   const auto& table = plan.nftTables.at(nftTableKey(consumerNs(), "inet", kVnetTableName));
