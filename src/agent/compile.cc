@@ -6,6 +6,7 @@
 
 #include "agent/compile_paas.h"
 #include "agent/plan_builder.h"
+#include "dataplane/bpf/fast_path_maps.h"
 #include "model/naming.h"
 #include "model/transit.h"
 
@@ -82,6 +83,10 @@ std::string vnetTableBody(const std::string& uplink, const IpAddress& transit,
       << "  }\n"
       << "  chain postrouting {\n"
       << "    type nat hook postrouting priority srcnat; policy accept;\n"
+      // TCP/UDP NAT ports below PL_FP_BPF_NAT_PORT_MIN: the provider's eBPF NAT picks the rest.
+      << "    iifname " << u << " ct status dnat meta l4proto { tcp, udp } snat ip to ct original "
+      << "ip daddr map @tpe_snat : " << PL_FP_NFT_NAT_PORT_MIN << "-" << PL_FP_BPF_NAT_PORT_MIN - 1
+      << "\n"
       << "    iifname " << u << " ct status dnat snat ip to ct original ip daddr map @tpe_snat\n"
       << "    oifname " << u << " snat ip to " << transit.toString() << "\n"
       << "    meta mark != 0 ct status dnat masquerade\n"
@@ -560,6 +565,10 @@ HostPlan compile(const model::NetworkSnapshot& snapshot, const CompileOptions& o
       fast.providerBackboneLink = model::HostNaming::backboneUplinkName(fe->vnetKey);
       fast.consumerTransit = consumerTransit->second;
       fast.providerTransit = providerTransit->second;
+      fast.providerNs = providerNs;
+      fast.providerUplink = model::HostNaming::uplinkName(fe->vnetKey);
+      fast.natIp = natIp;
+      fast.frontendMark = fe->mark;
       fast.owners = both;
       b.addElement(providerNs, kVnetTable, "tpe_fast", tpe->toString(), markText(fe->mark), both);
       fastProviders[fe->vnetKey].insert(fastProviders[fe->vnetKey].end(), both.begin(),

@@ -2,11 +2,17 @@
 
 #include <arpa/inet.h>
 
+#include <netinet/in.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 #include <vector>
+
+#include "agent/compile.h"
 
 namespace privlink::agent {
 namespace {
@@ -26,12 +32,77 @@ uint32_t wire(const IpAddress& address) { return htonl(address.v4Value()); }
 
 std::string configValue() { return bytesOf(uint32_t{PL_FP_CONFIGURED | PL_FP_DEFAULT}); }
 
+// "aa:bb:cc:dd:ee:ff" -> 6 bytes; false if malformed.
+bool parseMac(const std::string& text, uint8_t* out) {
+  unsigned b[6];
+  if (std::sscanf(text.c_str(), "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) !=
+      6) {
+    return false;
+  }
+  for (int i = 0; i < 6; ++i) out[i] = static_cast<uint8_t>(b[i]);
+  return true;
+}
+
+// A NIC as the plan realises it: its host-side veth in the VNet namespace and its namespace.
+struct PlannedNic {
+  std::string link;
+  std::string ns;
+};
+using NicIndex = std::map<std::string, std::map<uint32_t, PlannedNic>>;  // vnet ns -> wire address
+
+// Every NIC of the plan by VNet namespace and (IPv4) address: veths whose peer is the NIC's eth0.
+NicIndex nicIndex(const HostPlan& plan) {
+  const std::string eth0(model::HostNaming::kNicInterface);
+  std::map<std::string, std::pair<std::string, std::string>> byNicNs;  // nic ns -> vnet ns, link
+  for (const auto& [key, link] : plan.links) {
+    if (link.kind == LinkKind::kVeth && link.peerName == eth0 && !link.master.empty()) {
+      byNicNs[link.peerNs] = {link.ns, link.name};
+    }
+  }
+  NicIndex out;
+  for (const auto& [key, a] : plan.addresses) {
+    if (a.address.link != eth0 || !a.address.address.isV4()) continue;
+    auto it = byNicNs.find(a.ns);
+    if (it == byNicNs.end()) continue;
+    out[it->second.first][wire(a.address.address)] = PlannedNic{it->second.second, a.ns};
+  }
+  return out;
+}
+
+// lb_dnat's "0x%08x . tcp . 80 . 0x%08x" -> pl_lb_key; false if it is not one.
+bool parseLbKey(const std::string& text, pl_lb_key* key) {
+  unsigned mark = 0, port = 0, bucket = 0;
+  char proto[8] = {};
+  if (std::sscanf(text.c_str(), "0x%x . %7s . %u . 0x%x", &mark, proto, &port, &bucket) != 4 ||
+      bucket >= PL_FP_LB_BUCKETS || port > 65535) {
+    return false;
+  }
+  *key = pl_lb_key{};
+  key->mark = mark;
+  key->port = htons(static_cast<uint16_t>(port));
+  key->proto = std::string(proto) == "udp" ? IPPROTO_UDP : IPPROTO_TCP;
+  key->bucket = static_cast<uint8_t>(bucket);
+  return true;
+}
+
+// lb_dnat's "10.0.1.4 . 8080" -> address, port (host order).
+bool parseLbValue(const std::string& text, IpAddress* address, uint16_t* port) {
+  const size_t dot = text.find(" . ");
+  if (dot == std::string::npos) return false;
+  auto a = IpAddress::parse(text.substr(0, dot));
+  if (!a || !a->isV4()) return false;
+  *address = *a;
+  *port = static_cast<uint16_t>(std::stoul(text.substr(dot + 3)));
+  return true;
+}
+
 // What one namespace should hold.
 struct NamespaceWant {
   std::map<std::string, std::string> attach;  // link -> program
   std::map<std::string, Elements> maps;       // map -> elements (not pl_stats)
   std::set<std::string> stats;                // pl_stats keys
   OwnerSet owners;                            // owners of its translated endpoints
+  std::set<uint32_t> marks;                   // provider: frontends of its pl_svc entries
 };
 
 void addOwners(OwnerSet& into, const Owners& owners) { into.insert(owners.begin(), owners.end()); }
@@ -47,10 +118,12 @@ class Sync {
     const auto want = consumerWants();
     for (const std::string& ns : *pinned) {
       if (!naming_.ownsNamespace(ns)) continue;
-      auto it = want.find(ns);
       for (const char* map : {PL_FP_MAP_PE, PL_FP_MAP_TPE}) {
-        removeExtra(ns, map, it == want.end() ? Elements{} : it->second.maps.at(map), {});
+        removeExtra(ns, map, wantedOf(want, ns, map), {});
       }
+      std::set<uint32_t> gone;
+      removeExtra(ns, PL_FP_MAP_SVC, wantedOf(want, ns, PL_FP_MAP_SVC), {}, &gone);
+      if (!gone.empty()) removeFlowsTo(ns, gone);
       if (ns == naming_.backboneNamespace()) {
         removeExtra(ns, PL_FP_MAP_BB, backboneKeys(), {});
       }
@@ -96,6 +169,7 @@ class Sync {
       }
       backboneOk = converge(bb, backbone, /*adds=*/true) && backboneOk;
     }
+    resolveNics(want);
     for (auto& [ns, w] : want) {
       if (w.attach.empty()) continue;  // only counted endpoints: nothing to run
       converge(ns, w, /*adds=*/backboneOk);
@@ -136,8 +210,173 @@ class Sync {
           bytesOf(pl_tpe_value{wire(e.address), e.linkId});
       w.maps[PL_FP_MAP_CONFIG][bytesOf(uint32_t{0})] = configValue();
       addOwners(w.owners, e.owners);
+      if (e.providerNs.empty()) continue;
+      NamespaceWant& p = want[e.providerNs];
+      p.maps[PL_FP_MAP_PE];
+      p.maps[PL_FP_MAP_TPE];
+      p.attach[e.providerUplink] = PL_FP_PROG_CONSUMER_IN;
+      p.maps[PL_FP_MAP_SVC][fastPathAddressKey(e.transit)] =
+          bytesOf(pl_svc_value{e.frontendMark, wire(e.natIp)});
+      p.maps[PL_FP_MAP_CONFIG][bytesOf(uint32_t{0})] = configValue();
+      p.marks.insert(e.frontendMark);
+      addOwners(p.owners, e.owners);
     }
     return want;
+  }
+
+  static Elements wantedOf(const std::map<std::string, NamespaceWant>& want,
+                           const std::string& ns, const std::string& map) {
+    auto it = want.find(ns);
+    if (it == want.end()) return {};
+    auto m = it->second.maps.find(map);
+    return m == it->second.maps.end() ? Elements{} : m->second;
+  }
+
+  // What the kernel has for one NIC (ifindex of its host-side veth, its MAC), resolved once per
+  // pass; `known` (from the maps) saves reading the MAC of a NIC whose veth is unchanged.
+  struct NicFacts {
+    uint32_t ifindex = 0;
+    uint8_t mac[6] = {};
+  };
+  std::optional<NicFacts> nicFacts(const std::string& ns, const PlannedNic& nic,
+                                   const std::map<uint32_t, NicFacts>& known, uint32_t address) {
+    auto index = kernel_.linkIfindex(ns, nic.link);
+    if (!index.ok()) return std::nullopt;  // not created yet: the next pass
+    auto k = known.find(address);
+    if (k != known.end() && k->second.ifindex == *index) return k->second;
+    auto links = kernel_.listLinks(nic.ns);
+    if (!links.ok()) return std::nullopt;
+    for (const dataplane::LinkInfo& l : *links) {
+      if (l.name != model::HostNaming::kNicInterface) continue;
+      NicFacts f;
+      f.ifindex = *index;
+      if (!parseMac(l.macAddress, f.mac)) return std::nullopt;
+      return f;
+    }
+    return std::nullopt;
+  }
+
+  // pl_nic of consumer namespaces, pl_lb and the NIC programs of provider namespaces.
+  void resolveNics(std::map<std::string, NamespaceWant>& want) {
+    const NicIndex nics = nicIndex(plan_);
+    for (auto& [ns, w] : want) {
+      if (w.attach.empty()) continue;
+      auto planned = nics.find(ns);
+      if (planned == nics.end()) continue;
+      std::map<uint32_t, NicFacts> known;
+      if (auto current = kernel_.bpfMapDump(ns, PL_FP_MAP_NIC); current.ok()) {
+        for (const auto& [key, value] : *current) {
+          if (key.size() != 4 || value.size() != sizeof(pl_nic_value)) continue;
+          uint32_t a;
+          pl_nic_value v;
+          std::memcpy(&a, key.data(), 4);
+          std::memcpy(&v, value.data(), sizeof v);
+          NicFacts f;
+          f.ifindex = v.ifindex;
+          std::memcpy(f.mac, v.mac, 6);
+          known[a] = f;
+        }
+      }
+      if (auto current = kernel_.bpfMapDump(ns, PL_FP_MAP_LB); current.ok()) {
+        for (const auto& [key, value] : *current) {
+          if (value.size() != sizeof(pl_lb_value)) continue;
+          pl_lb_value v;
+          std::memcpy(&v, value.data(), sizeof v);
+          NicFacts f;
+          f.ifindex = v.ifindex;
+          std::memcpy(f.mac, v.mac, 6);
+          known[v.backend] = f;
+        }
+      }
+      std::map<uint32_t, std::optional<NicFacts>> facts;
+      auto factsOf = [&](uint32_t address) -> std::optional<NicFacts> {
+        auto it = facts.find(address);
+        if (it != facts.end()) return it->second;
+        auto nic = planned->second.find(address);
+        std::optional<NicFacts> f;
+        if (nic != planned->second.end()) f = nicFacts(ns, nic->second, known, address);
+        facts[address] = f;
+        return f;
+      };
+      const bool consumer = w.maps.count(PL_FP_MAP_PE) && !w.maps.at(PL_FP_MAP_PE).empty();
+      if (consumer) {
+        uint8_t gw[6] = {};
+        bool haveGw = false;
+        Elements& nicMap = w.maps[PL_FP_MAP_NIC];
+        auto links = kernel_.listLinks(ns);
+        std::map<std::string, std::string> masterOf, macOf;
+        if (links.ok()) {
+          for (const dataplane::LinkInfo& l : *links) {
+            masterOf[l.name] = l.master;
+            macOf[l.name] = l.macAddress;
+          }
+        }
+        for (const auto& [address, nic] : planned->second) {
+          auto f = factsOf(address);
+          auto master = masterOf.find(nic.link);
+          if (!f || master == masterOf.end()) continue;
+          pl_nic_value v{};
+          v.ifindex = f->ifindex;
+          std::memcpy(v.mac, f->mac, 6);
+          haveGw = parseMac(macOf[master->second], gw);
+          if (!haveGw) continue;
+          std::memcpy(v.gw_mac, gw, 6);
+          nicMap[bytesOf(address)] = bytesOf(v);
+        }
+      }
+      if (w.marks.empty()) continue;
+      // The provider: NIC programs on every NIC of the VNet, pl_lb from lb_dnat.
+      for (const auto& [address, nic] : planned->second) {
+        w.attach[nic.link] = PL_FP_PROG_BACKEND_IN;
+      }
+      Elements& lb = w.maps[PL_FP_MAP_LB];
+      const std::string prefix = nftElementKey(ns, "inet", kVnetTableName, "lb_dnat", "");
+      for (auto it = plan_.nftElements.lower_bound(prefix);
+           it != plan_.nftElements.end() && it->first.compare(0, prefix.size(), prefix) == 0;
+           ++it) {
+        pl_lb_key key;
+        IpAddress backend;
+        uint16_t port = 0;
+        if (!parseLbKey(it->second.key, &key) || !w.marks.count(key.mark) ||
+            !parseLbValue(it->second.value, &backend, &port)) {
+          continue;
+        }
+        auto f = factsOf(wire(backend));
+        if (!f) continue;  // no NIC here (yet): the nft rules serve that bucket's flows
+        pl_lb_value v{};
+        v.backend = wire(backend);
+        v.ifindex = f->ifindex;
+        v.port = htons(port);
+        std::memcpy(v.mac, f->mac, 6);
+        lb[bytesOf(key)] = bytesOf(v);
+      }
+    }
+  }
+
+  // Deletes the provider flows of `ns` (both directions) whose T_pe is in `tpes` (wire order).
+  void removeFlowsTo(const std::string& ns, const std::set<uint32_t>& tpes) {
+    auto flows = kernel_.bpfMapDump(ns, PL_FP_MAP_FLOW);
+    if (!flows.ok()) return;
+    for (const auto& [key, value] : *flows) {
+      if (key.size() != sizeof(pl_flow_key) || value.size() != sizeof(pl_flow_value)) continue;
+      pl_flow_key k;
+      pl_flow_value v;
+      std::memcpy(&k, key.data(), sizeof k);
+      std::memcpy(&v, value.data(), sizeof v);
+      if (!tpes.count(k.daddr)) continue;
+      pl_flow_key r{};
+      r.saddr = v.backend;
+      r.daddr = v.nat_ip;
+      r.sport = v.backend_port;
+      r.dport = v.nat_port;
+      r.proto = v.proto;
+      step("delete a flow of a withdrawn endpoint from " + std::string(PL_FP_MAP_RFLOW) + " in " +
+               ns,
+           kernel_.bpfMapDelete(ns, PL_FP_MAP_RFLOW, bytesOf(r)), {});
+      step("delete a flow of a withdrawn endpoint from " + std::string(PL_FP_MAP_FLOW) + " in " +
+               ns,
+           kernel_.bpfMapDelete(ns, PL_FP_MAP_FLOW, key), {});
+    }
   }
 
   Elements backboneKeys() const {
@@ -217,7 +456,7 @@ class Sync {
 
   // Deletes the elements of `map` in `ns` whose keys `wanted` lacks. A map not pinned is empty.
   bool removeExtra(const std::string& ns, const std::string& map, const Elements& wanted,
-                   const OwnerSet& owners) {
+                   const OwnerSet& owners, std::set<uint32_t>* removed = nullptr) {
     auto current = kernel_.bpfMapDump(ns, map);
     if (!current.ok()) {
       if (current.status().code() == StatusCode::kNotFound) return true;
@@ -230,6 +469,11 @@ class Sync {
       ok = step("delete an element of " + map + " in " + ns, kernel_.bpfMapDelete(ns, map, key),
                 owners) &&
            ok;
+      if (removed != nullptr && key.size() == 4) {
+        uint32_t k;
+        std::memcpy(&k, key.data(), 4);
+        removed->insert(k);
+      }
     }
     return ok;
   }

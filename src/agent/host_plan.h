@@ -101,7 +101,7 @@ struct PlannedProxyEndpoint {
 // A private endpoint on the eBPF fast path (agent/fast_path.h, dataplane/bpf/fast_path_maps.h):
 // Approved, not proxied, translated statelessly in its consumer VNet namespace `ns` (tc programs
 // on `bridges` and `uplink`) and steered by the backbone between the consumer's and the
-// provider's backbone-side uplinks. With `translate` false the endpoint is only counted (it
+// provider's backbone-side uplinks, NATed by the provider VNet at tc. With `translate` false the endpoint is only counted (it
 // keeps its pl_stats entry while it exists: Pending, Rejected, proxied or PaaS endpoints).
 struct PlannedFastEndpoint {
   std::string ns;
@@ -116,6 +116,13 @@ struct PlannedFastEndpoint {
   std::string providerBackboneLink;
   IpAddress consumerTransit;  // T_vnet of the consumer
   IpAddress providerTransit;
+  // The provider half (pl_svc/pl_lb in `providerNs`, programs on `providerUplink` and on the
+  // NICs' host-side veths there): flows to T_pe on a port of the frontend's rules are balanced
+  // over the lb_dnat buckets of `frontendMark` and source-NATed to `natIp` in eBPF.
+  std::string providerNs;
+  std::string providerUplink;
+  IpAddress natIp;
+  uint32_t frontendMark = 0;
   std::vector<std::string> owners;
 };
 

@@ -2,10 +2,12 @@
 #include "dataplane/conntrack.h"
 
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <linux/netfilter/nf_conntrack_tcp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -16,8 +18,10 @@
 #include <utility>
 #include <vector>
 
+#include "dataplane/bpf/fast_path_maps.h"
 #include "dataplane/kernel_error.h"
 #include "dataplane/netns.h"
+#include "dataplane/unique_fd.h"
 
 namespace privlink::dataplane {
 namespace {
@@ -154,11 +158,66 @@ Result<std::vector<NatPortUsage>> countNatPorts(const std::vector<IpAddress>& na
   return tallyNatPorts(natAddresses, state.entries);
 }
 
+// The provider flows of the eBPF fast path in `ns` (its pinned pl_flow, fast_path_maps.h) whose
+// NAT IP is one of `natAddresses`; none when the map is not pinned.
+static std::vector<ConntrackReplyDestination> fastPathNatFlows(const std::string& ns,
+                                                        const std::vector<IpAddress>& natAddresses,
+                                                        uint64_t nowNs) {
+  std::vector<ConntrackReplyDestination> out;
+  const std::string path = std::string("/sys/fs/bpf/privlink/") + ns + "/" + PL_FP_MAP_FLOW;
+  const int fd = bpf_obj_get(path.c_str());
+  if (fd < 0) return out;  // no provider flows in eBPF here
+  UniqueFd map(fd);
+  const std::set<IpAddress> wanted(natAddresses.begin(), natAddresses.end());
+  pl_flow_key key{};
+  pl_flow_key next{};
+  pl_flow_value value{};
+  const void* previous = nullptr;
+  while (bpf_map_get_next_key(map.get(), previous, &next) == 0) {
+    key = next;
+    previous = &key;
+    if (bpf_map_lookup_elem(map.get(), &key, &value) != 0) continue;
+    ConntrackReplyDestination e;
+    e.address = IpAddress::v4(ntohl(value.nat_ip));
+    if (!wanted.count(e.address)) continue;
+    e.port = ntohs(value.nat_port);
+    e.protocol = value.proto;
+    e.live = value.proto == IPPROTO_TCP ? !PL_FLOW_CLOSED(value.state)
+                                        : nowNs - value.last_seen <= PL_FP_UDP_IDLE_NS;
+    out.push_back(e);
+  }
+  return out;
+}
+
 Result<std::vector<NatPortUsage>> countNatPortsInNamespace(
     const std::string& ns, const std::vector<IpAddress>& natAddresses) {
-  ASSIGN_OR_RETURN(NetnsHandle handle, NetnsHandle::open(ns));
-  ASSIGN_OR_RETURN(NamespaceGuard guard, NamespaceGuard::enter(handle));
-  return countNatPorts(natAddresses, "counting NAT ports in namespace " + ns);
+  std::vector<ConntrackReplyDestination> flows;
+  {
+    ASSIGN_OR_RETURN(NetnsHandle handle, NetnsHandle::open(ns));
+    ASSIGN_OR_RETURN(NamespaceGuard guard, NamespaceGuard::enter(handle));
+    ReplyDumpState state;
+    state.wanted.insert(natAddresses.begin(), natAddresses.end());
+    if (!state.wanted.empty()) {
+      const std::string what = "counting NAT ports in namespace " + ns;
+      Handle dumper(nfct_open(CONNTRACK, 0));
+      if (!dumper) return kernelError(errno, what + " (open conntrack socket)");
+      if (nfct_callback_register(dumper.get(), NFCT_T_ALL, collectReply, &state) != 0) {
+        return kernelError(errno, what + " (register conntrack callback)");
+      }
+      uint32_t family = AF_UNSPEC;
+      if (nfct_query(dumper.get(), NFCT_Q_DUMP, &family) != 0) {
+        return kernelError(errno, what + " (dump conntrack table)");
+      }
+    }
+    flows = std::move(state.entries);
+  }
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  const uint64_t nowNs = uint64_t(now.tv_sec) * 1000000000ull + uint64_t(now.tv_nsec);
+  for (const ConntrackReplyDestination& e : fastPathNatFlows(ns, natAddresses, nowNs)) {
+    flows.push_back(e);
+  }
+  return tallyNatPorts(natAddresses, flows);
 }
 
 bool conntrackMatches(const ConntrackFilter& filter, const ConntrackTuple& entry) {

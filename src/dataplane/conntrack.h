@@ -58,7 +58,9 @@ std::vector<NatPortUsage> tallyNatPorts(const std::vector<IpAddress>& natAddress
 Result<std::vector<NatPortUsage>> countNatPorts(const std::vector<IpAddress>& natAddresses,
                                                 std::string_view what);
 
-// countNatPorts inside the persistent namespace `ns` (/run/netns/<ns>); the calling thread
+// countNatPorts inside the persistent namespace `ns` (/run/netns/<ns>), plus the provider NAT
+// flows of the eBPF fast path (the pinned pl_flow of `ns`, dataplane/bpf/fast_path_maps.h: TCP
+// until closed by both FINs or a RST, UDP until idle PL_FP_UDP_IDLE_NS); the calling thread
 // returns to its own namespace before this returns. NotFound if the namespace does not exist.
 Result<std::vector<NatPortUsage>> countNatPortsInNamespace(
     const std::string& ns, const std::vector<IpAddress>& natAddresses);

@@ -884,13 +884,18 @@ const std::map<std::string, FakeMapShape>& fakeMapShapes() {
       {PL_FP_MAP_STATS, {4, sizeof(pl_pe_stats), true}},
       {PL_FP_MAP_CONFIG, {4, 4, false}},
       {PL_FP_MAP_UDP_FLOWS, {sizeof(pl_udp_flow_key), 1, false}},
+      {PL_FP_MAP_NIC, {4, sizeof(pl_nic_value), false}},
+      {PL_FP_MAP_SVC, {4, sizeof(pl_svc_value), false}},
+      {PL_FP_MAP_LB, {sizeof(pl_lb_key), sizeof(pl_lb_value), false}},
+      {PL_FP_MAP_FLOW, {sizeof(pl_flow_key), sizeof(pl_flow_value), false}},
+      {PL_FP_MAP_RFLOW, {sizeof(pl_flow_key), sizeof(pl_rflow_value), false}},
   };
   return shapes;
 }
 
 bool knownProgram(const std::string& name) {
   return name == PL_FP_PROG_CONSUMER_OUT || name == PL_FP_PROG_CONSUMER_IN ||
-         name == PL_FP_PROG_BACKBONE;
+         name == PL_FP_PROG_BACKBONE || name == PL_FP_PROG_BACKEND_IN;
 }
 
 Status sizeError(const std::string& what, size_t got, size_t want) {

@@ -54,6 +54,41 @@ struct {
 } pl_udp_flows SEC(".maps");
 
 struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, PL_FP_MAX_NICS);
+  __type(key, __u32);
+  __type(value, struct pl_nic_value);
+} pl_nic SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, PL_FP_MAX_ENDPOINTS);
+  __type(key, __u32);
+  __type(value, struct pl_svc_value);
+} pl_svc SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, PL_FP_MAX_ENDPOINTS);
+  __type(key, struct pl_lb_key);
+  __type(value, struct pl_lb_value);
+} pl_lb SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, PL_FP_MAX_FLOWS);
+  __type(key, struct pl_flow_key);
+  __type(value, struct pl_flow_value);
+} pl_flow SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, PL_FP_MAX_FLOWS);
+  __type(key, struct pl_flow_key);
+  __type(value, struct pl_rflow_value);
+} pl_rflow SEC(".maps");
+
+struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
   __uint(max_entries, 1);
   __type(key, __u32);
@@ -85,6 +120,8 @@ struct packet {
   __u8 tos;
   __u8 syn_only;  // TCP SYN without ACK
   __u8 udp_csum;  // UDP with a checksum (0 means none)
+  __u8 fin;       // TCP FIN
+  __u8 rst;       // TCP RST
 };
 
 static __always_inline int parse(struct __sk_buff* skb, struct packet* p) {
@@ -101,12 +138,16 @@ static __always_inline int parse(struct __sk_buff* skb, struct packet* p) {
   p->tot_len = bpf_ntohs(ip->tot_len);
   p->syn_only = 0;
   p->udp_csum = 0;
+  p->fin = 0;
+  p->rst = 0;
   if (ip->protocol == IPPROTO_TCP) {
     struct tcphdr* tcp = (void*)(ip + 1);
     if ((void*)(tcp + 1) > end) return 0;
     p->sport = tcp->source;
     p->dport = tcp->dest;
     p->syn_only = tcp->syn && !tcp->ack;
+    p->fin = tcp->fin;
+    p->rst = tcp->rst;
     return 1;
   }
   if (ip->protocol == IPPROTO_UDP) {
@@ -200,26 +241,247 @@ int pl_consumer_out(struct __sk_buff* skb) {
   return forward(skb, &fib, config_flags() & PL_FP_PEER);
 }
 
+#define SPORT_OFF L4_OFF
+#define DPORT_OFF (L4_OFF + 2)
+
+// Rewrites a port (offset SPORT_OFF or DPORT_OFF), fixing the L4 checksum.
+static __always_inline int rewrite_port(struct __sk_buff* skb, const struct packet* p, __u32 offset,
+                                        __u16 from, __u16 to) {
+  if (from == to) return 0;
+  if (p->protocol == IPPROTO_TCP) {
+    if (bpf_l4_csum_replace(skb, TCP_CSUM_OFF, from, to, sizeof(to)) < 0) return -1;
+  } else if (p->udp_csum) {
+    if (bpf_l4_csum_replace(skb, UDP_CSUM_OFF, from, to, BPF_F_MARK_MANGLED_0 | sizeof(to)) < 0)
+      return -1;
+  }
+  return bpf_skb_store_bytes(skb, offset, &to, sizeof(to), 0) < 0 ? -1 : 0;
+}
+
+// Full NAT of one packet: both addresses and ports, then the MACs.
+static __always_inline int nat4(struct __sk_buff* skb, const struct packet* p, __u32 saddr,
+                                __u32 daddr, __u16 sport, __u16 dport, const __u8* smac,
+                                const __u8* dmac) {
+  if (saddr != p->saddr && rewrite(skb, p, IP_SRC_OFF, p->saddr, saddr) < 0) return -1;
+  if (daddr != p->daddr && rewrite(skb, p, IP_DST_OFF, p->daddr, daddr) < 0) return -1;
+  if (rewrite_port(skb, p, SPORT_OFF, p->sport, sport) < 0) return -1;
+  if (rewrite_port(skb, p, DPORT_OFF, p->dport, dport) < 0) return -1;
+  if (bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_dest), dmac, ETH_ALEN, 0) < 0 ||
+      bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_source), smac, ETH_ALEN, 0) < 0)
+    return -1;
+  return 0;
+}
+
+// jhash's final mix of three words.
+#define ROL32(x, k) (((x) << (k)) | ((x) >> (32 - (k))))
+static __always_inline __u32 mix3(__u32 a, __u32 b, __u32 c) {
+  c ^= b; c -= ROL32(b, 14);
+  a ^= c; a -= ROL32(c, 11);
+  b ^= a; b -= ROL32(a, 25);
+  c ^= b; c -= ROL32(b, 16);
+  a ^= c; a -= ROL32(c, 4);
+  b ^= a; b -= ROL32(a, 14);
+  c ^= b; c -= ROL32(b, 24);
+  return c;
+}
+
+static __always_inline void flow_key(struct pl_flow_key* k, __u32 saddr, __u32 daddr, __u16 sport,
+                                     __u16 dport, __u8 proto) {
+  __builtin_memset(k, 0, sizeof(*k));
+  k->saddr = saddr;
+  k->daddr = daddr;
+  k->sport = sport;
+  k->dport = dport;
+  k->proto = proto;
+}
+
+// Whether the flow behind a reverse entry no longer holds its NAT port (closed TCP, idle UDP or
+// already gone from pl_flow).
+static __always_inline int rflow_free(const struct pl_rflow_value* r, __u8 proto, __u64 now) {
+  struct pl_flow_key k;
+  flow_key(&k, r->client, r->tpe, r->client_port, r->port, proto);
+  struct pl_flow_value* f = bpf_map_lookup_elem(&pl_flow, &k);
+  if (!f) return 1;
+  if (proto == IPPROTO_TCP) return PL_FLOW_CLOSED(f->state);
+  return now - f->last_seen > PL_FP_UDP_IDLE_NS;
+}
+
+// A new provider flow for `p` (dst T_pe of `svc`): the backend of the flow's bucket, a free NAT
+// port of svc->nat_ip in the BPF range (reverse entry inserted first, BPF_NOEXIST), then the
+// forward entry. Returns 0 with `out` filled, -1 when there is no backend or no free port.
+static __always_inline int new_flow(struct __sk_buff* skb, const struct packet* p,
+                                    const struct pl_svc_value* svc, const struct pl_flow_key* fk,
+                                    struct pl_flow_value* out) {
+  const __u32 h = mix3(p->saddr, p->daddr ^ ((__u32)p->protocol << 24),
+                       ((__u32)p->sport << 16) | p->dport);
+  struct pl_lb_key lk = {};
+  lk.mark = svc->mark;
+  lk.port = p->dport;
+  lk.proto = p->protocol;
+  lk.bucket = h % PL_FP_LB_BUCKETS;
+  struct pl_lb_value* be = bpf_map_lookup_elem(&pl_lb, &lk);
+  if (!be) return -1;
+  const __u64 now = bpf_ktime_get_ns();
+  void* data = (void*)(long)skb->data;
+  void* end = (void*)(long)skb->data_end;
+  struct ethhdr* eth = data;
+  if ((void*)(eth + 1) > end) return -1;
+  struct pl_rflow_value rv = {};
+  rv.client = p->saddr;
+  rv.tpe = p->daddr;
+  rv.client_port = p->sport;
+  rv.port = p->dport;
+  rv.ifindex = skb->ingress_ifindex;
+  __builtin_memcpy(rv.smac, eth->h_dest, ETH_ALEN);
+  __builtin_memcpy(rv.dmac, eth->h_source, ETH_ALEN);
+  __builtin_memset(out, 0, sizeof(*out));
+  out->backend = be->backend;
+  out->nat_ip = svc->nat_ip;
+  out->backend_port = be->port;
+  out->ifindex = be->ifindex;
+  __builtin_memcpy(out->mac, be->mac, ETH_ALEN);
+  out->proto = p->protocol;
+  out->last_seen = now;
+  const __u32 span = PL_FP_BPF_NAT_PORT_MAX - PL_FP_BPF_NAT_PORT_MIN + 1;
+  const __u32 start = mix3(h, be->backend, svc->nat_ip);
+  struct pl_flow_key rk;
+  for (__u32 i = 0; i < PL_FP_NAT_PROBES; i++) {
+    const __u16 port = bpf_htons((__u16)(PL_FP_BPF_NAT_PORT_MIN + (start + i * 7919u) % span));
+    flow_key(&rk, be->backend, svc->nat_ip, be->port, port, p->protocol);
+    if (bpf_map_update_elem(&pl_rflow, &rk, &rv, BPF_NOEXIST) == 0) {
+      out->nat_port = port;
+      break;
+    }
+    struct pl_rflow_value* old = bpf_map_lookup_elem(&pl_rflow, &rk);
+    if (old && rflow_free(old, p->protocol, now)) {
+      struct pl_flow_key ok;
+      flow_key(&ok, old->client, old->tpe, old->client_port, old->port, p->protocol);
+      if (ok.saddr != fk->saddr || ok.daddr != fk->daddr || ok.sport != fk->sport ||
+          ok.dport != fk->dport)
+        bpf_map_delete_elem(&pl_flow, &ok);
+      if (bpf_map_update_elem(&pl_rflow, &rk, &rv, BPF_ANY) == 0) {
+        out->nat_port = port;
+        break;
+      }
+    }
+  }
+  if (!out->nat_port) return -1;
+  if (bpf_map_update_elem(&pl_flow, fk, out, BPF_ANY) != 0) {
+    bpf_map_delete_elem(&pl_rflow, &rk);
+    return -1;
+  }
+  return 0;
+}
+
+// Provider side of the uplink (see pl_consumer_in): dst T_pe of pl_svc.
+static __always_inline int provider_in(struct __sk_buff* skb, const struct packet* p) {
+  struct pl_svc_value* svc = bpf_map_lookup_elem(&pl_svc, &p->daddr);
+  if (!svc) return TC_ACT_OK;
+  struct pl_flow_key fk;
+  flow_key(&fk, p->saddr, p->daddr, p->sport, p->dport, p->protocol);
+  struct pl_flow_value flow;
+  struct pl_flow_value* f = bpf_map_lookup_elem(&pl_flow, &fk);
+  if (f && p->syn_only && PL_FLOW_CLOSED(f->state)) {
+    // The client reuses a closed flow's tuple: a new connection, chosen afresh.
+    struct pl_flow_key rk;
+    flow_key(&rk, f->backend, f->nat_ip, f->backend_port, f->nat_port, p->protocol);
+    bpf_map_delete_elem(&pl_rflow, &rk);
+    bpf_map_delete_elem(&pl_flow, &fk);
+    f = 0;
+  }
+  if (f) {
+    __u8 state = f->state;
+    if (p->fin) state |= PL_FLOW_FIN_OUT;
+    if (p->rst) state |= PL_FLOW_RST;
+    if (state != f->state) f->state = state;
+    if (p->protocol == IPPROTO_UDP) {
+      const __u64 now = bpf_ktime_get_ns();
+      if (now - f->last_seen > 1000000000ull) f->last_seen = now;
+    }
+    __builtin_memcpy(&flow, f, sizeof(flow));
+  } else {
+    // Only a TCP SYN or a UDP datagram starts a flow; anything else (a flow the nft path
+    // started) goes on to the stack.
+    if (!p->syn_only && p->protocol != IPPROTO_UDP) return TC_ACT_OK;
+    if (new_flow(skb, p, svc, &fk, &flow) < 0) return TC_ACT_OK;
+  }
+  void* data = (void*)(long)skb->data;
+  void* end = (void*)(long)skb->data_end;
+  struct ethhdr* eth = data;
+  if ((void*)(eth + 1) > end) return TC_ACT_SHOT;
+  __u8 smac[ETH_ALEN];
+  __builtin_memcpy(smac, eth->h_dest, ETH_ALEN);
+  if (nat4(skb, p, flow.nat_ip, flow.backend, flow.nat_port, flow.backend_port, smac, flow.mac) <
+      0)
+    return TC_ACT_SHOT;
+  return bpf_redirect_peer(flow.ifindex, 0);
+}
+
+// Consumer VNet uplink: src T_pe of pl_tpe (a reply toward a client). Provider VNet uplink (the
+// same program: a VNet can be both): dst T_pe of pl_svc, when PL_FP_PROVIDER.
 SEC("tc")
 int pl_consumer_in(struct __sk_buff* skb) {
   struct packet p;
   if (!parse(skb, &p)) return TC_ACT_OK;
   struct pl_tpe_value* tpe = bpf_map_lookup_elem(&pl_tpe, &p.saddr);
-  if (!tpe) return TC_ACT_OK;
+  if (!tpe) {
+    if (!(config_flags() & PL_FP_PROVIDER)) return TC_ACT_OK;
+    return provider_in(skb, &p);
+  }
   if (p.syn_only) return TC_ACT_SHOT;
   const __u32 address = tpe->address;
   const __u32 link_id = tpe->link_id;
+  struct pl_nic_value* nic = 0;
+  if (config_flags() & PL_FP_CLIENT_PEER) nic = bpf_map_lookup_elem(&pl_nic, &p.daddr);
   struct bpf_fib_lookup fib;
-  int rc = lookup(skb, &p, address, p.daddr, &fib);
-  if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH) return TC_ACT_SHOT;
+  int rc = BPF_FIB_LKUP_RET_SUCCESS;
+  if (!nic) {
+    rc = lookup(skb, &p, address, p.daddr, &fib);
+    if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH) return TC_ACT_SHOT;
+  }
   if (rewrite(skb, &p, IP_SRC_OFF, p.saddr, address) < 0) return TC_ACT_SHOT;
   struct pl_pe_stats* s = bpf_map_lookup_elem(&pl_stats, &link_id);
   if (s) {
     s->packets_in += 1;
     s->bytes_in += skb->len - ETH_HLEN;
   }
+  if (nic) {
+    const __u32 ifindex = nic->ifindex;
+    if (bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_dest), nic->mac, ETH_ALEN, 0) < 0 ||
+        bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_source), nic->gw_mac, ETH_ALEN, 0) < 0)
+      return TC_ACT_SHOT;
+    return bpf_redirect_peer(ifindex, 0);
+  }
   if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) return bpf_redirect_neigh(fib.ifindex, 0, 0, 0);
   return forward(skb, &fib, 0);  // the client is behind a bridge, not a veth peer
+}
+
+// Provider VNet, tc ingress of each backend NIC's host-side veth: a reply of a pl_flow flow
+// (reverse entry) is un-NATed and sent into the uplink's peer (the backbone); anything else goes
+// on to the bridge. Never creates a flow.
+SEC("tc")
+int pl_backend_in(struct __sk_buff* skb) {
+  struct packet p;
+  if (!parse(skb, &p)) return TC_ACT_OK;
+  struct pl_flow_key rk;
+  flow_key(&rk, p.saddr, p.daddr, p.sport, p.dport, p.protocol);
+  struct pl_rflow_value* r = bpf_map_lookup_elem(&pl_rflow, &rk);
+  if (!r) return TC_ACT_OK;
+  if (!(config_flags() & PL_FP_PROVIDER)) return TC_ACT_OK;
+  struct pl_rflow_value rv;
+  __builtin_memcpy(&rv, r, sizeof(rv));
+  struct pl_flow_key fk;
+  flow_key(&fk, rv.client, rv.tpe, rv.client_port, rv.port, p.protocol);
+  struct pl_flow_value* f = bpf_map_lookup_elem(&pl_flow, &fk);
+  if (!f || f->nat_port != p.dport || f->backend != p.saddr) return TC_ACT_OK;  // stale
+  if (p.fin || p.rst) {
+    __u8 state = f->state;
+    if (p.fin) state |= PL_FLOW_FIN_IN;
+    if (p.rst) state |= PL_FLOW_RST;
+    f->state = state;
+  }
+  if (nat4(skb, &p, rv.tpe, rv.client, rv.port, rv.client_port, rv.smac, rv.dmac) < 0)
+    return TC_ACT_SHOT;
+  return bpf_redirect_peer(rv.ifindex, 0);
 }
 
 SEC("tc")

@@ -28,7 +28,9 @@
 #define PL_U32 std::uint32_t
 #define PL_U16 std::uint16_t
 #define PL_U64 std::uint64_t
+#define PL_U8 std::uint8_t
 #else
+#define PL_U8 __u8
 #define PL_U32 __u32
 #define PL_U16 __u16
 #define PL_U64 __u64
@@ -36,6 +38,16 @@
 
 #define PL_FP_MAX_ENDPOINTS 65536
 #define PL_FP_MAX_UDP_FLOWS 65536
+#define PL_FP_MAX_FLOWS 262144    // provider flows (pl_flow, pl_rflow)
+#define PL_FP_MAX_NICS 65536      // pl_nic
+#define PL_FP_LB_BUCKETS 64       // agent/compile.h kLbBuckets
+// NAT ports the provider program picks (host order, inclusive); the nft SNAT of the same VNet
+// uses PL_FP_NFT_NAT_PORT_MIN..PL_FP_BPF_NAT_PORT_MIN-1, so the two never pick the same tuple.
+#define PL_FP_NFT_NAT_PORT_MIN 1024
+#define PL_FP_BPF_NAT_PORT_MIN 32768
+#define PL_FP_BPF_NAT_PORT_MAX 65535
+#define PL_FP_NAT_PROBES 32       // tries of a free NAT port per new flow
+#define PL_FP_UDP_IDLE_NS 120000000000ull  // an idle UDP flow's NAT port is free after this
 
 // Map names (the pin file names).
 #define PL_FP_MAP_PE "pl_pe"
@@ -44,11 +56,17 @@
 #define PL_FP_MAP_STATS "pl_stats"
 #define PL_FP_MAP_CONFIG "pl_config"
 #define PL_FP_MAP_UDP_FLOWS "pl_udp_flows"
+#define PL_FP_MAP_NIC "pl_nic"
+#define PL_FP_MAP_SVC "pl_svc"
+#define PL_FP_MAP_LB "pl_lb"
+#define PL_FP_MAP_FLOW "pl_flow"
+#define PL_FP_MAP_RFLOW "pl_rflow"
 
 // Program names (as the kernel reports them).
 #define PL_FP_PROG_CONSUMER_OUT "pl_consumer_out"
 #define PL_FP_PROG_CONSUMER_IN "pl_consumer_in"
 #define PL_FP_PROG_BACKBONE "pl_backbone"
+#define PL_FP_PROG_BACKEND_IN "pl_backend_in"
 
 // pl_pe (consumer): key PE_IP.
 struct pl_pe_value {
@@ -88,8 +106,76 @@ struct pl_udp_flow_key {
   PL_U16 port;
 };
 
+// pl_nic (consumer): key a NIC address of the VNet; where pl_consumer_in hands replies to it.
+struct pl_nic_value {
+  PL_U32 ifindex;    // host-side veth of the NIC (a bridge port) in the VNet namespace
+  PL_U8 mac[6];      // the NIC's own MAC (eth0 in its namespace)
+  PL_U8 gw_mac[6];   // the subnet bridge's MAC (source of what the NIC receives)
+};
+
+// pl_svc (provider): key T_pe of a translated endpoint whose PLS fronts a frontend of this VNet.
+struct pl_svc_value {
+  PL_U32 mark;    // the frontend's mark (agent/compile.h frontendMark): key part of pl_lb
+  PL_U32 nat_ip;  // the PLS NAT IP the endpoint's flows are source-NATed to
+};
+
+// pl_lb (provider): the rendezvous buckets of every load-balancing rule, as the nft lb_dnat map
+// holds them (only healthy backends). A missing key: port not exposed or no healthy backend.
+struct pl_lb_key {
+  PL_U32 mark;
+  PL_U16 port;  // frontend port, network order
+  PL_U8 proto;  // IPPROTO_TCP / IPPROTO_UDP
+  PL_U8 bucket; // 0 .. PL_FP_LB_BUCKETS-1
+};
+struct pl_lb_value {
+  PL_U32 backend;  // backend address
+  PL_U32 ifindex;  // host-side veth of the backend's NIC in the VNet namespace
+  PL_U16 port;     // backend port, network order
+  PL_U8 mac[6];    // the backend NIC's MAC
+};
+
+// pl_flow / pl_rflow (provider, LRU hashes): one provider NAT flow each way. Forward key: the
+// original tuple (client, T_pe, client port, frontend port); reverse key: the backend side
+// (backend, NAT IP, backend port, NAT port). Ports network order; pad zero.
+struct pl_flow_key {
+  PL_U32 saddr;
+  PL_U32 daddr;
+  PL_U16 sport;
+  PL_U16 dport;
+  PL_U8 proto;
+  PL_U8 pad[3];
+};
+#define PL_FLOW_FIN_OUT 0x1u  // FIN seen client -> service
+#define PL_FLOW_FIN_IN 0x2u   // FIN seen service -> client
+#define PL_FLOW_RST 0x4u      // RST seen either way
+// A TCP flow is closed (no longer holds its NAT port) with both FINs or a RST.
+#define PL_FLOW_CLOSED(state) ((((state) & 0x3u) == 0x3u) || ((state) & PL_FLOW_RST))
+struct pl_flow_value {
+  PL_U32 backend;
+  PL_U32 nat_ip;
+  PL_U16 backend_port;  // network order
+  PL_U16 nat_port;      // network order
+  PL_U32 ifindex;       // backend NIC's host-side veth
+  PL_U8 mac[6];         // backend NIC's MAC
+  PL_U8 proto;
+  PL_U8 state;          // PL_FLOW_*
+  PL_U64 last_seen;     // bpf_ktime_get_ns (CLOCK_MONOTONIC) of the last packet (UDP only)
+};
+struct pl_rflow_value {
+  PL_U32 client;
+  PL_U32 tpe;
+  PL_U16 client_port;  // network order
+  PL_U16 port;         // frontend port, network order
+  PL_U32 ifindex;      // the VNet's uplink
+  PL_U8 smac[6];       // the uplink's MAC
+  PL_U8 dmac[6];       // its backbone-side peer's MAC
+  PL_U32 pad;
+};
+
 // pl_config (array, key 0): flags; 0 (never written) means PL_FP_DEFAULT.
 #define PL_FP_BACKBONE_FORWARD 0x1u  // backbone redirects consumer -> provider (else routed)
 #define PL_FP_PEER 0x2u              // bpf_redirect_peer into a veth's peer (else bpf_redirect)
+#define PL_FP_PROVIDER 0x4u          // provider NAT in eBPF (pl_svc/pl_lb/pl_flow; else nft)
+#define PL_FP_CLIENT_PEER 0x8u       // pl_consumer_in into the client NIC's veth peer (pl_nic)
 #define PL_FP_CONFIGURED 0x80000000u // set whenever the agent writes the flags
-#define PL_FP_DEFAULT (PL_FP_BACKBONE_FORWARD | PL_FP_PEER)
+#define PL_FP_DEFAULT (PL_FP_BACKBONE_FORWARD | PL_FP_PEER | PL_FP_PROVIDER | PL_FP_CLIENT_PEER)

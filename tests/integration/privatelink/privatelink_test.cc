@@ -30,6 +30,7 @@
 #include "agent/endpoint_counters.h"
 #include "agent/fast_path.h"
 #include "control/provisioning.h"
+#include "dataplane/conntrack.h"
 #include "dataplane/kernel.h"
 #include "dataplane/netns.h"
 #include "dataplane/unique_fd.h"
@@ -224,6 +225,32 @@ std::string readFile(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// The provider's NAT flows in eBPF (pl_flow of the provider VNet namespace) whose NAT IP is
+// kNatAddress and protocol `protocol`: (live flows, all flows).
+std::pair<uint64_t, uint64_t> natPortsInUse(const std::string& providerNs, uint8_t protocol) {
+  auto usage = dataplane::countNatPortsInNamespace(
+      providerNs, {IpAddress::parse(kNatAddress).value()});
+  EXPECT_TRUE(usage.ok()) << usage.status().toString();
+  if (!usage.ok()) return {0, 0};
+  for (const dataplane::NatPortUsage& u : *usage) {
+    if (u.protocol == protocol) return {u.flows, u.ports};
+  }
+  return {0, 0};
+}
+
+// Provider flow entries (pl_flow) in `providerNs` toward `tpe`.
+size_t providerFlowsTo(dataplane::Kernel& kernel, const std::string& providerNs,
+                       const std::string& tpe) {
+  auto flows = kernel.bpfMapDump(providerNs, PL_FP_MAP_FLOW);
+  if (!flows.ok()) return 0;
+  size_t n = 0;
+  const std::string key = fastPathAddressKey(IpAddress::parse(tpe).value());
+  for (const auto& [k, v] : *flows) {
+    if (k.size() == sizeof(pl_flow_key) && k.compare(4, 4, key) == 0) ++n;
+  }
+  return n;
 }
 
 class PrivateLinkTest : public ::testing::Test {
@@ -506,8 +533,11 @@ TEST_F(PrivateLinkTest, RejectCutsAnEstablishedStream) {
   ASSERT_TRUE(server.valid());
   ASSERT_TRUE(exchange(client.get(), server.get(), "before"));
 
+  const std::string providerNs = naming_.vnetNamespace(model::normaliseKey(kProvider));
+  EXPECT_EQ(providerFlowsTo(*kernel_, providerNs, kTpe), 1u);  // NATed by the provider's eBPF
   setEndpoint("Rejected");
   converge();
+  EXPECT_EQ(providerFlowsTo(*kernel_, providerNs, kTpe), 0u);  // withdrawn with the endpoint
   // The next segment finds no conntrack entry and no translation: the client gets a reset.
   (void)::send(client.get(), "after", 5, MSG_NOSIGNAL);
   pollfd p{client.get(), POLLIN, 0};
@@ -775,9 +805,10 @@ TEST_F(PrivateLinkTest, ProxyProtocolKeepsOneDirection) {
 }
 
 // The eBPF fast path (agent/fast_path.h): an endpoint flow leaves no conntrack entry in the
-// consumer VNet (translated statelessly at tc ingress) while the provider tracks it, the BPF
-// counters move, and a new agent (privlinkd after kill -9) finds programs and pinned maps as they
-// are: the established stream keeps flowing through the restart and the pass changes nothing.
+// consumer VNet (translated statelessly at tc ingress) nor in the provider VNet (load-balanced
+// and source-NATed at tc: pl_flow/pl_rflow), the BPF counters and the PLS's natPorts count it,
+// and a new agent (privlinkd after kill -9) finds programs and pinned maps as they are: the
+// established stream keeps flowing through the restart and the pass changes nothing.
 TEST_F(PrivateLinkTest, FastPathKeepsTheConsumerStatelessAndSurvivesAnAgentRestart) {
   build("Approved");
   auto [l1, l2] = listenOnBackends();
@@ -793,7 +824,11 @@ TEST_F(PrivateLinkTest, FastPathKeepsTheConsumerStatelessAndSurvivesAnAgentResta
   EXPECT_EQ(consumerTable.find(kPeAddress), std::string::npos) << consumerTable;
   EXPECT_EQ(consumerTable.find(kTpe), std::string::npos) << consumerTable;
   const std::string providerTable = runIn(providerNs, "conntrack -L -p tcp");
-  EXPECT_NE(providerTable.find("dst=" + kTpe), std::string::npos) << providerTable;
+  EXPECT_EQ(providerTable.find("dst=" + kTpe), std::string::npos) << providerTable;
+  EXPECT_EQ(providerTable.find(kNatAddress), std::string::npos) << providerTable;
+  EXPECT_EQ(providerFlowsTo(*kernel_, providerNs, kTpe), 1u);
+  // The held connection holds one NAT port of the PLS (natPorts).
+  EXPECT_EQ(natPortsInUse(providerNs, IPPROTO_TCP), (std::pair<uint64_t, uint64_t>{1, 1}));
 
   auto stats = kernel_->bpfMapLookup(consumerNs, PL_FP_MAP_STATS, fastPathLinkKey(kLink));
   ASSERT_TRUE(stats.ok()) << stats.status().toString();
@@ -823,6 +858,30 @@ TEST_F(PrivateLinkTest, FastPathKeepsTheConsumerStatelessAndSurvivesAnAgentResta
   auto after = kernel_->bpfMapLookup(consumerNs, PL_FP_MAP_STATS, fastPathLinkKey(kLink));
   ASSERT_TRUE(after.ok()) << after.status().toString();
   EXPECT_GT(sumFastPathStats(*after).packets_out, counted.packets_out);
+
+  // Closed both ways (FIN each way): the NAT port is free again at once.
+  ::shutdown(client.get(), SHUT_WR);
+  char buffer[8];
+  pollfd p{server.get(), POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 2000), 1);
+  EXPECT_EQ(::recv(server.get(), buffer, sizeof buffer, 0), 0);
+  server = UniqueFd();
+  pollfd c{client.get(), POLLIN, 0};
+  ASSERT_EQ(::poll(&c, 1, 2000), 1);
+  EXPECT_EQ(::recv(client.get(), buffer, sizeof buffer, 0), 0);
+  EXPECT_EQ(natPortsInUse(providerNs, IPPROTO_TCP).first, 0u);
+}
+
+// UDP through the provider's eBPF NAT: no conntrack entry in the provider VNet, one live flow on
+// the NAT IP's UDP row of natPorts.
+TEST_F(PrivateLinkTest, FastPathUdpIsNatedByTheProviderWithoutConntrack) {
+  build("Approved");
+  ASSERT_NO_FATAL_FAILURE(expectUdpThroughNat());
+  const std::string providerNs = naming_.vnetNamespace(model::normaliseKey(kProvider));
+  const std::string providerTable = runIn(providerNs, "conntrack -L -p udp");
+  EXPECT_EQ(providerTable.find("dst=" + kTpe), std::string::npos) << providerTable;
+  EXPECT_EQ(providerFlowsTo(*kernel_, providerNs, kTpe), 1u);
+  EXPECT_EQ(natPortsInUse(providerNs, IPPROTO_UDP), (std::pair<uint64_t, uint64_t>{1, 1}));
 }
 
 }  // namespace

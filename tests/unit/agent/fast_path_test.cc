@@ -6,6 +6,7 @@
 // the pins' removal by cleanupAll.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 
 #include <algorithm>
 #include <cstring>
@@ -158,7 +159,42 @@ TEST_F(FastPathApplyTest, ApprovedEndpointAttachesAndFillsTheMapsOnce) {
   auto backbone = attachments(kBackboneNs);
   EXPECT_EQ(backbone.size(), 2u);
   for (const auto& [link, program] : backbone) EXPECT_EQ(program, PL_FP_PROG_BACKBONE);
-  EXPECT_TRUE(attachments(kProviderNs).empty());  // the provider keeps its stateful nft path
+  // The provider: its uplink (pl_svc) and every NIC's host-side veth (pl_rflow replies).
+  auto provider = attachments(kProviderNs);
+  const std::string web1Link = model::HostNaming::nicLinkName(model::normaliseKey(nicId("rgp", "web1")));
+  EXPECT_EQ(provider.size(), 2u);
+  EXPECT_EQ(provider[model::HostNaming::uplinkName(model::normaliseKey(kProvider))],
+            PL_FP_PROG_CONSUMER_IN);
+  EXPECT_EQ(provider[web1Link], PL_FP_PROG_BACKEND_IN);
+  auto svc = map(kProviderNs, PL_FP_MAP_SVC);
+  ASSERT_EQ(svc.size(), 1u);
+  pl_svc_value sv{};
+  std::memcpy(&sv, svc.at(wire("100.96.0.7")).data(), sizeof sv);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(&sv.nat_ip), 4), wire("10.0.1.20"));
+  // Every bucket of the one TCP rule (port 80) leads to web1:8080 through its veth.
+  auto lb = map(kProviderNs, PL_FP_MAP_LB);
+  ASSERT_EQ(lb.size(), static_cast<size_t>(kLbBuckets));
+  for (const auto& [key, value] : lb) {
+    pl_lb_key k{};
+    pl_lb_value lv{};
+    std::memcpy(&k, key.data(), sizeof k);
+    std::memcpy(&lv, value.data(), sizeof lv);
+    EXPECT_EQ(k.mark, sv.mark);
+    EXPECT_EQ(k.port, htons(80));
+    EXPECT_EQ(k.proto, IPPROTO_TCP);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(&lv.backend), 4), wire("10.0.1.4"));
+    EXPECT_EQ(lv.port, htons(8080));
+    EXPECT_EQ(lv.ifindex, kernel_.linkIfindex(kProviderNs, web1Link).value());
+  }
+  // The consumer hands replies straight to the client NIC's veth.
+  auto nic = map(kConsumerNs, PL_FP_MAP_NIC);
+  ASSERT_EQ(nic.size(), 1u);
+  pl_nic_value nv{};
+  std::memcpy(&nv, nic.at(wire("10.0.1.4")).data(), sizeof nv);
+  EXPECT_EQ(nv.ifindex,
+            kernel_.linkIfindex(kConsumerNs, model::HostNaming::nicLinkName(
+                                                 model::normaliseKey(nicId("rgc", "client"))))
+                .value());
 
   auto pe = map(kConsumerNs, PL_FP_MAP_PE);
   ASSERT_EQ(pe.size(), 1u);
@@ -209,6 +245,41 @@ TEST_F(FastPathApplyTest, RejectWithdrawsBeforeTheNftChangeAndKeepsTheCounters) 
   // The rejected endpoint still exists: its counters stay, untouched.
   EXPECT_EQ(map(kConsumerNs, PL_FP_MAP_STATS).at(fastPathLinkKey(7)),
             std::string(2 * sizeof(pl_pe_stats), '\1'));
+}
+
+// Rejecting one of two endpoints deletes the provider's eBPF flows (both directions) of that
+// endpoint's T_pe before the applier runs, and only those.
+TEST_F(FastPathApplyTest, RejectDeletesTheProviderFlowsOfThatEndpointOnly) {
+  ASSERT_TRUE(pass(planOf(scenario("Approved", true))).failures.empty());
+  auto flow = [&](const char* tpe, uint16_t natPort) {
+    pl_flow_key k{};
+    std::memcpy(&k.saddr, wire("10.0.1.4").data(), 4);
+    std::memcpy(&k.daddr, wire(tpe).data(), 4);
+    k.sport = htons(40000);
+    k.dport = htons(80);
+    k.proto = IPPROTO_TCP;
+    pl_flow_value v{};
+    std::memcpy(&v.backend, wire("10.0.1.4").data(), 4);
+    std::memcpy(&v.nat_ip, wire("10.0.1.20").data(), 4);
+    v.backend_port = htons(8080);
+    v.nat_port = htons(natPort);
+    v.proto = IPPROTO_TCP;
+    pl_flow_key r{v.backend, v.nat_ip, v.backend_port, v.nat_port, IPPROTO_TCP, {}};
+    kernel_.setBpfElementRaw(kProviderNs, PL_FP_MAP_FLOW,
+                             std::string(reinterpret_cast<const char*>(&k), sizeof k),
+                             std::string(reinterpret_cast<const char*>(&v), sizeof v));
+    kernel_.setBpfElementRaw(kProviderNs, PL_FP_MAP_RFLOW,
+                             std::string(reinterpret_cast<const char*>(&r), sizeof r),
+                             std::string(sizeof(pl_rflow_value), '\0'));
+  };
+  flow("100.96.0.7", 40001);  // pe1
+  flow("100.96.0.8", 40002);  // pe2
+  ASSERT_TRUE(pass(planOf(scenario("Rejected", true))).failures.empty());
+  auto flows = map(kProviderNs, PL_FP_MAP_FLOW);
+  ASSERT_EQ(flows.size(), 1u);
+  EXPECT_EQ(flows.begin()->first.substr(4, 4), wire("100.96.0.8"));
+  EXPECT_EQ(map(kProviderNs, PL_FP_MAP_RFLOW).size(), 1u);
+  EXPECT_EQ(map(kProviderNs, PL_FP_MAP_SVC).size(), 1u);
 }
 
 TEST_F(FastPathApplyTest, LastEndpointGoneDetachesAndUnpins) {
