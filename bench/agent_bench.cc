@@ -391,6 +391,9 @@ int runEndpoints(const std::string& prefix, const std::vector<int>& counts) {
     if (!first.failures.empty()) rc = 1;
     std::printf("endpoints: %d existing converged in %.0f ms (%d kernel changes)\n", n, build,
                 first.apply.changes);
+    std::printf("  phases (%s):", first.incremental ? "incremental" : "full");
+    for (const auto& [name, ms] : first.phaseMs) std::printf(" %s %.1fms", name.c_str(), ms);
+    std::printf("\n");
     // Add the (n+1)-th endpoint: median of 5 adds (each a new endpoint) and 5 deletes.
     std::vector<double> adds, passes, deletes;
     std::string addTally;
@@ -403,7 +406,15 @@ int runEndpoints(const std::string& prefix, const std::vector<int>& counts) {
       auto r = b.pass();
       passes.push_back(msSince(tPass));
       adds.push_back(msSince(t0));
-      if (k == 0) addTally = b.tallyText(passes.back());
+      if (k == 0) {
+        addTally = b.tallyText(passes.back());
+        addTally += std::string("\n  phases (") + (r.incremental ? "incremental" : "full") + "):";
+        for (const auto& [name, ms] : r.phaseMs) {
+          char part[80];
+          std::snprintf(part, sizeof part, " %s %.1fms", name.c_str(), ms);
+          addTally += part;
+        }
+      }
       if (!r.failures.empty()) rc = 1;
     }
     // One nft element add + delete alone, in the consumer VNet's table, which now holds n + 5

@@ -13,6 +13,10 @@ namespace privlink::agent {
 namespace {
 
 constexpr std::chrono::milliseconds kStopPoll{100};
+// Changes an incremental pass reads from the feed at most (the rest wait for the next pass), and
+// affected endpoints above which a full pass is cheaper (each is compiled with the context).
+constexpr size_t kFollowLimit = 4096;
+constexpr size_t kMaxIncrementalEndpoints = 128;
 
 // Moves the bodies: a deep copy of every document's JSON each pass is O(N) for nothing.
 std::vector<model::SourceDocument> toSource(std::vector<store::Document>&& docs) {
@@ -129,24 +133,71 @@ void Agent::loop() {
 }
 
 Result<PassResult> Agent::runOnce() {
+  // Wall time per phase, for PassResult::phaseMs.
+  std::vector<std::pair<std::string, double>> phases;
+  auto phaseStart = std::chrono::steady_clock::now();
+  auto phase = [&](const char* name) {
+    const auto t = std::chrono::steady_clock::now();
+    phases.emplace_back(name, std::chrono::duration<double, std::milli>(t - phaseStart).count());
+    phaseStart = t;
+  };
   Status transit = ensureTransitAddresses();
   if (!transit.ok()) {
     // Not fatal: VNets without an address report it; the next pass retries.
     spdlog::warn("agent: allocating transit addresses: {}", transit.toString());
   }
-  ASSIGN_OR_RETURN(model::NetworkSnapshot snapshot, readSnapshot());
+  phase("transit");
   const uint64_t healthVersion = health_version_.load();  // before the health it versions
-  HostPlan plan = compile(snapshot, compile_options_, currentHealth());
+  const ProbeHealth health = currentHealth();
+  // Incremental when only endpoint inputs changed since the last pass (see the class comment).
+  const auto now = std::chrono::steady_clock::now();
+  std::optional<std::set<std::string>> affected;
+  if (snapshot_cache_.valid() && compiler_.usable() && last_pass_clean_ &&
+      healthVersion == compiled_health_version_ &&
+      now - last_full_pass_ < options_.resyncInterval) {
+    ASSIGN_OR_RETURN(affected, snapshot_cache_.follow(store_, kFollowLimit));
+    if (affected && affected->size() > kMaxIncrementalEndpoints) affected.reset();
+  }
+  phase("follow");
+  PlanChanges changes;
+  const bool incremental =
+      affected && compiler_.update(snapshot_cache_.snapshot(), *affected, compile_options_, health,
+                                   changes);
+  phase(incremental ? "compile" : "failed update");
+  if (!incremental) {
+    if (!affected) {  // else the followed snapshot is current; only the plan must be rebuilt
+      ASSIGN_OR_RETURN(model::NetworkSnapshot fresh, readSnapshot());
+      snapshot_cache_.reset(std::move(fresh));
+    }
+    phase("snapshot");
+    compiler_.rebuild(snapshot_cache_.snapshot(), compile_options_, health);
+    compiled_health_version_ = healthVersion;
+    last_full_pass_ = now;
+    phase("compile");
+  }
+  const model::NetworkSnapshot& snapshot = snapshot_cache_.snapshot();
+  const HostPlan& plan = compiler_.plan();
 
   PassResult result;
   result.revision = snapshot.revision;
+  result.incremental = incremental;
   withdrawProxyEndpoints(plan);
   const model::HostNaming naming(options_.namePrefix);
+  // The fast path follows plan.fastEndpoints alone: an incremental pass that leaves them as they
+  // were (and the last pass left the kernel clean) has nothing to do there.
+  const bool fastPathUnchanged = incremental && changes.removed.fastEndpoints.empty() &&
+                                 changes.added.fastEndpoints.empty();
   ApplyResult withdrawn;  // fast path entries of endpoints that leave it, before the nft changes
-  withdrawFastPath(*kernel_, plan, naming, withdrawn);
-  result.apply = applier_.apply(plan);
-  applyFastPath(*kernel_, plan, naming, result.apply);
+  phase("proxy withdraw");
+  if (!fastPathUnchanged) withdrawFastPath(*kernel_, plan, naming, withdrawn);
+  phase("fast path withdraw");
+  result.apply = incremental ? applier_.applyChanges(plan, changes.removed, changes.added)
+                             : applier_.apply(plan);
+  phase("apply");
+  if (!fastPathUnchanged) applyFastPath(*kernel_, plan, naming, result.apply);
+  phase("fast path");
   mergeApplyResult(std::move(withdrawn), result.apply);
+  last_pass_clean_ = result.apply.failures.empty() && result.apply.unowned.empty();
   result.failures = snapshot.failures;
   for (const auto& [key, status] : plan.failures) result.failures.emplace(key, status);
   for (const auto& [key, status] : result.apply.failures) result.failures.emplace(key, status);
@@ -171,6 +222,8 @@ Result<PassResult> Agent::runOnce() {
                  result.apply.changes, result.failures.size());
   }
   tracker_.report(options_.realiserName, result.revision, result.failures);
+  phase("counters, proxy, report");
+  result.phaseMs = std::move(phases);
   return result;
 }
 

@@ -27,7 +27,18 @@
 // counters of what the last pass realised to the store every countersInterval (only changed
 // ones); store changes that are only counter documents are reported applied without a pass.
 //
-// On start (and every pass) it converges whatever the kernel holds: creates what is missing,
+// Incremental passes (issue #6 item 9; agent/incremental.h): the agent keeps the parsed snapshot
+// and the plan of the last pass. When the store changes after it touch only endpoint inputs
+// (private endpoint documents, their NICs, connection records), a pass follows the change feed,
+// re-reads and recompiles only the affected endpoints, and applies only what changed in the plan
+// (Applier::applyChanges, against remembered kernel state), so its cost depends on the change,
+// not on how many endpoints exist. Every other pass is a full one (read and parse every document,
+// compile, list the kernel and diff): the first, any pass after a change to anything else (VNets,
+// subnets, LBs, PLSs, PaaS, ...) or a gap in the change feed, a pass with no store change (the
+// resync timer, a retry, a probe health change, runOnce() called again), passes after a failed
+// kernel step, and at least one every resyncInterval while changes keep coming.
+//
+// On start (and every full pass) it converges whatever the kernel holds: creates what is missing,
 // deletes owned objects nothing wants (resources deleted while privlinkd was down), and touches
 // nothing that matches, so established connections survive kill -9 and a restart.
 //
@@ -50,6 +61,7 @@
 #include "agent/applier.h"
 #include "agent/compile.h"
 #include "agent/counter_publisher.h"
+#include "agent/incremental.h"
 #include "agent/prober.h"
 #include "common/ip.h"
 #include "common/status.h"
@@ -80,6 +92,12 @@ struct PassResult {
   int64_t revision = 0;                    // store revision the pass realised
   ApplyResult apply;                       // what the applier did
   std::map<std::string, Status> failures;  // everything reported to the tracker
+  // The pass followed the change feed and recompiled only the affected endpoints (see below);
+  // its apply was Applier::applyChanges (which may still have fallen back to a full apply).
+  bool incremental = false;
+  // Wall time of the pass's phases in order ("transit", "follow", "snapshot", "compile",
+  // "apply", "fast path", ...), for benchmarks and logs.
+  std::vector<std::pair<std::string, double>> phaseMs;
 };
 
 class Agent {
@@ -150,6 +168,14 @@ class Agent {
   std::set<std::string> proxy_listeners_;                 // namespaces with a listener
   // Publishes resource counters of what the last pass realised (agent thread only).
   CounterPublisher counters_;
+  // The incremental pass (agent thread, or runOnce's caller, only): the followed snapshot, the
+  // plan with its endpoint index, the probe health version it was compiled with and when the
+  // last full pass ran.
+  SnapshotCache snapshot_cache_;
+  IncrementalCompiler compiler_;
+  uint64_t compiled_health_version_ = 0;
+  bool last_pass_clean_ = false;  // no failed kernel step, no unowned leftover
+  std::chrono::steady_clock::time_point last_full_pass_{};
   std::thread thread_;
 };
 

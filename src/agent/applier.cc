@@ -710,6 +710,202 @@ ApplyResult Applier::apply(const HostPlan& plan) {
   if (verify) nft_memory_.clear();
   ApplyResult result = Run(kernel_, naming_, plan, written_files_, nft_memory_).run();
   if (verify) last_verified_ = std::chrono::steady_clock::now();
+  clean_ = result.failures.empty() && result.unowned.empty();
+  return result;
+}
+
+namespace {
+
+std::string renderElementChanges(const std::string& family, const std::string& table,
+                                 const std::vector<dataplane::NftElementChange>& changes) {
+  const std::string where = " " + family + " " + table + " ";
+  std::string text;
+  for (const dataplane::NftElementChange& c : changes) {
+    text += c.add ? "add " : "delete ";
+    if (c.set.empty()) {
+      text += "counter" + where + c.key + "\n";
+    } else {
+      text += "element" + where + c.set + " { " + c.key +
+              (c.add && !c.value.empty() ? " : " + c.value : "") + " }\n";
+    }
+  }
+  return text;
+}
+
+// The parts of a plan applyChanges() can follow.
+bool deltaOnly(const HostPlan& p) {
+  return p.namespaces.empty() && p.links.empty() && p.sysctls.empty() && p.nftTables.empty() &&
+         p.files.empty();
+}
+
+}  // namespace
+
+ApplyResult Applier::applyChanges(const HostPlan& plan, const HostPlan& removed,
+                                  const HostPlan& added) {
+  const bool verify = std::chrono::steady_clock::now() - last_verified_ >= verify_interval_;
+  if (!clean_ || verify || !deltaOnly(removed) || !deltaOnly(added)) return apply(plan);
+
+  // The nft tables the changes touch, each with its planned table and current memory.
+  struct TableChanges {
+    const PlannedNftTable* table = nullptr;
+    AppliedNftTable* memory = nullptr;
+    std::vector<const PlannedNftElement*> removed, added;
+  };
+  std::map<std::string, TableChanges> tables;  // by nftTableKey
+  std::map<std::string, std::optional<uint32_t>> generations;
+  for (const HostPlan* part : {&removed, &added}) {
+    for (const auto& [key, e] : part->nftElements) {
+      const std::string tableKey = nftTableKey(e.ns, e.family, e.table);
+      TableChanges& t = tables[tableKey];
+      if (t.table == nullptr) {
+        auto planned = plan.nftTables.find(tableKey);
+        auto memory = nft_memory_.find(e.ns);
+        if (planned == plan.nftTables.end() || memory == nft_memory_.end()) return apply(plan);
+        auto generation = generations.find(e.ns);
+        if (generation == generations.end()) {
+          auto now = kernel_.nftGeneration(e.ns);
+          generation = generations.emplace(e.ns, now.ok() ? std::optional(*now) : std::nullopt)
+                           .first;
+        }
+        if (!generation->second || *generation->second != memory->second.generation) {
+          nft_memory_.erase(memory);
+          return apply(plan);
+        }
+        auto remembered = memory->second.tables.find(e.family + " " + e.table);
+        if (remembered == memory->second.tables.end() ||
+            remembered->second.fingerprint != planned->second.fingerprint) {
+          return apply(plan);
+        }
+        t.table = &planned->second;
+        t.memory = &remembered->second;
+      }
+      (part == &removed ? t.removed : t.added).push_back(&e);
+    }
+  }
+
+  ApplyResult result;
+  auto step = [&](const std::string& description, const std::vector<std::string>& owners,
+                  bool creating, const std::function<Status()>& fn) {
+    ++result.changes;
+    result.steps.push_back(description);
+    Status s = fn();
+    if (idempotent(s, creating)) return true;
+    const Status failure = Status::Internal(description + ": " + s.message());
+    if (owners.empty()) result.unowned.push_back(failure);
+    for (const std::string& key : owners) result.failures.emplace(key, failure);
+    return false;
+  };
+  // Deletions, innermost first; then creations (routes to a link before routes via a gateway).
+  for (const auto& [key, rule] : removed.rules) {
+    (void)step("delete rule " + key, {}, false, [&] { return kernel_.deleteRule(rule.ns, rule.rule); });
+  }
+  for (const auto& [key, route] : removed.routes) {
+    (void)step("delete route " + key, {}, false,
+               [&] { return kernel_.deleteRoute(route.ns, route.route); });
+  }
+  for (const auto& [key, address] : removed.addresses) {
+    (void)step("delete address " + key, {}, false,
+               [&] { return kernel_.deleteAddress(address.ns, address.address); });
+  }
+  for (const auto& [key, address] : added.addresses) {
+    (void)step("add address " + key, address.owners, true,
+               [&] { return kernel_.addAddress(address.ns, address.address); });
+  }
+  for (bool viaGateway : {false, true}) {
+    for (const auto& [key, route] : added.routes) {
+      if (route.route.gateway.has_value() != viaGateway) continue;
+      (void)step("add route " + key, route.owners, true,
+                 [&] { return kernel_.addRoute(route.ns, route.route); });
+    }
+  }
+  for (const auto& [key, rule] : added.rules) {
+    (void)step("add rule " + key, rule.owners, true,
+               [&] { return kernel_.addRule(rule.ns, rule.rule); });
+  }
+
+  std::set<std::string> dropped;  // namespaces whose nftables memory is void after this call
+  for (auto& [tableKey, t] : tables) {
+    const PlannedNftTable& table = *t.table;
+    std::vector<dataplane::NftElementChange> deleteElements, deleteCounters, addCounters,
+        addElements;
+    std::vector<std::string> owners;
+    std::vector<IpAddress> flush;
+    auto note = [&](const std::string& set, const std::string& key) {
+      auto rule = table.flushOnChange.find(set);
+      if (rule == table.flushOnChange.end()) return;
+      if (auto address = keyPart(key, rule->second)) flush.push_back(*address);
+    };
+    std::vector<std::string> forget;
+    std::vector<const PlannedNftElement*> remember;
+    for (const PlannedNftElement* e : t.removed) {
+      const std::string key = nftElementKey(e->ns, e->family, e->table, e->set, e->key);
+      if (!t.memory->elements.count(key)) continue;  // not in the kernel: nothing to delete
+      note(e->set, e->key);
+      (e->set.empty() ? deleteCounters : deleteElements).push_back({false, e->set, e->key, ""});
+      forget.push_back(key);
+    }
+    for (const PlannedNftElement* e : t.added) {
+      const std::string key = nftElementKey(e->ns, e->family, e->table, e->set, e->key);
+      auto held = t.memory->elements.find(key);
+      const bool deleting = std::find(forget.begin(), forget.end(), key) != forget.end();
+      if (held != t.memory->elements.end() && !deleting) {
+        if (held->second == e->value) continue;  // already there
+        deleteElements.push_back({false, e->set, e->key, ""});  // a changed value
+      }
+      if (!e->set.empty()) note(e->set, e->key);
+      (e->set.empty() ? addCounters : addElements).push_back({true, e->set, e->key, e->value});
+      owners.insert(owners.end(), e->owners.begin(), e->owners.end());
+      remember.push_back(e);
+    }
+    std::vector<dataplane::NftElementChange> changes = std::move(deleteElements);
+    for (auto* part : {&deleteCounters, &addCounters, &addElements}) {
+      changes.insert(changes.end(), std::make_move_iterator(part->begin()),
+                     std::make_move_iterator(part->end()));
+    }
+    if (changes.empty()) continue;
+    std::sort(owners.begin(), owners.end());
+    owners.erase(std::unique(owners.begin(), owners.end()), owners.end());
+    const std::string name = table.family + " " + table.name;
+    const bool ok = step(
+        "update " + std::to_string(changes.size()) + " elements of nft table " + name + " in " +
+            table.ns,
+        owners, true, [&]() -> Status {
+          Status raw = kernel_.nftUpdateElements(table.ns, table.family, table.name, changes);
+          if (raw.code() != StatusCode::kInvalidArgument) return raw;
+          return kernel_.nftApply(table.ns, renderElementChanges(table.family, table.name, changes));
+        });
+    if (!ok) {
+      dropped.insert(table.ns);  // erased below: other tables of `tables` point into it
+      continue;
+    }
+    for (const std::string& key : forget) t.memory->elements.erase(key);
+    for (const PlannedNftElement* e : remember) {
+      t.memory->elements.insert_or_assign(
+          nftElementKey(e->ns, e->family, e->table, e->set, e->key), e->value);
+    }
+    // Our own commit moved the generation: the memory describes the kernel at the new one.
+    auto now = kernel_.nftGeneration(table.ns);
+    if (now.ok()) {
+      nft_memory_[table.ns].generation = *now;
+    } else {
+      dropped.insert(table.ns);
+    }
+    if (flush.empty()) continue;
+    std::sort(flush.begin(), flush.end());
+    flush.erase(std::unique(flush.begin(), flush.end()), flush.end());
+    const std::string what = flush.size() == 1 ? flush.front().toString()
+                                               : std::to_string(flush.size()) + " addresses (" +
+                                                     flush.front().toString() + ", ...)";
+    dataplane::ConntrackFilter filter;
+    filter.originalDestinationIn = std::move(flush);
+    (void)step("delete conntrack entries to " + what + " in " + table.ns, {}, false,
+               [&]() -> Status {
+                 auto deleted = kernel_.conntrackDelete(table.ns, filter);
+                 return deleted.ok() ? Status::Ok() : deleted.status();
+               });
+  }
+  for (const std::string& ns : dropped) nft_memory_.erase(ns);
+  clean_ = result.failures.empty() && result.unowned.empty();
   return result;
 }
 

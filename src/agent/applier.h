@@ -73,6 +73,21 @@ class Applier {
 
   ApplyResult apply(const HostPlan& plan);
 
+  // The incremental pass (agent/incremental.h): makes the kernel follow a plan that differs from
+  // the one of the last apply only by `removed` (old values of items that left or changed) and
+  // `added` (new values), without listing the kernel: deletes the removed rules, routes and
+  // addresses, adds the added ones, and updates the elements of each touched nft table in one
+  // raw batch against the nftables memory (then flushes conntrack of flushOnChange elements,
+  // as apply() does). It does apply(plan) instead (a full listing and diff) when that is not
+  // safe: the last apply had failures or unowned leftovers (the kernel may not match the old
+  // plan), the periodic verification is due, the changes touch namespaces, links, sysctls, nft
+  // tables or files, or the nftables memory of a touched namespace is not current (its
+  // generation moved: someone else committed there). A failed step fails its owners, as in
+  // apply(), and makes the next call a full apply().
+  ApplyResult applyChanges(const HostPlan& plan, const HostPlan& removed, const HostPlan& added);
+  // Whether the last apply()/applyChanges() had no failures and no unowned leftovers.
+  bool lastApplyClean() const { return clean_; }
+
   // Forgets the nftables memory: the next apply() lists every table it diffs.
   void forgetNftMemory() { nft_memory_.clear(); }
 
@@ -82,6 +97,7 @@ class Applier {
   std::chrono::milliseconds verify_interval_;
   std::chrono::steady_clock::time_point last_verified_{};
   std::map<std::string, AppliedNftNamespace> nft_memory_;  // by namespace
+  bool clean_ = false;  // see lastApplyClean()
   // Namespace files this process wrote (the Kernel cannot read them back); after a restart they
   // are written once more.
   std::map<std::string, std::string> written_files_;

@@ -48,6 +48,7 @@ const char* linkKindName(LinkKind kind);
 struct PlannedNamespace {
   std::string name;
   std::vector<std::string> owners;
+  bool operator==(const PlannedNamespace&) const = default;
 };
 
 struct PlannedLink {
@@ -58,12 +59,14 @@ struct PlannedLink {
   std::string peerName;  // veth only
   std::string master;    // bridge to enslave to, "" for none
   std::vector<std::string> owners;
+  bool operator==(const PlannedLink&) const = default;
 };
 
 struct PlannedAddress {
   std::string ns;
   dataplane::InterfaceAddress address;
   std::vector<std::string> owners;
+  bool operator==(const PlannedAddress&) const = default;
 };
 
 struct PlannedRoute {
@@ -71,6 +74,7 @@ struct PlannedRoute {
   // When route.preferredSource is unset, an actual route matches whatever its source.
   dataplane::Route route;
   std::vector<std::string> owners;
+  bool operator==(const PlannedRoute&) const = default;
 };
 
 // A policy-routing rule (fwmark -> table) in an owned namespace.
@@ -78,6 +82,7 @@ struct PlannedRule {
   std::string ns;
   dataplane::RoutingRule rule;
   std::vector<std::string> owners;
+  bool operator==(const PlannedRule&) const = default;
 };
 
 // A private endpoint whose TCP the agent's splice proxy serves (its PLS has enableProxyProtocol,
@@ -96,6 +101,7 @@ struct PlannedProxyEndpoint {
   uint32_t linkId = 0;
   std::vector<std::string> owners;
   std::optional<proxy::DirectUpstream> direct;
+  bool operator==(const PlannedProxyEndpoint&) const = default;
 };
 
 // A private endpoint on the eBPF fast path (agent/fast_path.h, dataplane/bpf/fast_path_maps.h):
@@ -124,6 +130,7 @@ struct PlannedFastEndpoint {
   IpAddress natIp;
   uint32_t frontendMark = 0;
   std::vector<std::string> owners;
+  bool operator==(const PlannedFastEndpoint&) const = default;
 };
 
 struct PlannedSysctl {
@@ -134,6 +141,7 @@ struct PlannedSysctl {
   // Set only where the kernel has the key (net/bridge/* exists only while br_netfilter is
   // loaded); a missing key is not a failure.
   bool optional = false;
+  bool operator==(const PlannedSysctl&) const = default;
 };
 
 struct PlannedNftTable {
@@ -152,6 +160,7 @@ struct PlannedNftTable {
   // stop at once; on addition entries made while the address was refused (no NAT binding, which
   // a reused source port would otherwise pick up again) are gone.
   std::map<std::string, int> flushOnChange;
+  bool operator==(const PlannedNftTable&) const = default;
 };
 
 // One element of a named nft set or map, or one named counter object, inside a planned table.
@@ -168,6 +177,7 @@ struct PlannedNftElement {
   std::string key;
   std::string value;  // map value; "" for a set element or a counter
   std::vector<std::string> owners;
+  bool operator==(const PlannedNftElement&) const = default;
 };
 
 // A health probe the agent's prober runs from inside a VNet namespace (non-blocking connect, or
@@ -181,6 +191,7 @@ struct PlannedProbe {
   int intervalSeconds = 15;
   int threshold = 1;  // consecutive results needed to change state
   std::vector<std::string> owners;
+  bool operator==(const PlannedProbe&) const = default;
 };
 
 struct PlannedFile {
@@ -188,6 +199,7 @@ struct PlannedFile {
   std::string name;  // "resolv.conf"
   std::string content;
   std::vector<std::string> owners;
+  bool operator==(const PlannedFile&) const = default;
 };
 
 struct HostPlan {

@@ -334,6 +334,29 @@ Result<PrivateEndpoint> parsePrivateEndpoint(const SourceDocument& doc) {
   return guarded(doc, &parsePrivateEndpointImpl);
 }
 
+ConnectionState parseConnectionRecord(const nlohmann::json& body) {
+  ConnectionState state;
+  state.status = stringAt(body, {"properties", "privateLinkServiceConnectionState", "status"})
+                     .value_or("Disconnected");
+  state.linkIdentifier = uint32At(body, {"properties", "linkIdentifier"});
+  return state;
+}
+
+bool isConnectionRecordType(std::string_view type) {
+  constexpr std::string_view kSuffix = "/privateendpointconnections";
+  return type.size() > kSuffix.size() &&
+         type.compare(type.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0;
+}
+
+void joinConnectionState(PrivateEndpoint& pe, uint32_t documentLinkIdentifier,
+                         const ConnectionState* record) {
+  pe.linkIdentifier = documentLinkIdentifier;
+  pe.status = "Disconnected";
+  if (record == nullptr) return;
+  pe.status = record->status;
+  if (record->linkIdentifier) pe.linkIdentifier = *record->linkIdentifier;
+}
+
 NetworkSnapshot parseNetwork(const std::vector<SourceDocument>& docs, int64_t revision) {
   NetworkSnapshot snap;
   snap.revision = revision;
@@ -392,8 +415,7 @@ NetworkSnapshot parseNetwork(const std::vector<SourceDocument>& docs, int64_t re
       } else {
         snap.failures.emplace(key, pe.status());
       }
-    } else if (type.size() > 27 &&
-               type.compare(type.size() - 27, 27, "/privateendpointconnections") == 0) {
+    } else if (isConnectionRecordType(type)) {
       records[key] = &doc;
     } else if (isPaasInstanceBody(doc.body)) {
       auto instance = parsePaasInstance(key, doc.id, doc.body);
@@ -424,10 +446,8 @@ NetworkSnapshot parseNetwork(const std::vector<SourceDocument>& docs, int64_t re
   for (auto& [key, pe] : snap.privateEndpoints) {
     auto record = records.find(pe.connectionKey);
     if (record == records.end()) continue;  // deleted by the provider: Disconnected
-    const Json& body = record->second->body;
-    pe.status = stringAt(body, {"properties", "privateLinkServiceConnectionState", "status"})
-                    .value_or("Disconnected");
-    if (auto id = uint32At(body, {"properties", "linkIdentifier"})) pe.linkIdentifier = *id;
+    const ConnectionState state = parseConnectionRecord(record->second->body);
+    joinConnectionState(pe, pe.linkIdentifier, &state);
   }
   // Transit records of VNets that no longer exist are not part of the network.
   for (auto it = snap.transit.begin(); it != snap.transit.end();) {

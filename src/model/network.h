@@ -198,6 +198,21 @@ Result<LoadBalancer> parseLoadBalancer(const SourceDocument& doc);
 Result<PrivateLinkService> parsePrivateLinkService(const SourceDocument& doc);
 Result<PrivateEndpoint> parsePrivateEndpoint(const SourceDocument& doc);
 
+// The state a connection record (<target type>/privateendpointconnections) gives its endpoint:
+// properties.privateLinkServiceConnectionState.status ("Disconnected" when absent) and
+// properties.linkIdentifier (which, when present, overrides the endpoint document's).
+struct ConnectionState {
+  std::string status = "Disconnected";
+  std::optional<uint32_t> linkIdentifier;
+};
+ConnectionState parseConnectionRecord(const nlohmann::json& body);
+// True for the type of a connection record (any target type).
+bool isConnectionRecordType(std::string_view type);
+// Sets pe.status and pe.linkIdentifier from its record (`record` null: the record is absent, so
+// the endpoint is Disconnected and keeps `documentLinkIdentifier`, the one its document carries).
+void joinConnectionState(PrivateEndpoint& pe, uint32_t documentLinkIdentifier,
+                         const ConnectionState* record);
+
 // Parses every document it knows (others are ignored) and attaches subnets to their VNets.
 // Subnets or peerings whose VNet is absent are ignored (the VNet is being deleted).
 NetworkSnapshot parseNetwork(const std::vector<SourceDocument>& docs, int64_t revision);
