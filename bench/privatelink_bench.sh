@@ -148,6 +148,10 @@ NFT_RULES=$(ip netns exec "$T_consumer_ns" nft list ruleset 2>/dev/null | grep -
 # the NAT path cost. The agent is stopped first (agent_bench SIGUSR1) so that it does not converge
 # these changes back; then, cumulatively (each row: 1-/4-stream, conn/s, RTT p50):
 #   again     the NAT path once more, unchanged (shows the run-to-run noise);
+#   -provider pl_config without PL_FP_PROVIDER: the provider VNet's NAT (LB buckets, SNAT to the
+#             NAT IP) by conntrack + nft again instead of pl_flow/pl_rflow at tc;
+#   -nicpeer  without PL_FP_CLIENT_PEER: replies to the client through the subnet bridge
+#             (bpf_redirect to it) instead of into the client NIC's veth peer;
 #   -peer     pl_config without PL_FP_PEER: bpf_redirect to the veth instead of into its peer;
 #   -bbfwd    without PL_FP_BACKBONE_FORWARD: consumer -> provider routed by the backbone's stack
 #             (replies are still steered by pl_backbone: the client address is not routable);
@@ -178,21 +182,26 @@ if [ "${DIAG:-1}" = 1 ]; then
       "${R[dnat,crr]}" "$(ratio "${R[dnat,crr]}" "${R[dveth,crr]}")" \
       "${R[dnat,p50]}" "$(ratio "${R[dnat,p50]}" "${R[dveth,p50]}")")")
   }
-  # fp_config FLAGS: the fast path's pl_config in the consumer VNet and backbone namespaces.
+  # fp_config FLAGS: the fast path's pl_config in the consumer VNet, backbone and provider VNet
+  # namespaces (PL_FP_* of fast_path_maps.h: 1 backbone forward, 2 peer, 4 provider, 8 NIC peer).
   fp_config() {
     local ns v; v=$(printf '%08x' $((0x80000000 | $1)))
-    for ns in "$T_consumer_ns" "$T_backbone_ns"; do
+    for ns in "$T_consumer_ns" "$T_backbone_ns" "$T_provider_ns"; do
       bpftool map update pinned "/sys/fs/bpf/privlink/$ns/pl_config" key 0 0 0 0 \
         value "0x${v:6:2}" "0x${v:4:2}" "0x${v:2:2}" "0x${v:0:2}" 2>/dev/null || true
     done
   }
   diag "nat again (agent stopped)"
   if [ -d "/sys/fs/bpf/privlink/$T_consumer_ns" ] && command -v bpftool >/dev/null; then
+    fp_config 11
+    diag "- provider NAT in eBPF"
+    fp_config 3
+    diag "- peer into the client NIC"
     fp_config 1
     diag "- bpf_redirect_peer"
     fp_config 0
     diag "- backbone fast forward"
-    for ns in "$T_consumer_ns" "$T_backbone_ns"; do
+    for ns in "$T_consumer_ns" "$T_backbone_ns" "$T_provider_ns"; do
       for dev in $(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
         tc -n "$ns" filter del dev "$dev" ingress 2>/dev/null || true
       done
