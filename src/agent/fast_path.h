@@ -7,6 +7,13 @@
 //     bridge, pl_consumer_in on the uplink (tc ingress); pl_pe (PE_IP -> T_pe, link id) and pl_tpe
 //     (T_pe -> PE_IP, link id) hold its translated endpoints; pl_stats one zeroed entry per
 //     endpoint of the namespace (created once, never overwritten, deleted when the endpoint goes);
+//     pl_nic: every NIC address of the VNet -> its host-side veth's ifindex, its MAC and its
+//     bridge's MAC (the MAC is read from the NIC namespace only when the veth's ifindex changed);
+//   - in each provider VNet namespace of a translated endpoint: pl_consumer_in on its uplink,
+//     pl_backend_in on every NIC's host-side veth; pl_svc (T_pe -> frontend mark, NAT IP) and
+//     pl_lb (the plan's lb_dnat elements of those frontends, each backend with its NIC's veth
+//     ifindex and MAC; a backend without a NIC here is left to nft). pl_flow/pl_rflow belong to
+//     the programs; withdrawFastPath deletes the entries of flows to a T_pe leaving pl_svc;
 //   - in the backbone namespace: pl_backbone on the backbone side of both uplinks of each
 //     translated endpoint; pl_bb (T_pe -> those two ifindexes and T_vnets);
 //   - pl_config (key 0) = PL_FP_CONFIGURED | PL_FP_DEFAULT in both kinds;
@@ -29,7 +36,8 @@
 namespace privlink::agent {
 
 // Before the applier runs: deletes the map entries of endpoints that leave the fast path (Reject,
-// Remove, Delete), so their next packet meets the nft rules (RST / admin-prohibited) at once.
+// Remove, Delete), so their next packet meets the nft rules (RST / admin-prohibited) at once;
+// in provider namespaces also their pl_svc keys and the pl_flow/pl_rflow entries of their flows.
 void withdrawFastPath(dataplane::Kernel& kernel, const HostPlan& plan,
                       const model::HostNaming& naming, ApplyResult& result);
 

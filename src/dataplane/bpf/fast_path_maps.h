@@ -12,8 +12,20 @@
 //     the client's own address stays; the packet is redirected to the uplink (never reaching
 //     netfilter), counted in pl_stats.
 //   pl_consumer_in at tc ingress of the uplink: src T_pe (a key of pl_tpe) becomes PE_IP and the
-//     packet is redirected to the subnet bridge of the client; a TCP SYN without ACK is dropped
-//     (the provider cannot open connections toward the consumer).
+//     packet goes into the client NIC's veth peer (pl_nic; else FIB lookup and the subnet
+//     bridge); a TCP SYN without ACK is dropped (the provider cannot open connections toward the
+//     consumer).
+// Provider VNet namespace (the provider's per-flow NAT, no conntrack for these flows):
+//   pl_consumer_in (the same program: a VNet may be both) at tc ingress of the uplink: dst T_pe
+//     (a key of pl_svc). A known flow (pl_flow) is rewritten to backend:port from NAT IP:port;
+//     a TCP SYN without ACK or a UDP datagram without a flow picks the backend of its bucket in
+//     pl_lb and a free NAT port in PL_FP_BPF_NAT_PORT_MIN..MAX (pl_rflow insert with
+//     BPF_NOEXIST; a closed or idle flow's port is reused), records pl_flow and pl_rflow and
+//     goes, fully NATed, into the backend NIC's veth peer. Other misses (flows the nft path
+//     started, ports no rule exposes: no pl_lb key) pass on to the stack and its nft rules.
+//   pl_backend_in at tc ingress of every NIC's host-side veth: a reply whose tuple is a key of
+//     pl_rflow is un-NATed (T_pe:port -> client) and goes into the uplink's peer (the backbone);
+//     FIN/RST mark the flow's state. It never creates a flow.
 // Backbone namespace:
 //   pl_backbone at tc ingress of every backbone-side uplink: dst T_pe (a key of pl_bb) arriving
 //     from the consumer's uplink is redirected to the provider's; src T_pe arriving from the
