@@ -219,16 +219,23 @@ fi
 
 # --- PPv2 path and HAProxy ------------------------------------------------------------------
 # Both in the same topology instance (the agent with enableProxyProtocol on the PLS), one after
-# the other: ppv2 = client -> 10.0.1.9:5201 (TPROXY in the consumer VNet) -> privlink's proxy
-# -> T_pe:5201 with the PPv2 header; haproxy = client -> 10.0.0.1:9443 (HAProxy 2.6, mode tcp,
-# its defaults: one thread per CPU, in the consumer VNet namespace) -> T_pe:5201 with
-# send-proxy-v2. Both upstream legs cross the same backbone, provider VNet and LB to the same
-# PPv2 backend server; neither proxy is pinned; their runs alternate.
+# the other: ppv2 = client -> 10.0.1.9:5201 (TPROXY in the consumer VNet) -> privlink's proxy,
+# whose upstream socket is opened in the provider VNet namespace (from the PLS NAT IP straight
+# to the backend its LB rule's bucket names; splice_proxy.h DirectUpstream) with the PPv2
+# header; haproxy = client -> 10.0.0.1:9443 (HAProxy 2.6, mode tcp, its defaults: one thread
+# per CPU, in the consumer VNet namespace) -> T_pe:5201 with send-proxy-v2, across the
+# backbone, the provider VNet's DNAT/SNAT and LB, to the same PPv2 backend server. A
+# configured HAProxy has no socket in the provider VNet and does not know the LB's buckets and
+# health, which privlinkd does: that shorter upstream leg is the built-in proxy's structural
+# edge. Neither proxy is pinned; their runs alternate.
 PPV2_NOTE=""
 if ! has_part ppv2; then
   PPV2_NOTE="PPv2 path and HAProxy not measured (PARTS=$PARTS)"
 elif [ "$PPV2" != no ]; then
   start_topology ppv2
+  # privlink's proxy opens its upstream connections in the provider VNet namespace: the same
+  # TIME_WAIT reuse there as start_topology gives the consumer's (HAProxy's) upstream sockets.
+  tune_client_ns "$T_provider_ns"
   ip netns exec "$T_backend_ns" "$TOOL" server 10.0.1.4 5201 ppv2 & PIDS+=($!); SRV1=$!
   # The ppv2 server closes a connection that does not start with a PPv2 header: one echo
   # round trip works only when privlink's proxy wrote it.
@@ -303,7 +310,8 @@ printf '%-24s %9s %9s %9s %9s | %9s\n' "iperf3 1-stream Gbit/s" "${R[veth,iperf]
   "$(ratio "${R[nat,iperf]:-0}" "${R[veth,iperf]:-0}")"
 echo "(targets: nat/veth >= 0.9x throughput, >= 0.8x conn/s, <= 1.15x RTT; ppv2/haproxy: > 1x"
 echo " for throughput and conn/s, < 1x for RTT. HAProxy: default threads (one per CPU), unpinned,"
-echo " in the PPv2 run's topology; privlink's proxy: one event-loop thread per CPU, unpinned.)"
+echo " in the PPv2 run's topology; privlink's proxy: one event-loop thread per CPU, unpinned,"
+echo " its upstream leg opened in the provider VNet from the NAT IP to the backend.)"
 [ -n "$PPV2_NOTE" ] && echo "$PPV2_NOTE"
 [ -n "${ALT_NOTE:-}" ] && echo "$ALT_NOTE"
 if ((${#DIAG_ROWS[@]})); then

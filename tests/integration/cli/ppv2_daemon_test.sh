@@ -86,7 +86,7 @@ defaults
   timeout server 10s
 frontend fe
   bind 0.0.0.0:8080 accept-proxy
-  http-request return status 200 content-type text/plain lf-string "client=%[src] endpoint=%[dst]:%[dst_port]\n"
+  http-request return status 200 content-type text/plain lf-string "client=%[src] endpoint=%[dst]:%[dst_port] peer=%[fc_src]\n"
 CFG
 setsid "$PRIVLINK" nic exec -g "$RG" -n web -- haproxy -db -f "$WORK/haproxy.cfg" \
   >"$WORK/haproxy.log" 2>&1 &
@@ -99,8 +99,10 @@ for ((i = 0; i < 60; i++)); do
   [ -n "$BODY" ] && break
   sleep 0.5
 done
-check "haproxy behind the daemon's proxy sees the client's address" \
-  test "$BODY" = "client=10.61.1.4 endpoint=10.61.1.9:80"
+# peer: the TCP source the backend sees (fc_src, not rewritten by the header): the NAT IP, also
+# now that the proxy opens the connection in the provider VNet (splice_proxy.h DirectUpstream).
+check "haproxy behind the daemon's proxy sees the client's address, from the NAT IP" \
+  test "$BODY" = "client=10.61.1.4 endpoint=10.61.1.9:80 peer=$NAT_IP"
 check "the NAT IP ($NAT_IP) is not what the backend was told" \
   bash -c '! grep -q "$0" <<<"$1"' "client=$NAT_IP" "$BODY"
 
