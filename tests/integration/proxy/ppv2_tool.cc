@@ -2,7 +2,9 @@
 // upstream server and the load client of that benchmark are bench/dp_tool.
 //   ppv2_tool proxy NS PE_IP UPSTREAM_IP LINKID [PIPE_BYTES]   run SpliceProxy in NS (TPROXY
 //                                                              listener); prints its port
-// env PPV2_MODE=splice|copy|hybrid, PPV2_THREADS=<event loops, default one per CPU>.
+// env PPV2_MODE=splice|copy|hybrid, PPV2_THREADS=<event loops, default one per CPU>,
+// PPV2_DIRECT=PROVIDER_NS,NAT_IP,BACKEND_IP:PORT (the upstream connection opened in PROVIDER_NS
+// from NAT_IP to that backend for every port, EndpointTarget::direct; default: to UPSTREAM_IP).
 #include <signal.h>
 
 #include <atomic>
@@ -41,7 +43,24 @@ int runProxy(const std::string& ns, const char* pe, const char* upstream, uint32
   proxy::SpliceProxy p(options);
   auto port = p.addListener(ns, 0);
   if (!port.ok()) return die(port.status().toString());
-  p.setEndpoints(ns, {{*IpAddress::parse(pe), {*IpAddress::parse(upstream), linkId}}});
+  proxy::EndpointTarget target{*IpAddress::parse(upstream), linkId, std::nullopt};
+  if (const char* direct = std::getenv("PPV2_DIRECT")) {
+    const std::string d(direct);
+    const auto c1 = d.find(','), c2 = d.find(',', c1 + 1), colon = d.rfind(':');
+    if (c1 == std::string::npos || c2 == std::string::npos || colon < c2) {
+      return die("PPV2_DIRECT=PROVIDER_NS,NAT_IP,BACKEND_IP:PORT");
+    }
+    auto nat = IpAddress::parse(d.substr(c1 + 1, c2 - c1 - 1));
+    auto backend = IpAddress::parse(d.substr(c2 + 1, colon - c2 - 1));
+    if (!nat || !backend) return die("PPV2_DIRECT: bad address");
+    proxy::DirectUpstream up{d.substr(0, c1), *nat, {}};
+    const auto port = static_cast<uint16_t>(std::stoi(d.substr(colon + 1)));
+    for (uint32_t dport = 1; dport <= 65535; ++dport) {
+      up.buckets[static_cast<uint16_t>(dport)] = {proxy::UpstreamBackend{*backend, port}};
+    }
+    target.direct = std::move(up);
+  }
+  p.setEndpoints(ns, {{*IpAddress::parse(pe), target}});
   if (!p.start().ok()) return die("start failed");
   std::fprintf(stderr, "ppv2_tool: %d event loop(s)\n", p.loopCount());
   std::printf("%u\n", *port);
@@ -49,9 +68,9 @@ int runProxy(const std::string& ns, const char* pe, const char* upstream, uint32
   while (!gStop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   p.stop();
   auto c = p.counters();
-  std::fprintf(stderr, "proxy: accepted %lu closed %lu resets %lu\n",
+  std::fprintf(stderr, "proxy: accepted %lu closed %lu resets %lu direct %lu\n",
                (unsigned long)c.connectionsAccepted, (unsigned long)c.connectionsClosed,
-               (unsigned long)c.resets);
+               (unsigned long)c.resets, (unsigned long)c.directUpstreams);
   return 0;
 }
 
