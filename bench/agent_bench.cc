@@ -7,6 +7,8 @@
 //       agent pass, then by a fresh Agent over the same kernel (= privlinkd restarted after
 //       kill -9: the agent keeps no state but the kernel and the store), then cleanupAll.
 //   agent_bench endpoints PREFIX N...
+//   agent_bench endpoints-full PREFIX N...     (the same with AgentOptions::incremental off: every
+//       pass a full one, as before session 4; the baseline to compare with in the same run)
 //       consumer VNet + provider VNet + LB + PLS, then for each N: N approved private endpoints
 //       converged, then the time of adding ONE more endpoint (store write + agent pass), with the
 //       kernel calls of that pass timed by kind, and one nft element add+delete alone (raw
@@ -248,6 +250,7 @@ class Bench {
     agent_.reset();
     agent::AgentOptions o;
     o.namePrefix = prefix_;
+    o.incremental = incremental_;
     o.realiserName = "bench";
     o.retryInterval = std::chrono::milliseconds(200);
     agent_ = std::make_unique<agent::Agent>(*store_, tracker_,
@@ -292,6 +295,7 @@ class Bench {
   control::ProvisioningTracker tracker_;
   std::map<std::string, TimedKernel::Tally> tally_;
   std::unique_ptr<agent::Agent> agent_;
+  bool incremental_ = true;
 };
 
 int runConverge(const std::string& prefix, int n) {
@@ -374,10 +378,11 @@ std::string endpointAddress(int i) {
          std::to_string((v >> 8) & 255) + "." + std::to_string(v & 255);
 }
 
-int runEndpoints(const std::string& prefix, const std::vector<int>& counts) {
+int runEndpoints(const std::string& prefix, const std::vector<int>& counts, bool incremental) {
   int rc = 0;
   for (int n : counts) {
     Bench b(prefix);
+    b.incremental_ = incremental;
     auto docs = baseTopology(false);
     for (int i = 0; i < n; ++i) {
       auto e = endpoint(i, static_cast<uint32_t>(1000 + i), endpointAddress(i));
@@ -512,17 +517,17 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (a.size() == 3 && a[0] == "converge") return runConverge(a[1], std::stoi(a[2]));
-  if (a.size() >= 3 && a[0] == "endpoints") {
+  if (a.size() >= 3 && (a[0] == "endpoints" || a[0] == "endpoints-full")) {
     std::vector<int> counts;
     for (size_t i = 2; i < a.size(); ++i) counts.push_back(std::stoi(a[i]));
-    return runEndpoints(a[1], counts);
+    return runEndpoints(a[1], counts, a[0] == "endpoints");
   }
   if ((a.size() == 2 || a.size() == 3) && a[0] == "topology") {
     return runTopology(a[1], a.size() == 3 && a[2] == "ppv2");
   }
   std::fprintf(stderr,
                "usage: agent_bench converge PREFIX N\n"
-               "       agent_bench endpoints PREFIX N...\n"
+               "       agent_bench endpoints|endpoints-full PREFIX N...\n"
                "       agent_bench topology PREFIX [ppv2]\n");
   return 2;
 }

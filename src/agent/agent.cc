@@ -152,7 +152,7 @@ Result<PassResult> Agent::runOnce() {
   // Incremental when only endpoint inputs changed since the last pass (see the class comment).
   const auto now = std::chrono::steady_clock::now();
   std::optional<std::set<std::string>> affected;
-  if (snapshot_cache_.valid() && compiler_.usable() && last_pass_clean_ &&
+  if (options_.incremental && snapshot_cache_.valid() && compiler_.usable() && last_pass_clean_ &&
       healthVersion == compiled_health_version_ &&
       now - last_full_pass_ < options_.resyncInterval) {
     ASSIGN_OR_RETURN(affected, snapshot_cache_.follow(store_, kFollowLimit));

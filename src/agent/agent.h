@@ -86,6 +86,9 @@ struct AgentOptions {
   std::chrono::milliseconds probeInterval{0};
   // Resource counters (agent/counter_publisher.h): how often the running thread publishes them.
   std::chrono::milliseconds countersInterval{5000};
+  // Incremental passes when only endpoint inputs changed (see Agent); false makes every pass a
+  // full one (benchmarks compare the two).
+  bool incremental = true;
 };
 
 struct PassResult {

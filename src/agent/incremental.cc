@@ -422,18 +422,17 @@ void IncrementalCompiler::index(const model::NetworkSnapshot& snapshot) {
           const bool shared = shareable(item);
           if (shared != sharedPass) continue;
           if (contextItems.count(key)) usable_ = false;  // an endpoint overrides a context item
-          Use& use = uses_[{part, key}];
-          if (!shared) {
+          if (!shared) {  // owned by its one endpoint: no use count
             if (endpoints.size() > 1) usable_ = false;
             for (const std::string& e : endpoints) {
-              by_endpoint_[e].push_back({part, key, item.owners});
+              by_endpoint_[e].push_back({part, key, {}});
               for (const std::string& owner : item.owners) {
-                if (!isEndpoint(owner)) companions[e].insert(owner);
+                if (owner != e) companions[e].insert(owner);
               }
             }
-            use.count = static_cast<int>(endpoints.size());
             continue;
           }
+          Use& use = uses_[{part, key}];
           // item.owners is sorted when it is a union (checked below): binary searches, as the
           // fast path reply rule of a provider VNet names every endpoint of it.
           const bool sorted = std::is_sorted(item.owners.begin(), item.owners.end());
@@ -459,7 +458,6 @@ void IncrementalCompiler::index(const model::NetworkSnapshot& snapshot) {
     if (!isEndpoint(key)) continue;
     if (context_plan_.failures.count(key)) usable_ = false;
     by_endpoint_[key].push_back({PlanPart::kFailure, key, {}});
-    uses_[{PlanPart::kFailure, key}].count = 1;
   }
 }
 
@@ -467,24 +465,22 @@ void IncrementalCompiler::remove(const std::string& endpointKey, PlanChanges& ch
   auto mine = by_endpoint_.find(endpointKey);
   if (mine == by_endpoint_.end()) return;
   for (const Contribution& c : mine->second) {
-    auto use = uses_.find({c.part, c.key});
-    if (use == uses_.end()) continue;
     if (c.part == PlanPart::kFailure) {
       plan_.failures.erase(c.key);
-      uses_.erase(use);
       continue;
     }
     withPart(plan_, c.part, [&](auto& items) {
       auto item = items.find(c.key);
       if (item == items.end()) return;
-      if (--use->second.count <= 0) {
-        auto& removed = itemsOf<ItemOf<decltype(items)>>(changes.removed);
-        removed.emplace(c.key, std::move(item->second));
-        items.erase(item);
-        uses_.erase(use);
+      auto use = uses_.find({c.part, c.key});  // only shared items have one
+      if (use != uses_.end() && --use->second.count > 0) {
+        countOwners(c.owners, -1, use->second.owners, item->second.owners);
         return;
       }
-      countOwners(c.owners, -1, use->second.owners, item->second.owners);
+      if (use != uses_.end()) uses_.erase(use);
+      auto& removed = itemsOf<ItemOf<decltype(items)>>(changes.removed);
+      removed.insert_or_assign(c.key, std::move(item->second));
+      items.erase(item);
     });
   }
   by_endpoint_.erase(mine);
@@ -512,20 +508,21 @@ bool IncrementalCompiler::add(const std::string& endpointKey, HostPlan& mini,
           return;
         }
         const bool shared = shareable(item);
-        auto use = uses_.find({part, key});
-        if (use == uses_.end()) {
-          Use& fresh = uses_[{part, key}];
-          fresh.count = 1;
+        auto current = planned.find(key);
+        if (current == planned.end()) {  // not in the context: nobody else plans it
           if (shared) {
+            Use& fresh = uses_[{part, key}];
+            fresh.count = 1;
             for (const std::string& owner : item.owners) ++fresh.owners[owner];
           }
           planned[key] = item;
           added[key] = item;
-          mine.push_back({part, key, item.owners});
+          mine.push_back({part, key, shared ? item.owners : std::vector<std::string>{}});
           continue;
         }
-        auto current = planned.find(key);
-        if (!shared || current == planned.end() || !sameIgnoringOwners(current->second, item)) {
+        // Another endpoint plans it too: only an aggregate may be shared, and must agree.
+        auto use = uses_.find({part, key});
+        if (!shared || use == uses_.end() || !sameIgnoringOwners(current->second, item)) {
           ok = false;
           return;
         }
@@ -540,7 +537,6 @@ bool IncrementalCompiler::add(const std::string& endpointKey, HostPlan& mini,
     if (context_plan_.failures.count(key)) continue;
     if (key != endpointKey) return false;
     plan_.failures.insert_or_assign(key, status);
-    uses_[{PlanPart::kFailure, key}].count = 1;
     mine.push_back({PlanPart::kFailure, key, {}});
   }
   return true;

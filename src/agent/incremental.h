@@ -129,11 +129,12 @@ class IncrementalCompiler {
   struct Contribution {
     PlanPart part;
     std::string key;
-    std::vector<std::string> owners;  // what this endpoint adds to the item's owners
+    std::vector<std::string> owners;  // shared items: what this endpoint adds to the owners
   };
+  // Shared items only (uses_); any other endpoint item belongs to exactly one endpoint.
   struct Use {
     int count = 0;                      // endpoints contributing the item
-    std::map<std::string, int> owners;  // shared items only: owner -> contributions naming it
+    std::map<std::string, int> owners;  // owner -> contributions naming it
   };
   using ItemId = std::pair<PlanPart, std::string>;
 
