@@ -152,6 +152,8 @@ NFT_RULES=$(ip netns exec "$T_consumer_ns" nft list ruleset 2>/dev/null | grep -
 #             NAT IP) by conntrack + nft again instead of pl_flow/pl_rflow at tc;
 #   -nicpeer  without PL_FP_CLIENT_PEER: replies to the client through the subnet bridge
 #             (bpf_redirect to it) instead of into the client NIC's veth peer;
+#   -nicout   without PL_FP_NIC_OUT: the client's packets translated at the subnet bridge's
+#             ingress (after the bridge) instead of at the client NIC's veth;
 #   -peer     pl_config without PL_FP_PEER: bpf_redirect to the veth instead of into its peer;
 #   -bbfwd    without PL_FP_BACKBONE_FORWARD: consumer -> provider routed by the backbone's stack
 #             (replies are still steered by pl_backbone: the client address is not routable);
@@ -183,7 +185,8 @@ if [ "${DIAG:-1}" = 1 ]; then
       "${R[dnat,p50]}" "$(ratio "${R[dnat,p50]}" "${R[dveth,p50]}")")")
   }
   # fp_config FLAGS: the fast path's pl_config in the consumer VNet, backbone and provider VNet
-  # namespaces (PL_FP_* of fast_path_maps.h: 1 backbone forward, 2 peer, 4 provider, 8 NIC peer).
+  # namespaces (PL_FP_* of fast_path_maps.h: 1 backbone forward, 2 peer, 4 provider, 8 NIC peer,
+  # 16 NIC out).
   fp_config() {
     local ns v; v=$(printf '%08x' $((0x80000000 | $1)))
     for ns in "$T_consumer_ns" "$T_backbone_ns" "$T_provider_ns"; do
@@ -193,10 +196,12 @@ if [ "${DIAG:-1}" = 1 ]; then
   }
   diag "nat again (agent stopped)"
   if [ -d "/sys/fs/bpf/privlink/$T_consumer_ns" ] && command -v bpftool >/dev/null; then
-    fp_config 11
+    fp_config 27
     diag "- provider NAT in eBPF"
-    fp_config 3
+    fp_config 19
     diag "- peer into the client NIC"
+    fp_config 3
+    diag "- client NIC ingress"
     fp_config 1
     diag "- bpf_redirect_peer"
     fp_config 0

@@ -300,6 +300,10 @@ class Sync {
       };
       const bool consumer = w.maps.count(PL_FP_MAP_PE) && !w.maps.at(PL_FP_MAP_PE).empty();
       if (consumer) {
+        // Clients' packets are translated at their NIC's veth already (pl_backend_in).
+        for (const auto& [address, nic] : planned->second) {
+          w.attach[nic.link] = PL_FP_PROG_BACKEND_IN;
+        }
         uint8_t gw[6] = {};
         bool haveGw = false;
         Elements& nicMap = w.maps[PL_FP_MAP_NIC];

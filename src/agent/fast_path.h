@@ -7,7 +7,8 @@
 //     bridge, pl_consumer_in on the uplink (tc ingress); pl_pe (PE_IP -> T_pe, link id) and pl_tpe
 //     (T_pe -> PE_IP, link id) hold its translated endpoints; pl_stats one zeroed entry per
 //     endpoint of the namespace (created once, never overwritten, deleted when the endpoint goes);
-//     pl_nic: every NIC address of the VNet -> its host-side veth's ifindex, its MAC and its
+//     pl_backend_in on every NIC's host-side veth (translates clients' packets before the
+//     bridge); pl_nic: every NIC address of the VNet -> its host-side veth's ifindex, its MAC and its
 //     bridge's MAC (the MAC is read from the NIC namespace only when the veth's ifindex changed);
 //   - in each provider VNet namespace of a translated endpoint: pl_consumer_in on its uplink,
 //     pl_backend_in on every NIC's host-side veth; pl_svc (T_pe -> frontend mark, NAT IP) and

@@ -224,10 +224,8 @@ static __always_inline void count_out(struct __sk_buff* skb, const struct packet
   }
 }
 
-SEC("tc")
-int pl_consumer_out(struct __sk_buff* skb) {
-  struct packet p;
-  if (!parse(skb, &p)) return TC_ACT_OK;
+static __always_inline int consumer_out(struct __sk_buff* skb, const struct packet* p_) {
+  struct packet p = *p_;
   struct pl_pe_value* pe = bpf_map_lookup_elem(&pl_pe, &p.daddr);
   if (!pe) return TC_ACT_OK;
   const __u32 transit = pe->transit;
@@ -239,6 +237,13 @@ int pl_consumer_out(struct __sk_buff* skb) {
   count_out(skb, &p, link_id);
   if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) return bpf_redirect_neigh(fib.ifindex, 0, 0, 0);
   return forward(skb, &fib, config_flags() & PL_FP_PEER);
+}
+
+SEC("tc")
+int pl_consumer_out(struct __sk_buff* skb) {
+  struct packet p;
+  if (!parse(skb, &p)) return TC_ACT_OK;
+  return consumer_out(skb, &p);
 }
 
 #define SPORT_OFF L4_OFF
@@ -455,9 +460,9 @@ int pl_consumer_in(struct __sk_buff* skb) {
   return forward(skb, &fib, 0);  // the client is behind a bridge, not a veth peer
 }
 
-// Provider VNet, tc ingress of each backend NIC's host-side veth: a reply of a pl_flow flow
-// (reverse entry) is un-NATed and sent into the uplink's peer (the backbone); anything else goes
-// on to the bridge. Never creates a flow.
+// Tc ingress of each NIC's host-side veth. Provider VNet: a reply of a pl_flow flow (reverse
+// entry) is un-NATed and sent into the uplink's peer (the backbone); never creates a flow.
+// Consumer VNet: what pl_consumer_out does on the bridge. Anything else goes on to the bridge.
 SEC("tc")
 int pl_backend_in(struct __sk_buff* skb) {
   struct packet p;
@@ -465,8 +470,12 @@ int pl_backend_in(struct __sk_buff* skb) {
   struct pl_flow_key rk;
   flow_key(&rk, p.saddr, p.daddr, p.sport, p.dport, p.protocol);
   struct pl_rflow_value* r = bpf_map_lookup_elem(&pl_rflow, &rk);
-  if (!r) return TC_ACT_OK;
-  if (!(config_flags() & PL_FP_PROVIDER)) return TC_ACT_OK;
+  if (!r || !(config_flags() & PL_FP_PROVIDER)) {
+    // Not a provider reply: a client of this VNet toward a private endpoint leaves here
+    // already, without crossing the bridge (else pl_consumer_out on the bridge takes it).
+    if (!(config_flags() & PL_FP_NIC_OUT)) return TC_ACT_OK;
+    return consumer_out(skb, &p);
+  }
   struct pl_rflow_value rv;
   __builtin_memcpy(&rv, r, sizeof(rv));
   struct pl_flow_key fk;

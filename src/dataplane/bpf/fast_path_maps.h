@@ -10,7 +10,8 @@
 // Consumer VNet namespace (stateless, no conntrack for the endpoint's flows):
 //   pl_consumer_out at tc ingress of every subnet bridge: dst PE_IP (a key of pl_pe) becomes T_pe,
 //     the client's own address stays; the packet is redirected to the uplink (never reaching
-//     netfilter), counted in pl_stats.
+//     netfilter), counted in pl_stats. pl_backend_in (below) does the same at tc ingress of every
+//     NIC's host-side veth, before the bridge.
 //   pl_consumer_in at tc ingress of the uplink: src T_pe (a key of pl_tpe) becomes PE_IP and the
 //     packet goes into the client NIC's veth peer (pl_nic; else FIB lookup and the subnet
 //     bridge); a TCP SYN without ACK is dropped (the provider cannot open connections toward the
@@ -189,5 +190,7 @@ struct pl_rflow_value {
 #define PL_FP_PEER 0x2u              // bpf_redirect_peer into a veth's peer (else bpf_redirect)
 #define PL_FP_PROVIDER 0x4u          // provider NAT in eBPF (pl_svc/pl_lb/pl_flow; else nft)
 #define PL_FP_CLIENT_PEER 0x8u       // pl_consumer_in into the client NIC's veth peer (pl_nic)
+#define PL_FP_NIC_OUT 0x10u          // pl_backend_in translates clients' packets (skips the bridge)
 #define PL_FP_CONFIGURED 0x80000000u // set whenever the agent writes the flags
-#define PL_FP_DEFAULT (PL_FP_BACKBONE_FORWARD | PL_FP_PEER | PL_FP_PROVIDER | PL_FP_CLIENT_PEER)
+#define PL_FP_DEFAULT \
+  (PL_FP_BACKBONE_FORWARD | PL_FP_PEER | PL_FP_PROVIDER | PL_FP_CLIENT_PEER | PL_FP_NIC_OUT)

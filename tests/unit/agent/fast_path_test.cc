@@ -151,7 +151,9 @@ TEST_F(FastPathApplyTest, ApprovedEndpointAttachesAndFillsTheMapsOnce) {
   ASSERT_TRUE(first.failures.empty()) << first.failures.begin()->second.toString();
 
   auto consumer = attachments(kConsumerNs);
-  EXPECT_EQ(consumer.size(), 3u);  // two bridges and the uplink
+  EXPECT_EQ(consumer.size(), 4u);  // two bridges, the uplink and the client NIC's veth
+  EXPECT_EQ(consumer[model::HostNaming::nicLinkName(model::normaliseKey(nicId("rgc", "client")))],
+            PL_FP_PROG_BACKEND_IN);
   EXPECT_EQ(consumer[model::HostNaming::uplinkName(model::normaliseKey(kConsumer))],
             PL_FP_PROG_CONSUMER_IN);
   EXPECT_EQ(consumer[model::HostNaming::bridgeName(model::normaliseKey(kConsumerSubnet))],
