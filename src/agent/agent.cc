@@ -170,10 +170,14 @@ Result<PassResult> Agent::runOnce() {
       snapshot_cache_.reset(std::move(fresh));
     }
     phase("snapshot");
-    compiler_.rebuild(snapshot_cache_.snapshot(), compile_options_, health);
+    compiler_.rebuild(snapshot_cache_.snapshot(), compile_options_, health, /*indexed=*/false);
+    phase("compile");
+    if (options_.incremental) {
+      compiler_.indexPlan(snapshot_cache_.snapshot(), compile_options_, health);
+      phase("index");
+    }
     compiled_health_version_ = healthVersion;
     last_full_pass_ = now;
-    phase("compile");
   }
   const model::NetworkSnapshot& snapshot = snapshot_cache_.snapshot();
   const HostPlan& plan = compiler_.plan();

@@ -39,6 +39,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -111,9 +112,13 @@ struct PlanChanges {
 
 class IncrementalCompiler {
  public:
-  // Compiles the whole snapshot and indexes the endpoints' items. Returns the plan.
+  // Compiles the whole snapshot and (with `indexed`, else see indexPlan()) indexes the
+  // endpoints' items. Returns the plan.
   const HostPlan& rebuild(const model::NetworkSnapshot& snapshot, const CompileOptions& options,
-                          const ProbeHealth& health);
+                          const ProbeHealth& health, bool indexed = true);
+  // The indexing half of rebuild(), for a plan rebuild(..., false) compiled from `snapshot`.
+  void indexPlan(const model::NetworkSnapshot& snapshot, const CompileOptions& options,
+                 const ProbeHealth& health);
   // Recompiles the endpoints in `affected` (keys; absent from the snapshot = deleted) against
   // `snapshot`, whose context must be the one of the last rebuild() and health the same. Returns
   // false when it cannot (then the plan is unusable until rebuild()); else `changes` says what
@@ -146,7 +151,7 @@ class IncrementalCompiler {
   HostPlan plan_;
   model::NetworkSnapshot context_;  // the snapshot without endpoints and endpoint NICs
   HostPlan context_plan_;
-  std::map<std::string, std::vector<Contribution>> by_endpoint_;
+  std::unordered_map<std::string, std::vector<Contribution>> by_endpoint_;
   std::map<ItemId, Use> uses_;
 };
 
