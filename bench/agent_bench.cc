@@ -401,7 +401,7 @@ int runEndpoints(const std::string& prefix, const std::vector<int>& counts, bool
     std::printf("\n");
     // Add the (n+1)-th endpoint: median of 5 adds (each a new endpoint) and 5 deletes.
     std::vector<double> adds, passes, deletes;
-    std::string addTally;
+    std::string addTally, passKinds, passTimes;
     for (int k = 0; k < 5; ++k) {
       const int i = n + k;
       b.tally_.clear();
@@ -411,6 +411,10 @@ int runEndpoints(const std::string& prefix, const std::vector<int>& counts, bool
       auto r = b.pass();
       passes.push_back(msSince(tPass));
       adds.push_back(msSince(t0));
+      passKinds += r.incremental ? 'i' : 'F';
+      char each[16];
+      std::snprintf(each, sizeof each, " %.0f", passes.back());
+      passTimes += each;
       if (k == 0) {
         addTally = b.tallyText(passes.back());
         addTally += std::string("\n  phases (") + (r.incremental ? "incremental" : "full") + "):";
@@ -456,6 +460,8 @@ int runEndpoints(const std::string& prefix, const std::vector<int>& counts, bool
                 "alone %.3f ms raw batch, %.2f ms through libnftables)\n",
                 n, median(adds), median(passes), median(nftAdds), median(nftLibAdds));
     std::printf("  first add pass: %s\n", addTally.c_str());
+    std::printf("  the 5 passes (i incremental, F full): %s, ms:%s\n", passKinds.c_str(),
+                passTimes.c_str());
     std::printf("RESULT endpoints=%d add_ms=%.2f pass_ms=%.2f nft_ms=%.3f nftlib_ms=%.3f\n", n,
                 median(adds), median(passes), median(nftAdds), median(nftLibAdds));
     b.cleanup();
