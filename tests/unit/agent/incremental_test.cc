@@ -282,6 +282,41 @@ TEST(IncrementalTest, FollowedPlanEqualsAFreshCompileAfterEveryRandomStep) {
   }
 }
 
+// A change feed pruned past the snapshot's revision (a gap) cannot be followed: the cache says
+// so and becomes invalid (the agent then reads everything); an endpoint change right after a full
+// read is followed.
+TEST(IncrementalTest, AGapInThePrunedChangeFeedMeansAFullRead) {
+  auto opened = store::openSqliteStore({":memory:", /*changeRetention=*/10});
+  ASSERT_TRUE(opened.ok()) << opened.status().toString();
+  std::unique_ptr<store::Store> store = std::move(opened).value();
+  auto put = [&](const std::vector<model::SourceDocument>& docs) {
+    Status s = store->write([&](store::Transaction& tx) -> Status {
+      for (const auto& doc : docs) RETURN_IF_ERROR(tx.put(doc.id, doc.type, doc.body).status());
+      return Status::Ok();
+    });
+    ASSERT_TRUE(s.ok()) << s.toString();
+  };
+  put(baseTopology(false, 1));
+  SnapshotCache cache;
+  model::NetworkSnapshot base;
+  base.revision = store->revision();
+  cache.reset(base);
+  auto e = endpointDocuments(endpointId(1), kConsumerSubnet, "10.0.16.1", kPls, 1001, "Approved");
+  put({e.endpoint, e.nic, e.record});
+  auto followed = cache.follow(*store, 4096);
+  ASSERT_TRUE(followed.ok());
+  EXPECT_EQ(*followed, std::set<std::string>{model::normaliseKey(endpointId(1))});
+  EXPECT_TRUE(cache.valid());
+  for (int i = 0; i < 40; ++i) {  // far more than the feed keeps
+    put({{"/privlink/test/other" + std::to_string(i), "/privlink/test/other" + std::to_string(i),
+          "privlink/other", nlohmann::json{{"i", i}}}});
+  }
+  auto gap = cache.follow(*store, 4096);
+  ASSERT_TRUE(gap.ok());
+  EXPECT_FALSE(gap->has_value());
+  EXPECT_FALSE(cache.valid());
+}
+
 TEST(IncrementalTest, AnAgentsIncrementalPassesLeaveWhatAFullPassWants) {
   Store store;
   // (No PROXY protocol here: its listeners need real namespaces.)
