@@ -797,7 +797,8 @@ ApplyResult Applier::applyChanges(const HostPlan& plan, const HostPlan& removed,
   };
   // Deletions, innermost first; then creations (routes to a link before routes via a gateway).
   for (const auto& [key, rule] : removed.rules) {
-    (void)step("delete rule " + key, {}, false, [&] { return kernel_.deleteRule(rule.ns, rule.rule); });
+    (void)step("delete rule " + key, {}, false,
+               [&] { return kernel_.deleteRule(rule.ns, rule.rule); });
   }
   for (const auto& [key, route] : removed.routes) {
     (void)step("delete route " + key, {}, false,
@@ -849,7 +850,7 @@ ApplyResult Applier::applyChanges(const HostPlan& plan, const HostPlan& removed,
       auto held = t.memory->elements.find(key);
       const bool deleting = std::find(forget.begin(), forget.end(), key) != forget.end();
       if (held != t.memory->elements.end() && !deleting) {
-        if (held->second == e->value) continue;  // already there
+        if (held->second == e->value) continue;                 // already there
         deleteElements.push_back({false, e->set, e->key, ""});  // a changed value
       }
       if (!e->set.empty()) note(e->set, e->key);
@@ -866,22 +867,23 @@ ApplyResult Applier::applyChanges(const HostPlan& plan, const HostPlan& removed,
     std::sort(owners.begin(), owners.end());
     owners.erase(std::unique(owners.begin(), owners.end()), owners.end());
     const std::string name = table.family + " " + table.name;
-    const bool ok = step(
-        "update " + std::to_string(changes.size()) + " elements of nft table " + name + " in " +
-            table.ns,
-        owners, true, [&]() -> Status {
-          Status raw = kernel_.nftUpdateElements(table.ns, table.family, table.name, changes);
-          if (raw.code() != StatusCode::kInvalidArgument) return raw;
-          return kernel_.nftApply(table.ns, renderElementChanges(table.family, table.name, changes));
-        });
+    const bool ok =
+        step("update " + std::to_string(changes.size()) + " elements of nft table " + name +
+                 " in " + table.ns,
+             owners, true, [&]() -> Status {
+               Status raw = kernel_.nftUpdateElements(table.ns, table.family, table.name, changes);
+               if (raw.code() != StatusCode::kInvalidArgument) return raw;
+               return kernel_.nftApply(table.ns,
+                                       renderElementChanges(table.family, table.name, changes));
+             });
     if (!ok) {
       dropped.insert(table.ns);  // erased below: other tables of `tables` point into it
       continue;
     }
     for (const std::string& key : forget) t.memory->elements.erase(key);
     for (const PlannedNftElement* e : remember) {
-      t.memory->elements.insert_or_assign(
-          nftElementKey(e->ns, e->family, e->table, e->set, e->key), e->value);
+      t.memory->elements.insert_or_assign(nftElementKey(e->ns, e->family, e->table, e->set, e->key),
+                                          e->value);
     }
     // Our own commit moved the generation: the memory describes the kernel at the new one.
     auto now = kernel_.nftGeneration(table.ns);

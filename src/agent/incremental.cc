@@ -35,8 +35,8 @@ void SnapshotCache::index(const model::PrivateEndpoint& pe) {
 }
 
 void SnapshotCache::unindex(const model::PrivateEndpoint& pe) {
-  for (auto [map, key] : {std::pair{&by_nic_, &pe.nicKey},
-                          std::pair{&by_connection_, &pe.connectionKey}}) {
+  for (auto [map, key] :
+       {std::pair{&by_nic_, &pe.nicKey}, std::pair{&by_connection_, &pe.connectionKey}}) {
     auto it = map->find(*key);
     if (it == map->end()) continue;
     it->second.erase(pe.key);
@@ -61,8 +61,7 @@ bool SnapshotCache::recordVisible(const std::string& key, const std::string& typ
          snapshot_.paasInstances.count(parentOfRecord(key)) > 0;
 }
 
-SnapshotCache::Kind SnapshotCache::classify(const std::string& key,
-                                            const std::string& type) const {
+SnapshotCache::Kind SnapshotCache::classify(const std::string& key, const std::string& type) const {
   if (type == model::kPrivateEndpointType) return Kind::kEndpoint;
   if (type == model::kNetworkInterfaceType) return Kind::kNic;
   for (std::string_view structural :
@@ -207,8 +206,7 @@ Result<std::optional<std::set<std::string>>> SnapshotCache::follow(store::Store&
       continue;
     }
     model::PrivateEndpoint parsed = std::move(pe).value();
-    model::joinConnectionState(parsed, parsed.linkIdentifier,
-                               e.record ? &*e.record : nullptr);
+    model::joinConnectionState(parsed, parsed.linkIdentifier, e.record ? &*e.record : nullptr);
     index(parsed);
     snapshot_.privateEndpoints.emplace(key, std::move(parsed));
   }
@@ -287,9 +285,9 @@ void withPart(Plan& plan, PlanPart part, F&& f) {
 }
 
 constexpr PlanPart kOwnedParts[] = {
-    PlanPart::kNamespace,  PlanPart::kLink,  PlanPart::kAddress,       PlanPart::kRoute,
-    PlanPart::kSysctl,     PlanPart::kNftTable, PlanPart::kFile,       PlanPart::kNftElement,
-    PlanPart::kProbe,      PlanPart::kRule,  PlanPart::kProxyEndpoint, PlanPart::kFastEndpoint,
+    PlanPart::kNamespace, PlanPart::kLink,     PlanPart::kAddress,       PlanPart::kRoute,
+    PlanPart::kSysctl,    PlanPart::kNftTable, PlanPart::kFile,          PlanPart::kNftElement,
+    PlanPart::kProbe,     PlanPart::kRule,     PlanPart::kProxyEndpoint, PlanPart::kFastEndpoint,
 };
 
 // Items several endpoints may share, their owners the sorted union (compile.cc's per-namespace
@@ -611,9 +609,9 @@ bool IncrementalCompiler::update(const model::NetworkSnapshot& snapshot,
 }
 
 std::string planDifference(const HostPlan& a, const HostPlan& b) {
-  static const char* const kNames[] = {"namespace", "link",    "address", "route",
-                                       "sysctl",    "nft table", "file",  "nft element",
-                                       "probe",     "rule",    "proxy endpoint", "fast endpoint"};
+  static const char* const kNames[] = {"namespace", "link",      "address",        "route",
+                                       "sysctl",    "nft table", "file",           "nft element",
+                                       "probe",     "rule",      "proxy endpoint", "fast endpoint"};
   std::string out;
   for (PlanPart part : kOwnedParts) {
     if (!out.empty()) break;

@@ -341,19 +341,19 @@ TEST(IncrementalTest, AnAgentsIncrementalPassesLeaveWhatAFullPassWants) {
                                target, static_cast<uint32_t>(2000 + i), status);
     store.put({d.endpoint, d.nic, d.record});
     if (i % 4 == 3) {  // a rejection of an earlier one, a deletion of another
-      auto earlier = endpointDocuments(endpointId(i - 2), kConsumerSubnet,
-                                       "10.0.16." + std::to_string(i - 1), target,
-                                       static_cast<uint32_t>(2000 + i - 2), "Rejected");
+      auto earlier =
+          endpointDocuments(endpointId(i - 2), kConsumerSubnet, "10.0.16." + std::to_string(i - 1),
+                            target, static_cast<uint32_t>(2000 + i - 2), "Rejected");
       store.put({earlier.record});
-      store.erase(endpointDocuments(endpointId(i - 3), kConsumerSubnet, "10.0.16.1", target, 0,
-                                    "Approved")
-                      .endpoint.id);
+      store.erase(
+          endpointDocuments(endpointId(i - 3), kConsumerSubnet, "10.0.16.1", target, 0, "Approved")
+              .endpoint.id);
     }
     fake->clearCalls();
     auto pass = agent.runOnce();
     ASSERT_TRUE(pass.ok()) << pass.status().toString();
-    EXPECT_TRUE(pass->failures.empty()) << pass->failures.begin()->first << ": "
-                                        << pass->failures.begin()->second.toString();
+    EXPECT_TRUE(pass->failures.empty())
+        << pass->failures.begin()->first << ": " << pass->failures.begin()->second.toString();
     incremental += pass->incremental ? 1 : 0;
     EXPECT_GT(pass->apply.changes, 0) << "endpoint " << i;
   }
