@@ -503,6 +503,10 @@ int pl_backbone(struct __sk_buff* skb) {
   if (to) {
     if (!(flags & PL_FP_BACKBONE_FORWARD) || skb->ingress_ifindex != to->consumer_ifindex)
       return TC_ACT_OK;  // routed; the provider's rules decide
+    // Into the provider's uplink directly: its ingress runs at once with the packet scrubbed to
+    // PACKET_HOST, and the provider's programs set the MACs they send with (no FIB lookup).
+    if ((flags & PL_FP_PEER) && (flags & PL_FP_PROVIDER))
+      return bpf_redirect_peer(to->provider_ifindex, 0);
     int rc = lookup(skb, &p, p.saddr, p.daddr, &fib);
     if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) return bpf_redirect_neigh(fib.ifindex, 0, 0, 0);
     if (rc != BPF_FIB_LKUP_RET_SUCCESS) return TC_ACT_OK;
@@ -513,6 +517,8 @@ int pl_backbone(struct __sk_buff* skb) {
   if (skb->ingress_ifindex != from->provider_ifindex || p.syn_only) return TC_ACT_SHOT;
   const __u32 ifindex = from->consumer_ifindex;
   const __u32 next_hop = from->consumer_transit;
+  // pl_consumer_in sets the MACs toward the client (pl_nic) or looks them up itself.
+  if ((flags & PL_FP_PEER) && (flags & PL_FP_CLIENT_PEER)) return bpf_redirect_peer(ifindex, 0);
   // The client's address means nothing here: look up the consumer's T_vnet instead.
   int rc = lookup(skb, &p, p.saddr, next_hop, &fib);
   if (rc == BPF_FIB_LKUP_RET_SUCCESS && fib.ifindex == ifindex)
