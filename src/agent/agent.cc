@@ -193,12 +193,14 @@ Result<PassResult> Agent::runOnce() {
                                  changes.added.fastEndpoints.empty();
   ApplyResult withdrawn;  // fast path entries of endpoints that leave it, before the nft changes
   phase("proxy withdraw");
-  if (!fastPathUnchanged) withdrawFastPath(*kernel_, plan, naming, withdrawn);
+  const HostPlan* removed = incremental ? &changes.removed : nullptr;
+  const HostPlan* added = incremental ? &changes.added : nullptr;
+  if (!fastPathUnchanged) fast_path_.withdraw(*kernel_, plan, removed, added, naming, withdrawn);
   phase("fast path withdraw");
   result.apply = incremental ? applier_.applyChanges(plan, changes.removed, changes.added)
                              : applier_.apply(plan);
   phase("apply");
-  if (!fastPathUnchanged) applyFastPath(*kernel_, plan, naming, result.apply);
+  if (!fastPathUnchanged) fast_path_.apply(*kernel_, plan, removed, added, naming, result.apply);
   phase("fast path");
   mergeApplyResult(std::move(withdrawn), result.apply);
   last_pass_clean_ = result.apply.failures.empty() && result.apply.unowned.empty();

@@ -61,6 +61,7 @@
 #include "agent/applier.h"
 #include "agent/compile.h"
 #include "agent/counter_publisher.h"
+#include "agent/fast_path.h"
 #include "agent/incremental.h"
 #include "agent/prober.h"
 #include "common/ip.h"
@@ -176,6 +177,7 @@ class Agent {
   // last full pass ran.
   SnapshotCache snapshot_cache_;
   IncrementalCompiler compiler_;
+  FastPathState fast_path_;  // what the fast path wrote, for delta passes
   uint64_t compiled_health_version_ = 0;
   bool last_pass_clean_ = false;  // no failed kernel step, no unowned leftover
   std::chrono::steady_clock::time_point last_full_pass_{};

@@ -109,8 +109,69 @@ void addOwners(OwnerSet& into, const Owners& owners) { into.insert(owners.begin(
 
 class Sync {
  public:
-  Sync(Kernel& kernel, const HostPlan& plan, const model::HostNaming& naming, ApplyResult& result)
-      : kernel_(kernel), plan_(plan), naming_(naming), result_(result) {}
+  Sync(Kernel& kernel, const HostPlan& plan, const model::HostNaming& naming, ApplyResult& result,
+       FastPathState::Memory* record = nullptr)
+      : kernel_(kernel), plan_(plan), naming_(naming), result_(result), record_(record) {}
+
+  // False once a step failed or something could not be read.
+  bool clean() const { return clean_; }
+
+  // An incremental pass's delta (FastPathState::deltaApplies said it fits `memory`): the changed
+  // endpoints' keys only. False on any failure (the memory is then stale).
+  bool applyDelta(FastPathState::Memory& memory, const HostPlan& removed, const HostPlan& added) {
+    const std::string bb = naming_.backboneNamespace();
+    bool backboneOk = true;
+    for (const auto& [key, e] : added.fastEndpoints) {  // the backbone first, as in apply()
+      if (!e.translate) continue;
+      pl_bb_value v{};
+      v.consumer_ifindex = memory.backboneIfindex.at(e.consumerBackboneLink);
+      v.provider_ifindex = memory.backboneIfindex.at(e.providerBackboneLink);
+      v.consumer_transit = wire(e.consumerTransit);
+      v.provider_transit = wire(e.providerTransit);
+      backboneOk = setElement(memory, bb, PL_FP_MAP_BB, fastPathAddressKey(e.transit), bytesOf(v),
+                              e.owners) &&
+                   backboneOk;
+    }
+    bool ok = backboneOk;
+    for (const auto& [key, e] : added.fastEndpoints) {
+      if (!e.translate || !backboneOk) continue;
+      ok = setElement(memory, e.ns, PL_FP_MAP_PE, fastPathAddressKey(e.address),
+                      bytesOf(pl_pe_value{wire(e.transit), e.linkId}), e.owners) &&
+           ok;
+      ok = setElement(memory, e.ns, PL_FP_MAP_TPE, fastPathAddressKey(e.transit),
+                      bytesOf(pl_tpe_value{wire(e.address), e.linkId}), e.owners) &&
+           ok;
+      if (e.providerNs.empty()) continue;
+      ok = setElement(memory, e.providerNs, PL_FP_MAP_SVC, fastPathAddressKey(e.transit),
+                      bytesOf(pl_svc_value{e.frontendMark, wire(e.natIp)}), e.owners) &&
+           ok;
+    }
+    // pl_stats: created once; deleted when no endpoint of the plan counts there any more.
+    for (const auto& [key, e] : added.fastEndpoints) {
+      std::set<std::string>& stats = memory.namespaces.at(e.ns).stats;
+      const std::string k = fastPathLinkKey(e.linkId);
+      if (stats.count(k)) continue;
+      if (!step("create the counters of an endpoint in " + e.ns,
+                kernel_.bpfMapUpdate(e.ns, PL_FP_MAP_STATS, k, bytesOf(pl_pe_stats{})),
+                ownerSet(e.owners))) {
+        ok = false;
+        continue;
+      }
+      stats.insert(k);
+    }
+    for (const auto& [key, r] : removed.fastEndpoints) {
+      std::set<std::string>& stats = memory.namespaces.at(r.ns).stats;
+      const std::string k = fastPathLinkKey(r.linkId);
+      if (!stats.count(k) || countedInPlan(r.ns, r.linkId)) continue;
+      if (!step("delete the counters of a gone endpoint in " + r.ns,
+                kernel_.bpfMapDelete(r.ns, PL_FP_MAP_STATS, k), ownerSet(r.owners))) {
+        ok = false;
+        continue;
+      }
+      stats.erase(k);
+    }
+    return ok;
+  }
 
   void withdraw() {
     auto pinned = kernel_.bpfListPinned();
@@ -154,6 +215,7 @@ class Sync {
           continue;
         }
         ifindex[link] = *index;
+        if (record_ != nullptr) record_->backboneIfindex[link] = *index;
       }
       for (const auto& [key, e] : plan_.fastEndpoints) {
         if (!e.translate || !ifindex.count(e.consumerBackboneLink) ||
@@ -168,11 +230,13 @@ class Sync {
         bbMap[fastPathAddressKey(e.transit)] = bytesOf(v);
       }
       backboneOk = converge(bb, backbone, /*adds=*/true) && backboneOk;
+      remember(bb, backbone);
     }
     resolveNics(want);
     for (auto& [ns, w] : want) {
       if (w.attach.empty()) continue;  // only counted endpoints: nothing to run
       converge(ns, w, /*adds=*/backboneOk);
+      remember(ns, w);
     }
     // Namespaces with pins and nothing translated: detach and unpin.
     auto pinned = kernel_.bpfListPinned();
@@ -194,6 +258,30 @@ class Sync {
   }
 
  private:
+  static OwnerSet ownerSet(const Owners& owners) { return OwnerSet(owners.begin(), owners.end()); }
+
+  // Whether an endpoint of the plan (a cheap walk, no allocation) counts under `linkId` in `ns`.
+  bool countedInPlan(const std::string& ns, uint32_t linkId) const {
+    for (const auto& [key, e] : plan_.fastEndpoints) {
+      if (e.linkId == linkId && e.ns == ns) return true;
+    }
+    return false;
+  }
+
+  // One element of a map whose content `memory` knows; writes only a difference.
+  bool setElement(FastPathState::Memory& memory, const std::string& ns, const char* map,
+                  const std::string& key, const std::string& value, const Owners& owners) {
+    Elements& elements = memory.namespaces.at(ns).maps[map];
+    auto it = elements.find(key);
+    if (it != elements.end() && it->second == value) return true;
+    if (!step("set an element of " + std::string(map) + " in " + ns,
+              kernel_.bpfMapUpdate(ns, map, key, value), ownerSet(owners))) {
+      return false;
+    }
+    elements[key] = value;
+    return true;
+  }
+
   std::map<std::string, NamespaceWant> consumerWants() const {
     std::map<std::string, NamespaceWant> want;
     for (const auto& [key, e] : plan_.fastEndpoints) {
@@ -482,6 +570,16 @@ class Sync {
     return ok;
   }
 
+  // What a converged namespace holds now (a failure anywhere makes the memory unused).
+  void remember(const std::string& ns, const NamespaceWant& w) {
+    if (record_ == nullptr) return;
+    FastPathState::Namespace& n = record_->namespaces[ns];
+    n.attach = w.attach;
+    n.maps = w.maps;
+    n.stats = w.stats;
+    n.marks = w.marks;
+  }
+
   bool step(const std::string& text, const Status& status, const OwnerSet& owners) {
     result_.changes++;
     result_.steps.push_back(text);
@@ -491,17 +589,23 @@ class Sync {
   }
 
   void fail(const OwnerSet& owners, const Status& status) {
+    clean_ = false;
     if (owners.empty()) return unowned(status);
     for (const std::string& o : owners) {
       result_.failures.emplace(o, Status::Internal("eBPF fast path: " + status.toString()));
     }
   }
-  void unowned(const Status& status) { result_.unowned.push_back(status); }
+  void unowned(const Status& status) {
+    clean_ = false;
+    result_.unowned.push_back(status);
+  }
 
   Kernel& kernel_;
   const HostPlan& plan_;
   const model::HostNaming& naming_;
   ApplyResult& result_;
+  FastPathState::Memory* record_;
+  bool clean_ = true;
 };
 
 }  // namespace
@@ -514,6 +618,88 @@ void withdrawFastPath(Kernel& kernel, const HostPlan& plan, const model::HostNam
 void applyFastPath(Kernel& kernel, const HostPlan& plan, const model::HostNaming& naming,
                    ApplyResult& result) {
   Sync(kernel, plan, naming, result).apply();
+}
+
+bool FastPathState::deltaApplies(const HostPlan& plan, const HostPlan& removed,
+                                 const HostPlan& added, const model::HostNaming& naming) const {
+  if (!valid_) return false;
+  const std::string eth0(model::HostNaming::kNicInterface);
+  for (const HostPlan* p : {&removed, &added}) {
+    // NICs (pl_nic, pl_lb's ifindexes, the NIC programs), balancing and namespaces: a full pass.
+    for (const auto& [key, link] : p->links) {
+      if (link.peerName == eth0 || link.name == eth0) return false;
+    }
+    for (const auto& [key, a] : p->addresses) {
+      if (a.address.link == eth0) return false;
+    }
+    for (const auto& [key, e] : p->nftElements) {
+      if (e.set == "lb_dnat") return false;
+    }
+    for (const auto& [key, n] : p->namespaces) {
+      if (memory_.namespaces.count(n.name)) return false;
+    }
+  }
+  auto known = [&](const std::string& ns) -> const Namespace* {
+    auto it = memory_.namespaces.find(ns);
+    return it == memory_.namespaces.end() ? nullptr : &it->second;
+  };
+  auto has = [](const Namespace* n, const std::string& link, const char* program) {
+    auto it = n->attach.find(link);
+    return it != n->attach.end() && it->second == program;
+  };
+  for (const auto& [key, r] : removed.fastEndpoints) {
+    if (r.translate || known(r.ns) == nullptr) return false;  // a translated one leaves: full
+  }
+  const Namespace* bb = known(naming.backboneNamespace());
+  for (const auto& [key, a] : added.fastEndpoints) {
+    const Namespace* n = known(a.ns);
+    if (n == nullptr) return false;
+    if (!a.translate) continue;
+    auto pe = n->maps.find(PL_FP_MAP_PE);
+    if (pe == n->maps.end() || pe->second.empty() || !has(n, a.uplink, PL_FP_PROG_CONSUMER_IN)) {
+      return false;  // the namespace's first translated endpoint
+    }
+    for (const std::string& bridge : a.bridges) {
+      if (!has(n, bridge, PL_FP_PROG_CONSUMER_OUT)) return false;
+    }
+    if (bb == nullptr || !has(bb, a.consumerBackboneLink, PL_FP_PROG_BACKBONE) ||
+        !has(bb, a.providerBackboneLink, PL_FP_PROG_BACKBONE) ||
+        !memory_.backboneIfindex.count(a.consumerBackboneLink) ||
+        !memory_.backboneIfindex.count(a.providerBackboneLink)) {
+      return false;
+    }
+    if (a.providerNs.empty()) continue;
+    const Namespace* p = known(a.providerNs);
+    if (p == nullptr || !has(p, a.providerUplink, PL_FP_PROG_CONSUMER_IN) ||
+        !p->marks.count(a.frontendMark)) {
+      return false;  // a new frontend there: pl_lb changes
+    }
+  }
+  (void)plan;
+  return true;
+}
+
+void FastPathState::withdraw(Kernel& kernel, const HostPlan& plan, const HostPlan* removed,
+                             const HostPlan* added, const model::HostNaming& naming,
+                             ApplyResult& result) {
+  delta_ = removed != nullptr && added != nullptr && deltaApplies(plan, *removed, *added, naming);
+  if (delta_) return;  // the removed versions were untranslated: nothing of theirs in the maps
+  valid_ = false;
+  withdrawFastPath(kernel, plan, naming, result);
+}
+
+void FastPathState::apply(Kernel& kernel, const HostPlan& plan, const HostPlan* removed,
+                          const HostPlan* added, const model::HostNaming& naming,
+                          ApplyResult& result) {
+  if (delta_) {
+    Sync sync(kernel, plan, naming, result);
+    valid_ = sync.applyDelta(memory_, *removed, *added) && sync.clean();
+    return;
+  }
+  memory_ = Memory{};
+  Sync sync(kernel, plan, naming, result, &memory_);
+  sync.apply();
+  valid_ = sync.clean();
 }
 
 Status removeFastPathPins(Kernel& kernel, const model::HostNaming& naming) {

@@ -26,6 +26,8 @@
 // has its way back. Failures are failures of the translated endpoints' owners (the PE and PLS).
 
 #include <cstdint>
+#include <map>
+#include <set>
 #include <string>
 
 #include "agent/applier.h"
@@ -45,6 +47,48 @@ void withdrawFastPath(dataplane::Kernel& kernel, const HostPlan& plan,
 // After the applier: everything above. Adds its calls, steps and failures to `result`.
 void applyFastPath(dataplane::Kernel& kernel, const HostPlan& plan,
                    const model::HostNaming& naming, ApplyResult& result);
+
+// The same across passes, proportional to the change (issue #6 item 9). A full pass
+// (`removed`/`added` null) runs withdrawFastPath/applyFastPath (which read the kernel: maps,
+// attachments, ifindexes) and remembers what each namespace then holds. An incremental pass whose
+// plan delta only adds/changes/removes endpoints inside already converged namespaces - removed
+// versions untranslated (Pending, Rejected, ...), added ones whose programs, backbone links and
+// provider frontend are already in place, no NIC or lb_dnat change - writes only the changed
+// endpoints' keys (pl_bb before pl_pe/pl_tpe/pl_svc, pl_stats created once, a removed
+// endpoint's pl_stats deleted) against that memory: no dump, no listing. Any other delta, a
+// failed step, or a pass that was not clean, makes it forget and run the full functions.
+// Failures of a delta step are the changed endpoints' owners'.
+class FastPathState {
+ public:
+  // Before the applier. Decides whether this pass is a delta pass (then apply() is one too).
+  void withdraw(dataplane::Kernel& kernel, const HostPlan& plan, const HostPlan* removed,
+                const HostPlan* added, const model::HostNaming& naming, ApplyResult& result);
+  // After the applier; the same plan and delta as withdraw().
+  void apply(dataplane::Kernel& kernel, const HostPlan& plan, const HostPlan* removed,
+             const HostPlan* added, const model::HostNaming& naming, ApplyResult& result);
+  // The next pass reads the kernel again.
+  void forget() { valid_ = false; }
+  bool lastPassWasDelta() const { return delta_; }
+
+  // What one namespace holds as far as the fast path wrote it (public for fast_path.cc).
+  struct Namespace {
+    std::map<std::string, std::string> attach;                       // link -> program
+    std::map<std::string, std::map<std::string, std::string>> maps;  // not pl_stats
+    std::set<std::string> stats;
+    std::set<uint32_t> marks;
+  };
+  struct Memory {
+    std::map<std::string, Namespace> namespaces;
+    std::map<std::string, uint32_t> backboneIfindex;  // backbone link -> ifindex
+  };
+
+ private:
+  bool deltaApplies(const HostPlan& plan, const HostPlan& removed, const HostPlan& added,
+                    const model::HostNaming& naming) const;
+  Memory memory_;
+  bool valid_ = false;
+  bool delta_ = false;
+};
 
 // Removes the pinned maps of every namespace `naming` owns (privlinkd --cleanup; the programs go
 // with the namespaces' links). Continues past errors and returns the first.

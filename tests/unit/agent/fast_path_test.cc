@@ -16,6 +16,7 @@
 #include "agent/compile.h"
 #include "agent/endpoint_counters.h"
 #include "agent/fast_path.h"
+#include "agent/incremental.h"
 #include "model/host_naming.h"
 #include "testing/fake_kernel.h"
 #include "testing/network_documents.h"
@@ -329,6 +330,111 @@ TEST_F(FastPathApplyTest, CleanupRemovesThePins) {
   ASSERT_FALSE(kernel_.bpfListPinned().value().empty());
   EXPECT_TRUE(Agent::cleanupAll(kernel_, "pl").ok());
   EXPECT_TRUE(kernel_.bpfListPinned().value().empty());
+}
+
+// Consumer + provider of scenario() with `count` Approved endpoints (links 100...) in a /20.
+// The last one has `lastStatus`.
+std::vector<model::SourceDocument> manyEndpoints(int count,
+                                                 const std::string& lastStatus = "Approved") {
+  const std::string big = subnetId(kConsumer, "endpoints");
+  std::vector<model::SourceDocument> docs = scenario("Approved");
+  docs.push_back(subnetDocument(big, "10.0.16.0/20"));
+  for (int i = 0; i < count; ++i) {
+    const std::string id = resourceId("rgc", "Microsoft.Network/privateEndpoints",
+                                      "many" + std::to_string(i));
+    const std::string address =
+        "10.0." + std::to_string(16 + (i + 4) / 256) + "." + std::to_string((i + 4) % 256);
+    auto pe = endpointDocuments(id, big, address, kPls, 100 + i,
+                                i + 1 == count ? lastStatus : "Approved");
+    docs.insert(docs.end(), {pe.endpoint, pe.nic, pe.record});
+  }
+  return docs;  // scenario() already added the transit documents
+}
+
+// What changed between two plans, as IncrementalCompiler::update reports it (PlanChanges).
+template <typename M>
+void diffInto(const M& before, const M& after, M& removed, M& added) {
+  for (const auto& [key, item] : before) {
+    auto it = after.find(key);
+    if (it == after.end() || !(it->second == item)) removed.emplace(key, item);
+  }
+  for (const auto& [key, item] : after) {
+    auto it = before.find(key);
+    if (it == before.end() || !(it->second == item)) added.emplace(key, item);
+  }
+}
+PlanChanges changesOf(const HostPlan& before, const HostPlan& after) {
+  PlanChanges c;
+  diffInto(before.namespaces, after.namespaces, c.removed.namespaces, c.added.namespaces);
+  diffInto(before.links, after.links, c.removed.links, c.added.links);
+  diffInto(before.addresses, after.addresses, c.removed.addresses, c.added.addresses);
+  diffInto(before.nftElements, after.nftElements, c.removed.nftElements, c.added.nftElements);
+  diffInto(before.fastEndpoints, after.fastEndpoints, c.removed.fastEndpoints,
+           c.added.fastEndpoints);
+  return c;
+}
+
+// Issue #6 item 9: with 1,000 endpoints converged, adding one (an incremental pass's delta)
+// writes its 5 elements (pl_bb, pl_pe, pl_tpe, pl_svc, pl_stats) and reads no map, attachment or
+// pin list; a full pass afterwards finds nothing to change. Rejecting one (a translated endpoint
+// leaves) is no delta: the full functions withdraw it.
+TEST_F(FastPathApplyTest, IncrementalAddWritesOnlyTheNewEndpointsElements) {
+  FastPathState state;
+  auto statePass = [&](const HostPlan& plan, const PlanChanges* changes) {
+    ApplyResult withdrawn;
+    state.withdraw(kernel_, plan, changes ? &changes->removed : nullptr,
+                   changes ? &changes->added : nullptr, kNaming, withdrawn);
+    ApplyResult result = applier_.apply(plan);
+    state.apply(kernel_, plan, changes ? &changes->removed : nullptr,
+                changes ? &changes->added : nullptr, kNaming, result);
+    mergeApplyResult(std::move(withdrawn), result);
+    return result;
+  };
+  const HostPlan before = planOf(manyEndpoints(1000));
+  ASSERT_EQ(before.fastEndpoints.size(), 1001u);
+  ApplyResult first = statePass(before, nullptr);
+  ASSERT_TRUE(first.failures.empty()) << first.failures.begin()->second.toString();
+  EXPECT_FALSE(state.lastPassWasDelta());
+  ASSERT_EQ(map(kConsumerNs, PL_FP_MAP_PE).size(), 1001u);
+
+  const HostPlan after = planOf(manyEndpoints(1001));
+  const PlanChanges changes = changesOf(before, after);
+  ASSERT_EQ(changes.added.fastEndpoints.size(), 1u);
+  // Any read of the kernel's fast path state in the delta pass would fail it.
+  kernel_.injectFailure("bpfMapDump", 1, EIO);
+  kernel_.injectFailure("tcListAttachments", 1, EIO);
+  kernel_.injectFailure("bpfListPinned", 1, EIO);
+  kernel_.clearCalls();
+  ApplyResult add = statePass(after, &changes);
+  EXPECT_TRUE(add.failures.empty()) << add.failures.begin()->second.toString();
+  EXPECT_TRUE(add.unowned.empty());
+  EXPECT_TRUE(state.lastPassWasDelta());
+  int bpfWrites = 0;
+  for (const std::string& c : kernel_.calls()) {
+    if (c.rfind("bpfMap", 0) == 0 || c.rfind("tc", 0) == 0) ++bpfWrites;
+  }
+  EXPECT_EQ(bpfWrites, 5) << ::testing::PrintToString(kernel_.calls());
+  // The injected failures are still pending: the pass read nothing.
+  EXPECT_FALSE(kernel_.bpfMapDump(kConsumerNs, PL_FP_MAP_PE).ok());
+  EXPECT_FALSE(kernel_.tcListAttachments(kConsumerNs).ok());
+  EXPECT_FALSE(kernel_.bpfListPinned().ok());
+  const auto& added = changes.added.fastEndpoints.begin()->second;
+  EXPECT_EQ(map(kConsumerNs, PL_FP_MAP_PE).count(fastPathAddressKey(added.address)), 1u);
+  EXPECT_EQ(map(kConsumerNs, PL_FP_MAP_TPE).count(fastPathAddressKey(added.transit)), 1u);
+  EXPECT_EQ(map(kProviderNs, PL_FP_MAP_SVC).count(fastPathAddressKey(added.transit)), 1u);
+  EXPECT_EQ(map(kBackboneNs, PL_FP_MAP_BB).count(fastPathAddressKey(added.transit)), 1u);
+  EXPECT_EQ(map(kConsumerNs, PL_FP_MAP_STATS).count(fastPathLinkKey(added.linkId)), 1u);
+  // The delta left the kernel as a full pass wants it.
+  EXPECT_EQ(pass(after).changes, 0);
+
+  // A translated endpoint leaving is a full (reading) pass and withdraws it.
+  const HostPlan afterReject = planOf(manyEndpoints(1001, "Rejected"));
+  const PlanChanges rejectChanges = changesOf(after, afterReject);
+  ASSERT_EQ(rejectChanges.removed.fastEndpoints.size(), 1u);
+  ApplyResult reject = statePass(afterReject, &rejectChanges);
+  EXPECT_TRUE(reject.failures.empty()) << reject.failures.begin()->second.toString();
+  EXPECT_FALSE(state.lastPassWasDelta());
+  EXPECT_EQ(map(kConsumerNs, PL_FP_MAP_PE).count(fastPathAddressKey(added.address)), 0u);
 }
 
 }  // namespace
