@@ -207,7 +207,11 @@ Result<PassResult> Agent::runOnce() {
   result.failures = snapshot.failures;
   for (const auto& [key, status] : plan.failures) result.failures.emplace(key, status);
   for (const auto& [key, status] : result.apply.failures) result.failures.emplace(key, status);
-  counters_.setTargets(counterTargetsOf(snapshot, result.failures));
+  if (incremental) {
+    counters_.patchTargets(snapshot, result.failures, *affected);
+  } else {
+    counters_.setTargetsOf(snapshot, result.failures);
+  }
   publishProxyEndpoints(plan, result.apply, result.failures);
   // Probe once the namespaces and links exist (a probe into a namespace still being made fails
   // and would take a healthy backend out of rotation for a probe interval).

@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <iterator>
+#include <optional>
+#include <set>
 #include <utility>
 
 #include "agent/endpoint_counters.h"
@@ -37,6 +40,33 @@ bool CounterTargets::operator==(const CounterTargets& other) const {
                     sameService);
 }
 
+namespace {
+
+// The services' half of counterTargetsOf (`failures`: a map or set of keys).
+template <typename Failed>
+std::vector<CounterTargets::Service> servicesOf(const model::NetworkSnapshot& snapshot,
+                                                const Failed& failures) {
+  std::vector<CounterTargets::Service> services;
+  if (snapshot.privateLinkServices.empty()) return services;
+  std::map<std::string, std::string> vnetOfSubnet;
+  for (const auto& [vnetKey, vnet] : snapshot.vnets) {
+    for (const model::Subnet& subnet : vnet.subnets) vnetOfSubnet[subnet.key] = vnetKey;
+  }
+  for (const auto& [key, pls] : snapshot.privateLinkServices) {
+    if (failures.count(key)) continue;
+    CounterTargets::Service service{key, pls.id, {}};
+    for (size_t i = 0; i < pls.natAddresses.size() && i < pls.natSubnetKeys.size(); ++i) {
+      auto vnet = vnetOfSubnet.find(pls.natSubnetKeys[i]);
+      if (vnet == vnetOfSubnet.end() || !pls.natAddresses[i].isV4()) continue;
+      service.natAddressesByVnet[vnet->second].push_back(pls.natAddresses[i]);
+    }
+    services.push_back(std::move(service));
+  }
+  return services;
+}
+
+}  // namespace
+
 CounterTargets counterTargetsOf(const model::NetworkSnapshot& snapshot,
                                 const std::map<std::string, Status>& failures) {
   std::map<std::string, std::string> vnetOfSubnet;
@@ -50,16 +80,7 @@ CounterTargets counterTargetsOf(const model::NetworkSnapshot& snapshot,
     if (vnet == vnetOfSubnet.end()) continue;
     targets.endpoints.push_back({key, pe.id, vnet->second, pe.targetKey, pe.linkIdentifier});
   }
-  for (const auto& [key, pls] : snapshot.privateLinkServices) {
-    if (failures.count(key)) continue;
-    CounterTargets::Service service{key, pls.id, {}};
-    for (size_t i = 0; i < pls.natAddresses.size() && i < pls.natSubnetKeys.size(); ++i) {
-      auto vnet = vnetOfSubnet.find(pls.natSubnetKeys[i]);
-      if (vnet == vnetOfSubnet.end() || !pls.natAddresses[i].isV4()) continue;
-      service.natAddressesByVnet[vnet->second].push_back(pls.natAddresses[i]);
-    }
-    targets.services.push_back(std::move(service));
-  }
+  targets.services = servicesOf(snapshot, failures);
   return targets;
 }
 
@@ -75,6 +96,80 @@ void CounterPublisher::setTargets(CounterTargets targets) {
   if (targets == targets_) return;
   targets_ = std::move(targets);
   targets_changed_ = true;
+}
+
+namespace {
+
+std::set<std::string> keysOf(const std::map<std::string, Status>& failures) {
+  std::set<std::string> keys;
+  for (const auto& [key, status] : failures) keys.insert(keys.end(), key);
+  return keys;
+}
+
+// The VNet key of `subnetKey`, "" if no VNet of the snapshot has it.
+std::string vnetOf(const model::NetworkSnapshot& snapshot, const std::string& subnetKey) {
+  for (const auto& [vnetKey, vnet] : snapshot.vnets) {
+    for (const model::Subnet& subnet : vnet.subnets) {
+      if (subnet.key == subnetKey) return vnetKey;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+void CounterPublisher::setTargetsOf(const model::NetworkSnapshot& snapshot,
+                                    const std::map<std::string, Status>& failures) {
+  setTargets(counterTargetsOf(snapshot, failures));
+  failed_ = keysOf(failures);
+}
+
+void CounterPublisher::patchTargets(const model::NetworkSnapshot& snapshot,
+                                    const std::map<std::string, Status>& failures,
+                                    const std::set<std::string>& changed) {
+  if (!failed_) return setTargetsOf(snapshot, failures);
+  std::set<std::string> keys = changed;
+  std::set<std::string> failed = keysOf(failures);
+  std::set_symmetric_difference(failed.begin(), failed.end(), failed_->begin(), failed_->end(),
+                                std::inserter(keys, keys.end()));
+  bool changedAny = false;
+  std::vector<CounterTargets::Service> services = servicesOf(snapshot, failed);
+  if (!std::equal(services.begin(), services.end(), targets_.services.begin(),
+                  targets_.services.end(), sameService)) {
+    targets_.services = std::move(services);
+    changedAny = true;
+  }
+  auto& endpoints = targets_.endpoints;
+  auto byKey = [](const CounterTargets::Endpoint& e, const std::string& key) { return e.key < key; };
+  for (const std::string& key : keys) {
+    auto at = std::lower_bound(endpoints.begin(), endpoints.end(), key, byKey);
+    const bool present = at != endpoints.end() && at->key == key;
+    std::optional<CounterTargets::Endpoint> want;
+    auto pe = snapshot.privateEndpoints.find(key);
+    if (pe != snapshot.privateEndpoints.end() && !failed.count(key)) {
+      std::string vnet = vnetOf(snapshot, pe->second.subnetKey);
+      if (!vnet.empty()) {
+        want = CounterTargets::Endpoint{key, pe->second.id, std::move(vnet),
+                                        pe->second.targetKey, pe->second.linkIdentifier};
+      }
+    }
+    if (!want) {
+      if (present) {
+        endpoints.erase(at);
+        changedAny = true;
+      }
+      continue;
+    }
+    if (present) {
+      if (sameEndpoint(*at, *want)) continue;
+      *at = std::move(*want);
+    } else {
+      endpoints.insert(at, std::move(*want));
+    }
+    changedAny = true;
+  }
+  failed_ = std::move(failed);
+  if (changedAny) targets_changed_ = true;
 }
 
 bool CounterPublisher::due(std::chrono::system_clock::time_point now) const {

@@ -87,6 +87,18 @@ class CounterPublisher {
 
   // Replaces what the next rounds read.
   void setTargets(CounterTargets targets);
+  const CounterTargets& targets() const { return targets_; }
+  // setTargets(counterTargetsOf(snapshot, failures)), remembering which keys failed.
+  void setTargetsOf(const model::NetworkSnapshot& snapshot,
+                    const std::map<std::string, Status>& failures);
+  // The same result for a snapshot that differs from the one of the last setTargetsOf/
+  // patchTargets only in the private endpoints `changed` (keys; an incremental pass's): only
+  // those endpoints, and those whose entry in `failures` appeared or went since, are recomputed;
+  // the services always (they are few). O((changed + failures) log N + services) plus moving the
+  // endpoint vector's tail. Without an earlier setTargetsOf it is setTargetsOf.
+  void patchTargets(const model::NetworkSnapshot& snapshot,
+                    const std::map<std::string, Status>& failures,
+                    const std::set<std::string>& changed);
   // True when `interval` has passed since the last round began (or none ran yet). Rounds run on
   // the agent thread, so a slow round (many endpoints: one table listing each) spaces the next
   // ones out: at least 4 x the last round's duration, keeping publishing under ~20 % of the
@@ -108,6 +120,7 @@ class CounterPublisher {
   NatPortReader nat_ports_;
   CounterTargets targets_;
   bool targets_changed_ = true;  // look for stale documents in the store on the next round
+  std::optional<std::set<std::string>> failed_;  // failure keys of the last setTargetsOf/patch
   std::optional<std::chrono::system_clock::time_point> last_round_;
   std::chrono::steady_clock::duration last_duration_{0};
   std::map<std::string, Published> published_;  // by counters key

@@ -253,6 +253,55 @@ TEST_F(CounterPublisherTest, CountersOnlyThroughStopsAtTheFirstOtherChange) {
   EXPECT_EQ(control::countersOnlyThrough(*store_, afterCounters + 1), afterCounters + 2);
 }
 
+// An incremental pass patches the targets of the changed endpoints (and of those whose failure
+// came or went) only; after every step they equal a fresh counterTargetsOf.
+TEST_F(CounterPublisherTest, PatchedTargetsEqualAFreshBuildAfterEveryChange) {
+  std::vector<model::SourceDocument> base = scenario();
+  auto endpoint = [](int i, const std::string& subnet) {
+    return endpointDocuments(
+        resourceId("rgc", "Microsoft.Network/privateEndpoints", "pe-many" + std::to_string(i)),
+        subnet, "10.0.1." + std::to_string(20 + i), kPls, 100 + i, "Approved");
+  };
+  auto docsWith = [&](const std::vector<int>& ids, const std::string& subnet) {
+    std::vector<model::SourceDocument> docs = base;
+    for (int i : ids) {
+      auto pe = endpoint(i, subnet);
+      docs.insert(docs.end(), {pe.endpoint, pe.nic, pe.record});
+    }
+    return docs;
+  };
+  auto peKey = [&](int i) { return key(endpoint(i, kConsumerSubnet).endpoint.key); };
+  CounterPublisher publisher(*store_, model::HostNaming(), options_);
+  model::NetworkSnapshot snapshot = model::parseNetwork(docsWith({1, 2, 3}, kConsumerSubnet), 3);
+  publisher.setTargetsOf(snapshot, {});
+  ASSERT_EQ(publisher.targets().endpoints.size(), 4u);
+  struct Step {
+    std::vector<int> ids;
+    std::string subnet;
+    std::map<std::string, Status> failures;
+    std::set<std::string> changed;
+  };
+  const Status failed = Status::Internal("injected");
+  const std::vector<Step> steps = {
+      {{1, 2, 3, 4}, kConsumerSubnet, {}, {peKey(4)}},                            // added
+      {{1, 3, 4}, kConsumerSubnet, {}, {peKey(2)}},                               // deleted
+      {{1, 3, 4}, kConsumerSubnet, {{peKey(3), failed}}, {}},                     // failed
+      {{1, 3, 4}, kConsumerSubnet, {{key(kPls), failed}}, {}},                    // recovered
+      {{0, 1, 3, 4}, kConsumerSubnet, {{key(kPls), failed}}, {peKey(0)}},         // first key
+      {{0, 1, 3, 4, 5}, subnetId(kConsumer, "absent"), {},
+       {peKey(0), peKey(1), peKey(3), peKey(4), peKey(5)}},  // their subnet is gone
+  };
+  for (size_t i = 0; i < steps.size(); ++i) {
+    snapshot = model::parseNetwork(docsWith(steps[i].ids, steps[i].subnet), 10 + i);
+    publisher.patchTargets(snapshot, steps[i].failures, steps[i].changed);
+    EXPECT_TRUE(publisher.targets() == counterTargetsOf(snapshot, steps[i].failures))
+        << "step " << i << ": " << publisher.targets().endpoints.size() << " vs "
+        << counterTargetsOf(snapshot, steps[i].failures).endpoints.size();
+  }
+  EXPECT_EQ(publisher.targets().endpoints.size(), 1u);  // only pe1 of scenario() is left
+  EXPECT_EQ(publisher.targets().services.size(), 1u);   // recovered in the last step
+}
+
 TEST(Rfc3339Millis, FormatsUtcWithMilliseconds) {
   EXPECT_EQ(rfc3339Millis(
                 std::chrono::system_clock::time_point(std::chrono::milliseconds(1796000000123LL))),
