@@ -107,8 +107,9 @@ struct PlannedProxyEndpoint {
 // A private endpoint on the eBPF fast path (agent/fast_path.h, dataplane/bpf/fast_path_maps.h):
 // Approved, not proxied, translated statelessly in its consumer VNet namespace `ns` (tc programs
 // on `bridges` and `uplink`) and steered by the backbone between the consumer's and the
-// provider's backbone-side uplinks, NATed by the provider VNet at tc. With `translate` false the endpoint is only counted (it
-// keeps its pl_stats entry while it exists: Pending, Rejected, proxied or PaaS endpoints).
+// provider's backbone-side uplinks, NATed by the provider VNet at tc. With `translate` false
+// the endpoint is only counted (it keeps its pl_stats entry while it exists: Pending, Rejected,
+// proxied or PaaS endpoints).
 struct PlannedFastEndpoint {
   std::string ns;
   IpAddress address;  // PE_IP
