@@ -691,6 +691,9 @@ void FastPathState::withdraw(Kernel& kernel, const HostPlan& plan, const HostPla
 void FastPathState::apply(Kernel& kernel, const HostPlan& plan, const HostPlan* removed,
                           const HostPlan* added, const model::HostNaming& naming,
                           ApplyResult& result) {
+  for (const std::string& ns : result.newNamespaces) {
+    if (delta_ && memory_.namespaces.count(ns)) delta_ = false;  // recreated: its maps are new
+  }
   if (delta_) {
     Sync sync(kernel, plan, naming, result);
     valid_ = sync.applyDelta(memory_, *removed, *added) && sync.clean();

@@ -63,7 +63,8 @@ class FastPathState {
   // Before the applier. Decides whether this pass is a delta pass (then apply() is one too).
   void withdraw(dataplane::Kernel& kernel, const HostPlan& plan, const HostPlan* removed,
                 const HostPlan* added, const model::HostNaming& naming, ApplyResult& result);
-  // After the applier; the same plan and delta as withdraw().
+  // After the applier; the same plan and delta as withdraw(). A remembered namespace the applier
+  // (re)created in this pass (result.newNamespaces) makes it a full apply.
   void apply(dataplane::Kernel& kernel, const HostPlan& plan, const HostPlan* removed,
              const HostPlan* added, const model::HostNaming& naming, ApplyResult& result);
   // The next pass reads the kernel again.

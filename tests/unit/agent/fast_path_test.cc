@@ -427,14 +427,30 @@ TEST_F(FastPathApplyTest, IncrementalAddWritesOnlyTheNewEndpointsElements) {
   // The delta left the kernel as a full pass wants it.
   EXPECT_EQ(pass(after).changes, 0);
 
+  // A remembered namespace the applier recreated in the pass: a full (reading) apply.
+  const HostPlan third = planOf(manyEndpoints(1002));
+  const PlanChanges thirdChanges = changesOf(after, third);
+  ApplyResult recreated;
+  state.withdraw(kernel_, third, &thirdChanges.removed, &thirdChanges.added, kNaming, recreated);
+  EXPECT_TRUE(state.lastPassWasDelta());
+  recreated.newNamespaces.insert(kConsumerNs);
+  kernel_.injectFailure("bpfMapDump", 1, EIO);
+  state.apply(kernel_, third, &thirdChanges.removed, &thirdChanges.added, kNaming, recreated);
+  EXPECT_FALSE(state.lastPassWasDelta());
+  EXPECT_FALSE(recreated.unowned.empty() && recreated.failures.empty());  // it read the maps
+  EXPECT_EQ(statePass(third, nullptr).failures.size(), 0u);
+  EXPECT_EQ(map(kConsumerNs, PL_FP_MAP_PE).size(), 1003u);
+
   // A translated endpoint leaving is a full (reading) pass and withdraws it.
-  const HostPlan afterReject = planOf(manyEndpoints(1001, "Rejected"));
-  const PlanChanges rejectChanges = changesOf(after, afterReject);
+  const HostPlan afterReject = planOf(manyEndpoints(1002, "Rejected"));
+  const PlanChanges rejectChanges = changesOf(third, afterReject);
   ASSERT_EQ(rejectChanges.removed.fastEndpoints.size(), 1u);
   ApplyResult reject = statePass(afterReject, &rejectChanges);
   EXPECT_TRUE(reject.failures.empty()) << reject.failures.begin()->second.toString();
   EXPECT_FALSE(state.lastPassWasDelta());
-  EXPECT_EQ(map(kConsumerNs, PL_FP_MAP_PE).count(fastPathAddressKey(added.address)), 0u);
+  const IpAddress gone = rejectChanges.removed.fastEndpoints.begin()->second.address;
+  EXPECT_EQ(map(kConsumerNs, PL_FP_MAP_PE).count(fastPathAddressKey(gone)), 0u);
+  EXPECT_EQ(map(kConsumerNs, PL_FP_MAP_PE).size(), 1002u);
 }
 
 }  // namespace
