@@ -13,6 +13,23 @@ using dataplane::InterfaceAddress;
 using dataplane::LinkInfo;
 using dataplane::Route;
 
+// nft text of element (and named counter) changes, for libnftables (nftApply).
+std::string renderElementChanges(const std::string& family, const std::string& table,
+                                 const std::vector<dataplane::NftElementChange>& changes) {
+  const std::string where = " " + family + " " + table + " ";
+  std::string text;
+  for (const dataplane::NftElementChange& c : changes) {
+    text += c.add ? "add " : "delete ";
+    if (c.set.empty()) {
+      text += "counter" + where + c.key + "\n";
+    } else {
+      text += "element" + where + c.set + " { " + c.key +
+              (c.add && !c.value.empty() ? " : " + c.value : "") + " }\n";
+    }
+  }
+  return text;
+}
+
 // What one owned namespace holds, as listed at the start of apply() and updated as steps succeed.
 struct NamespaceState {
   std::map<std::string, LinkInfo> links;                // by name
@@ -469,22 +486,6 @@ class Run {
     return out;
   }
 
-  static std::string renderChanges(const std::string& family, const std::string& table,
-                                   const std::vector<dataplane::NftElementChange>& changes) {
-    const std::string where = " " + family + " " + table + " ";
-    std::string text;
-    for (const dataplane::NftElementChange& c : changes) {
-      text += c.add ? "add " : "delete ";
-      if (c.set.empty()) {
-        text += "counter" + where + c.key + "\n";
-      } else {
-        text += "element" + where + c.set + " { " + c.key +
-                (c.add && !c.value.empty() ? " : " + c.value : "") + " }\n";
-      }
-    }
-    return text;
-  }
-
   // Loads a table when it is missing or its fingerprint changed (with all its planned elements,
   // one atomic nftApply batch), else adds/deletes only the elements that differ (one raw element
   // batch). What the table holds comes from the memory when it is current (see applier.h), else
@@ -601,15 +602,16 @@ class Run {
       ok = step("load nft table " + name + " in " + table.ns, owners, true,
                 [&] { return kernel_.nftApply(table.ns, text); });
     } else {
-      ok = step(
-          "update " + std::to_string(changes.size()) + " elements of nft table " + name + " in " +
-              table.ns,
-          owners, true, [&]() -> Status {
-            Status raw = kernel_.nftUpdateElements(table.ns, table.family, table.name, changes);
-            if (raw.code() != StatusCode::kInvalidArgument) return raw;
-            // An element the raw path cannot encode: nft parses it.
-            return kernel_.nftApply(table.ns, renderChanges(table.family, table.name, changes));
-          });
+      ok = step("update " + std::to_string(changes.size()) + " elements of nft table " + name +
+                    " in " + table.ns,
+                owners, true, [&]() -> Status {
+                  Status raw =
+                      kernel_.nftUpdateElements(table.ns, table.family, table.name, changes);
+                  if (raw.code() != StatusCode::kInvalidArgument) return raw;
+                  // An element the raw path cannot encode: nft parses it.
+                  return kernel_.nftApply(table.ns,
+                                          renderElementChanges(table.family, table.name, changes));
+                });
     }
     if (!ok) {
       nft_memory_.erase(table.ns);
@@ -716,22 +718,6 @@ ApplyResult Applier::apply(const HostPlan& plan) {
 
 namespace {
 
-std::string renderElementChanges(const std::string& family, const std::string& table,
-                                 const std::vector<dataplane::NftElementChange>& changes) {
-  const std::string where = " " + family + " " + table + " ";
-  std::string text;
-  for (const dataplane::NftElementChange& c : changes) {
-    text += c.add ? "add " : "delete ";
-    if (c.set.empty()) {
-      text += "counter" + where + c.key + "\n";
-    } else {
-      text += "element" + where + c.set + " { " + c.key +
-              (c.add && !c.value.empty() ? " : " + c.value : "") + " }\n";
-    }
-  }
-  return text;
-}
-
 // The parts of a plan applyChanges() can follow.
 bool deltaOnly(const HostPlan& p) {
   return p.namespaces.empty() && p.links.empty() && p.sysctls.empty() && p.nftTables.empty() &&
@@ -764,8 +750,8 @@ ApplyResult Applier::applyChanges(const HostPlan& plan, const HostPlan& removed,
         auto generation = generations.find(e.ns);
         if (generation == generations.end()) {
           auto now = kernel_.nftGeneration(e.ns);
-          generation = generations.emplace(e.ns, now.ok() ? std::optional(*now) : std::nullopt)
-                           .first;
+          generation =
+              generations.emplace(e.ns, now.ok() ? std::optional(*now) : std::nullopt).first;
         }
         if (!generation->second || *generation->second != memory->second.generation) {
           nft_memory_.erase(memory);
