@@ -30,6 +30,27 @@ std::string renderElementChanges(const std::string& family, const std::string& t
   return text;
 }
 
+// Deletes the conntrack entries of `ns` whose original destination is one of `addresses`, as one
+// step (`step(description, action)`) with one conntrack dump for all of them: a dump walks the
+// kernel's global conntrack hash, so one per address made converging N new endpoints
+// O(N x buckets).
+template <typename Step>
+void flushConntrackTo(dataplane::Kernel& kernel, const std::string& ns,
+                      std::vector<IpAddress> addresses, Step&& step) {
+  std::sort(addresses.begin(), addresses.end());
+  addresses.erase(std::unique(addresses.begin(), addresses.end()), addresses.end());
+  const std::string what = addresses.size() == 1
+                               ? addresses.front().toString()
+                               : std::to_string(addresses.size()) + " addresses (" +
+                                     addresses.front().toString() + ", ...)";
+  dataplane::ConntrackFilter filter;
+  filter.originalDestinationIn = std::move(addresses);
+  step("delete conntrack entries to " + what + " in " + ns, [&kernel, ns, filter]() -> Status {
+    auto deleted = kernel.conntrackDelete(ns, filter);
+    return deleted.ok() ? Status::Ok() : deleted.status();
+  });
+}
+
 // What one owned namespace holds, as listed at the start of apply() and updated as steps succeed.
 struct NamespaceState {
   std::map<std::string, LinkInfo> links;                // by name
@@ -635,20 +656,10 @@ class Run {
     }
     memory.fingerprint = table.fingerprint;
     if (flush.empty()) return;
-    std::sort(flush.begin(), flush.end());
-    flush.erase(std::unique(flush.begin(), flush.end()), flush.end());
-    // One conntrack dump for all of them: a dump walks the kernel's global conntrack hash, so one
-    // per address made converging N new endpoints O(N x buckets).
-    const std::string what = flush.size() == 1 ? flush.front().toString()
-                                               : std::to_string(flush.size()) + " addresses (" +
-                                                     flush.front().toString() + ", ...)";
-    dataplane::ConntrackFilter filter;
-    filter.originalDestinationIn = std::move(flush);
-    (void)step("delete conntrack entries to " + what + " in " + table.ns, {}, false,
-               [&]() -> Status {
-                 auto deleted = kernel_.conntrackDelete(table.ns, filter);
-                 return deleted.ok() ? Status::Ok() : deleted.status();
-               });
+    flushConntrackTo(kernel_, table.ns, std::move(flush),
+                     [&](const std::string& what, std::function<Status()> action) {
+                       (void)step(what, {}, false, std::move(action));
+                     });
   }
 
   void createLinks() {
@@ -879,18 +890,10 @@ ApplyResult Applier::applyChanges(const HostPlan& plan, const HostPlan& removed,
       dropped.insert(table.ns);
     }
     if (flush.empty()) continue;
-    std::sort(flush.begin(), flush.end());
-    flush.erase(std::unique(flush.begin(), flush.end()), flush.end());
-    const std::string what = flush.size() == 1 ? flush.front().toString()
-                                               : std::to_string(flush.size()) + " addresses (" +
-                                                     flush.front().toString() + ", ...)";
-    dataplane::ConntrackFilter filter;
-    filter.originalDestinationIn = std::move(flush);
-    (void)step("delete conntrack entries to " + what + " in " + table.ns, {}, false,
-               [&]() -> Status {
-                 auto deleted = kernel_.conntrackDelete(table.ns, filter);
-                 return deleted.ok() ? Status::Ok() : deleted.status();
-               });
+    flushConntrackTo(kernel_, table.ns, std::move(flush),
+                     [&](const std::string& what, std::function<Status()> action) {
+                       (void)step(what, {}, false, std::move(action));
+                     });
   }
   for (const std::string& ns : dropped) nft_memory_.erase(ns);
   clean_ = result.failures.empty() && result.unowned.empty();
