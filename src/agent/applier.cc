@@ -135,6 +135,15 @@ std::optional<IpAddress> keyPart(const std::string& key, int index) {
   return IpAddress::parse(trim(key.substr(start, end == std::string::npos ? end : end - start)));
 }
 
+// The address whose conntrack entries a change of element `key` in `set` must flush (the set is
+// in the table's flushOnChange), if any.
+std::optional<IpAddress> flushAddressOf(const PlannedNftTable& table, const std::string& set,
+                                        const std::string& key) {
+  auto rule = table.flushOnChange.find(set);
+  if (rule == table.flushOnChange.end()) return std::nullopt;
+  return keyPart(key, rule->second);
+}
+
 bool idempotent(const Status& s, bool creating) {
   return s.ok() || (creating && s.code() == StatusCode::kAlreadyExists) ||
          (!creating && s.code() == StatusCode::kNotFound);
@@ -540,9 +549,7 @@ class Run {
     // Added, removed or changed elements of flushOnChange sets, for conntrack flushing.
     std::vector<IpAddress> flush;
     auto note = [&](const std::string& set, const std::string& key) {
-      auto rule = table.flushOnChange.find(set);
-      if (rule == table.flushOnChange.end()) return;
-      if (auto address = keyPart(key, rule->second)) flush.push_back(*address);
+      if (auto address = flushAddressOf(table, set, key)) flush.push_back(*address);
     };
     auto addOwners = [&](const PlannedNftElement& e) {
       owners.insert(owners.end(), e.owners.begin(), e.owners.end());
@@ -829,9 +836,7 @@ ApplyResult Applier::applyChanges(const HostPlan& plan, const HostPlan& removed,
     std::vector<std::string> owners;
     std::vector<IpAddress> flush;
     auto note = [&](const std::string& set, const std::string& key) {
-      auto rule = table.flushOnChange.find(set);
-      if (rule == table.flushOnChange.end()) return;
-      if (auto address = keyPart(key, rule->second)) flush.push_back(*address);
+      if (auto address = flushAddressOf(table, set, key)) flush.push_back(*address);
     };
     std::vector<std::string> forget;
     std::vector<const PlannedNftElement*> remember;
