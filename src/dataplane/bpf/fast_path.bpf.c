@@ -161,19 +161,73 @@ static __always_inline int parse(struct __sk_buff* skb, struct packet* p) {
   return 0;
 }
 
+// One's complement arithmetic (RFC 1624) for the checksum helpers' "by difference" form (size
+// 0): the difference of replacing 32-bit words is the sum of ~old and new, so one helper call
+// fixes a checksum for several rewritten fields, and the fields themselves are written directly.
+static __always_inline __u32 csum_add(__u32 sum, __u32 addend) {
+  sum += addend;
+  return sum + (sum < addend);
+}
+static __always_inline __u32 csum_replace(__u32 from, __u32 to) { return csum_add(~from, to); }
+
+// Fixes the L4 checksum for addresses changed by `address_diff` (part of the pseudo header) and
+// the port word (source and destination port as they lie in memory) changed from `old_ports` to
+// `new_ports`. A UDP datagram without a checksum keeps none.
+static __always_inline int l4_checksum(struct __sk_buff* skb, const struct packet* p,
+                                       __u32 address_diff, __u32 old_ports, __u32 new_ports) {
+  __u32 offset;
+  __u64 mangled = 0;
+  if (p->protocol == IPPROTO_TCP) {
+    offset = TCP_CSUM_OFF;
+  } else if (p->udp_csum) {
+    offset = UDP_CSUM_OFF;
+    mangled = BPF_F_MARK_MANGLED_0;
+  } else {
+    return 0;
+  }
+  if (bpf_l4_csum_replace(skb, offset, 0, address_diff, BPF_F_PSEUDO_HDR | mangled) < 0) return -1;
+  if (old_ports != new_ports &&
+      bpf_l4_csum_replace(skb, offset, 0, csum_replace(old_ports, new_ports), mangled) < 0)
+    return -1;
+  return 0;
+}
+
+// The headers of a parsed packet, for direct writes (after helpers that may move the data).
+struct headers {
+  struct ethhdr* eth;
+  struct iphdr* ip;
+  __u32* ports;  // source and destination port
+};
+static __always_inline int headers(struct __sk_buff* skb, struct headers* h) {
+  void* data = (void*)(long)skb->data;
+  void* end = (void*)(long)skb->data_end;
+  h->eth = data;
+  h->ip = data + ETH_HLEN;
+  h->ports = data + L4_OFF;
+  return (void*)(h->ports + 1) <= end;
+}
+
 // Rewrites the source (offset IP_SRC_OFF) or destination address, fixing both checksums.
 static __always_inline int rewrite(struct __sk_buff* skb, const struct packet* p, __u32 offset,
                                    __u32 from, __u32 to) {
-  if (p->protocol == IPPROTO_TCP) {
-    if (bpf_l4_csum_replace(skb, TCP_CSUM_OFF, from, to, BPF_F_PSEUDO_HDR | sizeof(to)) < 0)
-      return -1;
-  } else if (p->udp_csum) {
-    if (bpf_l4_csum_replace(skb, UDP_CSUM_OFF, from, to,
-                            BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0 | sizeof(to)) < 0)
-      return -1;
-  }
-  if (bpf_l3_csum_replace(skb, IP_CSUM_OFF, from, to, sizeof(to)) < 0) return -1;
-  if (bpf_skb_store_bytes(skb, offset, &to, sizeof(to), 0) < 0) return -1;
+  const __u32 diff = csum_replace(from, to);
+  if (l4_checksum(skb, p, diff, 0, 0) < 0) return -1;
+  if (bpf_l3_csum_replace(skb, IP_CSUM_OFF, 0, diff, 0) < 0) return -1;
+  struct headers h;
+  if (!headers(skb, &h)) return -1;
+  if (offset == IP_SRC_OFF)
+    h.ip->saddr = to;
+  else
+    h.ip->daddr = to;
+  return 0;
+}
+
+// Sets the Ethernet addresses (the packet's headers were checked by `headers`).
+static __always_inline int set_macs(struct __sk_buff* skb, const __u8* smac, const __u8* dmac) {
+  struct headers h;
+  if (!headers(skb, &h)) return -1;
+  __builtin_memcpy(h.eth->h_dest, dmac, ETH_ALEN);
+  __builtin_memcpy(h.eth->h_source, smac, ETH_ALEN);
   return 0;
 }
 
@@ -199,9 +253,7 @@ static __always_inline int lookup(struct __sk_buff* skb, const struct packet* p,
 // peer directly when `peer` (the peer's ingress runs at once, no backlog), else through the
 // device's transmit path.
 static __always_inline int forward(struct __sk_buff* skb, struct bpf_fib_lookup* fib, int peer) {
-  if (bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_dest), fib->dmac, ETH_ALEN, 0) < 0 ||
-      bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_source), fib->smac, ETH_ALEN, 0) < 0)
-    return TC_ACT_SHOT;
+  if (set_macs(skb, fib->smac, fib->dmac) < 0) return TC_ACT_SHOT;
   if (peer) return bpf_redirect_peer(fib->ifindex, 0);
   return bpf_redirect(fib->ifindex, 0);
 }
@@ -224,10 +276,10 @@ static __always_inline void count_out(struct __sk_buff* skb, const struct packet
   }
 }
 
-static __always_inline int consumer_out(struct __sk_buff* skb, const struct packet* p_) {
+// A client's packet to private endpoint `pe` (the value of its pl_pe key p_->daddr).
+static __always_inline int consumer_out(struct __sk_buff* skb, const struct packet* p_,
+                                        const struct pl_pe_value* pe) {
   struct packet p = *p_;
-  struct pl_pe_value* pe = bpf_map_lookup_elem(&pl_pe, &p.daddr);
-  if (!pe) return TC_ACT_OK;
   const __u32 transit = pe->transit;
   const __u32 link_id = pe->link_id;
   struct bpf_fib_lookup fib;
@@ -243,36 +295,29 @@ SEC("tc")
 int pl_consumer_out(struct __sk_buff* skb) {
   struct packet p;
   if (!parse(skb, &p)) return TC_ACT_OK;
-  return consumer_out(skb, &p);
+  struct pl_pe_value* pe = bpf_map_lookup_elem(&pl_pe, &p.daddr);
+  if (!pe) return TC_ACT_OK;
+  return consumer_out(skb, &p, pe);
 }
 
-#define SPORT_OFF L4_OFF
-#define DPORT_OFF (L4_OFF + 2)
-
-// Rewrites a port (offset SPORT_OFF or DPORT_OFF), fixing the L4 checksum.
-static __always_inline int rewrite_port(struct __sk_buff* skb, const struct packet* p, __u32 offset,
-                                        __u16 from, __u16 to) {
-  if (from == to) return 0;
-  if (p->protocol == IPPROTO_TCP) {
-    if (bpf_l4_csum_replace(skb, TCP_CSUM_OFF, from, to, sizeof(to)) < 0) return -1;
-  } else if (p->udp_csum) {
-    if (bpf_l4_csum_replace(skb, UDP_CSUM_OFF, from, to, BPF_F_MARK_MANGLED_0 | sizeof(to)) < 0)
-      return -1;
-  }
-  return bpf_skb_store_bytes(skb, offset, &to, sizeof(to), 0) < 0 ? -1 : 0;
-}
-
-// Full NAT of one packet: both addresses and ports, then the MACs.
+// Full NAT of one packet: both addresses and ports, then the MACs; each checksum is fixed by one
+// helper call per kind of field.
 static __always_inline int nat4(struct __sk_buff* skb, const struct packet* p, __u32 saddr,
                                 __u32 daddr, __u16 sport, __u16 dport, const __u8* smac,
                                 const __u8* dmac) {
-  if (saddr != p->saddr && rewrite(skb, p, IP_SRC_OFF, p->saddr, saddr) < 0) return -1;
-  if (daddr != p->daddr && rewrite(skb, p, IP_DST_OFF, p->daddr, daddr) < 0) return -1;
-  if (rewrite_port(skb, p, SPORT_OFF, p->sport, sport) < 0) return -1;
-  if (rewrite_port(skb, p, DPORT_OFF, p->dport, dport) < 0) return -1;
-  if (bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_dest), dmac, ETH_ALEN, 0) < 0 ||
-      bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_source), smac, ETH_ALEN, 0) < 0)
-    return -1;
+  const __u32 address_diff =
+      csum_add(csum_replace(p->saddr, saddr), csum_replace(p->daddr, daddr));
+  const __u32 old_ports = (__u32)p->sport | ((__u32)p->dport << 16);
+  const __u32 new_ports = (__u32)sport | ((__u32)dport << 16);
+  if (l4_checksum(skb, p, address_diff, old_ports, new_ports) < 0) return -1;
+  if (bpf_l3_csum_replace(skb, IP_CSUM_OFF, 0, address_diff, 0) < 0) return -1;
+  struct headers h;
+  if (!headers(skb, &h)) return -1;
+  __builtin_memcpy(h.eth->h_dest, dmac, ETH_ALEN);
+  __builtin_memcpy(h.eth->h_source, smac, ETH_ALEN);
+  h.ip->saddr = saddr;
+  h.ip->daddr = daddr;
+  *h.ports = new_ports;
   return 0;
 }
 
@@ -297,6 +342,16 @@ static __always_inline void flow_key(struct pl_flow_key* k, __u32 saddr, __u32 d
   k->sport = sport;
   k->dport = dport;
   k->proto = proto;
+}
+
+// Whether a TCP packet ends its flow: a RST, or the final ACK (no FIN) after both FINs, whichever
+// side closed first. The flow's entries are deleted once the packet is translated, so that the
+// maps hold live flows only: the next SYN finds a free NAT port at its first probe and reuses a
+// recently freed (cache-warm) element. A FIN retransmitted after that, or the second final ACK
+// of a simultaneous close, meets the nft rules and is dropped there; the peer's retransmission
+// timer ends that connection, as it would have anyway.
+static __always_inline int tcp_flow_ends(const struct packet* p, __u8 state) {
+  return p->protocol == IPPROTO_TCP && (p->rst || ((state & 0x3u) == 0x3u && !p->fin));
 }
 
 // Whether the flow behind a reverse entry no longer holds its NAT port (closed TCP, idle UDP or
@@ -348,26 +403,31 @@ static __always_inline int new_flow(struct __sk_buff* skb, const struct packet* 
   out->last_seen = now;
   const __u32 span = PL_FP_BPF_NAT_PORT_MAX - PL_FP_BPF_NAT_PORT_MIN + 1;
   const __u32 start = mix3(h, be->backend, svc->nat_ip);
+  // Each probe looks the port up first: a free port is inserted (BPF_NOEXIST, so that a flow
+  // started at the same time on another CPU keeps its port), and a port whose flow has closed is
+  // taken over in place, its old forward entry deleted. No failed insert, no replaced element:
+  // an LRU insert or replace costs a node of the LRU lists each.
   struct pl_flow_key rk;
   for (__u32 i = 0; i < PL_FP_NAT_PROBES; i++) {
     const __u16 port = bpf_htons((__u16)(PL_FP_BPF_NAT_PORT_MIN + (start + i * 7919u) % span));
     flow_key(&rk, be->backend, svc->nat_ip, be->port, port, p->protocol);
-    if (bpf_map_update_elem(&pl_rflow, &rk, &rv, BPF_NOEXIST) == 0) {
-      out->nat_port = port;
-      break;
-    }
     struct pl_rflow_value* old = bpf_map_lookup_elem(&pl_rflow, &rk);
-    if (old && rflow_free(old, p->protocol, now)) {
-      struct pl_flow_key ok;
-      flow_key(&ok, old->client, old->tpe, old->client_port, old->port, p->protocol);
-      if (ok.saddr != fk->saddr || ok.daddr != fk->daddr || ok.sport != fk->sport ||
-          ok.dport != fk->dport)
-        bpf_map_delete_elem(&pl_flow, &ok);
-      if (bpf_map_update_elem(&pl_rflow, &rk, &rv, BPF_ANY) == 0) {
+    if (!old) {
+      if (bpf_map_update_elem(&pl_rflow, &rk, &rv, BPF_NOEXIST) == 0) {
         out->nat_port = port;
         break;
       }
+      continue;
     }
+    if (!rflow_free(old, p->protocol, now)) continue;
+    struct pl_flow_key ok;
+    flow_key(&ok, old->client, old->tpe, old->client_port, old->port, p->protocol);
+    if (ok.saddr != fk->saddr || ok.daddr != fk->daddr || ok.sport != fk->sport ||
+        ok.dport != fk->dport)
+      bpf_map_delete_elem(&pl_flow, &ok);
+    __builtin_memcpy(old, &rv, sizeof(rv));
+    out->nat_port = port;
+    break;
   }
   if (!out->nat_port) return -1;
   if (bpf_map_update_elem(&pl_flow, fk, out, BPF_ANY) != 0) {
@@ -393,11 +453,13 @@ static __always_inline int provider_in(struct __sk_buff* skb, const struct packe
     bpf_map_delete_elem(&pl_flow, &fk);
     f = 0;
   }
+  int ends = 0;
   if (f) {
     __u8 state = f->state;
     if (p->fin) state |= PL_FLOW_FIN_OUT;
     if (p->rst) state |= PL_FLOW_RST;
     if (state != f->state) f->state = state;
+    ends = tcp_flow_ends(p, state);
     if (p->protocol == IPPROTO_UDP) {
       const __u64 now = bpf_ktime_get_ns();
       if (now - f->last_seen > 1000000000ull) f->last_seen = now;
@@ -418,6 +480,12 @@ static __always_inline int provider_in(struct __sk_buff* skb, const struct packe
   if (nat4(skb, p, flow.nat_ip, flow.backend, flow.nat_port, flow.backend_port, smac, flow.mac) <
       0)
     return TC_ACT_SHOT;
+  if (ends) {
+    struct pl_flow_key rk;
+    flow_key(&rk, flow.backend, flow.nat_ip, flow.backend_port, flow.nat_port, p->protocol);
+    bpf_map_delete_elem(&pl_rflow, &rk);
+    bpf_map_delete_elem(&pl_flow, &fk);
+  }
   return bpf_redirect_peer(flow.ifindex, 0);
 }
 
@@ -451,9 +519,7 @@ int pl_consumer_in(struct __sk_buff* skb) {
   }
   if (nic) {
     const __u32 ifindex = nic->ifindex;
-    if (bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_dest), nic->mac, ETH_ALEN, 0) < 0 ||
-        bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_source), nic->gw_mac, ETH_ALEN, 0) < 0)
-      return TC_ACT_SHOT;
+    if (set_macs(skb, nic->gw_mac, nic->mac) < 0) return TC_ACT_SHOT;
     return bpf_redirect_peer(ifindex, 0);
   }
   if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) return bpf_redirect_neigh(fib.ifindex, 0, 0, 0);
@@ -467,29 +533,37 @@ SEC("tc")
 int pl_backend_in(struct __sk_buff* skb) {
   struct packet p;
   if (!parse(skb, &p)) return TC_ACT_OK;
+  const __u32 flags = config_flags();
+  if (flags & PL_FP_NIC_OUT) {
+    // A client of this VNet toward a private endpoint leaves here already, without crossing the
+    // bridge (else pl_consumer_out on the bridge takes it). A provider reply goes to a NAT IP,
+    // never to an endpoint's address: both are addresses of this VNet's subnets.
+    struct pl_pe_value* pe = bpf_map_lookup_elem(&pl_pe, &p.daddr);
+    if (pe) return consumer_out(skb, &p, pe);
+  }
+  if (!(flags & PL_FP_PROVIDER)) return TC_ACT_OK;
   struct pl_flow_key rk;
   flow_key(&rk, p.saddr, p.daddr, p.sport, p.dport, p.protocol);
   struct pl_rflow_value* r = bpf_map_lookup_elem(&pl_rflow, &rk);
-  if (!r || !(config_flags() & PL_FP_PROVIDER)) {
-    // Not a provider reply: a client of this VNet toward a private endpoint leaves here
-    // already, without crossing the bridge (else pl_consumer_out on the bridge takes it).
-    if (!(config_flags() & PL_FP_NIC_OUT)) return TC_ACT_OK;
-    return consumer_out(skb, &p);
-  }
+  if (!r) return TC_ACT_OK;
   struct pl_rflow_value rv;
   __builtin_memcpy(&rv, r, sizeof(rv));
   struct pl_flow_key fk;
   flow_key(&fk, rv.client, rv.tpe, rv.client_port, rv.port, p.protocol);
   struct pl_flow_value* f = bpf_map_lookup_elem(&pl_flow, &fk);
   if (!f || f->nat_port != p.dport || f->backend != p.saddr) return TC_ACT_OK;  // stale
+  __u8 state = f->state;
   if (p.fin || p.rst) {
-    __u8 state = f->state;
     if (p.fin) state |= PL_FLOW_FIN_IN;
     if (p.rst) state |= PL_FLOW_RST;
     f->state = state;
   }
   if (nat4(skb, &p, rv.tpe, rv.client, rv.port, rv.client_port, rv.smac, rv.dmac) < 0)
     return TC_ACT_SHOT;
+  if (tcp_flow_ends(&p, state)) {
+    bpf_map_delete_elem(&pl_rflow, &rk);
+    bpf_map_delete_elem(&pl_flow, &fk);
+  }
   return bpf_redirect_peer(rv.ifindex, 0);
 }
 

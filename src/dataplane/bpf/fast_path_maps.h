@@ -20,13 +20,16 @@
 //   pl_consumer_in (the same program: a VNet may be both) at tc ingress of the uplink: dst T_pe
 //     (a key of pl_svc). A known flow (pl_flow) is rewritten to backend:port from NAT IP:port;
 //     a TCP SYN without ACK or a UDP datagram without a flow picks the backend of its bucket in
-//     pl_lb and a free NAT port in PL_FP_BPF_NAT_PORT_MIN..MAX (pl_rflow insert with
-//     BPF_NOEXIST; a closed or idle flow's port is reused), records pl_flow and pl_rflow and
-//     goes, fully NATed, into the backend NIC's veth peer. Other misses (flows the nft path
+//     pl_lb and a free NAT port in PL_FP_BPF_NAT_PORT_MIN..MAX (looked up first, then a pl_rflow
+//     insert with BPF_NOEXIST; a closed or idle flow's port is taken over in place), records
+//     pl_flow and pl_rflow and goes, fully NATed, into the backend NIC's veth peer. A TCP
+//     flow's entries are deleted as its last packet passes (a RST, or the final ACK after both
+//     FINs), so the maps hold live flows only. Other misses (flows the nft path
 //     started, ports no rule exposes: no pl_lb key) pass on to the stack and its nft rules.
 //   pl_backend_in at tc ingress of every NIC's host-side veth: a reply whose tuple is a key of
 //     pl_rflow is un-NATed (T_pe:port -> client) and goes into the uplink's peer (the backbone);
-//     FIN/RST mark the flow's state. It never creates a flow.
+//     FIN/RST mark the flow's state, and the end of the flow deletes its entries. It never
+//     creates a flow. A client's packet toward a private endpoint (pl_pe) is checked first.
 // Backbone namespace:
 //   pl_backbone at tc ingress of every backbone-side uplink: dst T_pe (a key of pl_bb) arriving
 //     from the consumer's uplink is redirected to the provider's; src T_pe arriving from the
@@ -51,7 +54,7 @@
 
 #define PL_FP_MAX_ENDPOINTS 65536
 #define PL_FP_MAX_UDP_FLOWS 65536
-#define PL_FP_MAX_FLOWS 262144    // provider flows (pl_flow, pl_rflow)
+#define PL_FP_MAX_FLOWS 262144   // provider flows (pl_flow, pl_rflow)
 #define PL_FP_MAX_NICS 65536      // pl_nic
 #define PL_FP_LB_BUCKETS 64       // agent/compile.h kLbBuckets
 // NAT ports the provider program picks (host order, inclusive); the nft SNAT of the same VNet

@@ -859,7 +859,8 @@ TEST_F(PrivateLinkTest, FastPathKeepsTheConsumerStatelessAndSurvivesAnAgentResta
   ASSERT_TRUE(after.ok()) << after.status().toString();
   EXPECT_GT(sumFastPathStats(*after).packets_out, counted.packets_out);
 
-  // Closed both ways (FIN each way): the NAT port is free again at once.
+  // Closed both ways (FIN each way, then the client's final ACK): the NAT port is free again at
+  // once, and the flow's entries are gone from pl_flow and pl_rflow (the maps hold live flows).
   ::shutdown(client.get(), SHUT_WR);
   char buffer[8];
   pollfd p{server.get(), POLLIN, 0};
@@ -869,7 +870,11 @@ TEST_F(PrivateLinkTest, FastPathKeepsTheConsumerStatelessAndSurvivesAnAgentResta
   pollfd c{client.get(), POLLIN, 0};
   ASSERT_EQ(::poll(&c, 1, 2000), 1);
   EXPECT_EQ(::recv(client.get(), buffer, sizeof buffer, 0), 0);
-  EXPECT_EQ(natPortsInUse(providerNs, IPPROTO_TCP).first, 0u);
+  for (int i = 0; i < 50 && providerFlowsTo(*kernel_, providerNs, kTpe) != 0; ++i) {
+    std::this_thread::sleep_for(20ms);  // the final ACK is on its way
+  }
+  EXPECT_EQ(providerFlowsTo(*kernel_, providerNs, kTpe), 0u);
+  EXPECT_EQ(natPortsInUse(providerNs, IPPROTO_TCP), (std::pair<uint64_t, uint64_t>{0, 0}));
 }
 
 // UDP through the provider's eBPF NAT: no conntrack entry in the provider VNet, one live flow on
