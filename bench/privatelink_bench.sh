@@ -148,6 +148,8 @@ NFT_RULES=$(ip netns exec "$T_consumer_ns" nft list ruleset 2>/dev/null | grep -
 # the NAT path cost. The agent is stopped first (agent_bench SIGUSR1) so that it does not converge
 # these changes back; then, cumulatively (each row: 1-/4-stream, conn/s, RTT p50):
 #   again     the NAT path once more, unchanged (shows the run-to-run noise);
+#   -uplink   pl_config without PL_FP_UPLINK: a client's translated packet finds the consumer's
+#             uplink and MACs by a FIB lookup (bpf_fib_lookup) instead of pl_uplink;
 #   -provider pl_config without PL_FP_PROVIDER: the provider VNet's NAT (LB buckets, SNAT to the
 #             NAT IP) by conntrack + nft again instead of pl_flow/pl_rflow at tc;
 #   -nicpeer  without PL_FP_CLIENT_PEER: replies to the client through the subnet bridge
@@ -186,7 +188,7 @@ if [ "${DIAG:-1}" = 1 ]; then
   }
   # fp_config FLAGS: the fast path's pl_config in the consumer VNet, backbone and provider VNet
   # namespaces (PL_FP_* of fast_path_maps.h: 1 backbone forward, 2 peer, 4 provider, 8 NIC peer,
-  # 16 NIC out).
+  # 16 NIC out, 32 uplink).
   fp_config() {
     local ns v; v=$(printf '%08x' $((0x80000000 | $1)))
     for ns in "$T_consumer_ns" "$T_backbone_ns" "$T_provider_ns"; do
@@ -196,6 +198,8 @@ if [ "${DIAG:-1}" = 1 ]; then
   }
   diag "nat again (agent stopped)"
   if [ -d "/sys/fs/bpf/privlink/$T_consumer_ns" ] && command -v bpftool >/dev/null; then
+    fp_config 31
+    diag "- uplink without FIB lookup"
     fp_config 27
     diag "- provider NAT in eBPF"
     fp_config 19

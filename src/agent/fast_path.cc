@@ -103,6 +103,8 @@ struct NamespaceWant {
   std::set<std::string> stats;                // pl_stats keys
   OwnerSet owners;                            // owners of its translated endpoints
   std::set<uint32_t> marks;                   // provider: frontends of its pl_svc entries
+  std::string uplink;                         // consumer: the VNet's uplink (pl_uplink)
+  std::string backboneLink;                   // consumer: its peer in the backbone
 };
 
 void addOwners(OwnerSet& into, const Owners& owners) { into.insert(owners.begin(), owners.end()); }
@@ -232,7 +234,13 @@ class Sync {
       backboneOk = converge(bb, backbone, /*adds=*/true) && backboneOk;
       remember(bb, backbone);
     }
-    resolveNics(want);
+    std::map<std::string, std::string> backboneMacs;  // backbone link -> MAC (pl_uplink)
+    if (!backbone.attach.empty()) {
+      if (auto links = kernel_.listLinks(bb); links.ok()) {
+        for (const dataplane::LinkInfo& l : *links) backboneMacs[l.name] = l.macAddress;
+      }
+    }
+    resolveNics(want, backboneMacs);
     for (auto& [ns, w] : want) {
       if (w.attach.empty()) continue;  // only counted endpoints: nothing to run
       converge(ns, w, /*adds=*/backboneOk);
@@ -292,6 +300,8 @@ class Sync {
       if (!e.translate) continue;
       for (const std::string& bridge : e.bridges) w.attach[bridge] = PL_FP_PROG_CONSUMER_OUT;
       w.attach[e.uplink] = PL_FP_PROG_CONSUMER_IN;
+      w.uplink = e.uplink;
+      w.backboneLink = e.consumerBackboneLink;
       w.maps[PL_FP_MAP_PE][fastPathAddressKey(e.address)] =
           bytesOf(pl_pe_value{wire(e.transit), e.linkId});
       w.maps[PL_FP_MAP_TPE][fastPathAddressKey(e.transit)] =
@@ -344,8 +354,11 @@ class Sync {
     return std::nullopt;
   }
 
-  // pl_nic of consumer namespaces, pl_lb and the NIC programs of provider namespaces.
-  void resolveNics(std::map<std::string, NamespaceWant>& want) {
+  // pl_nic and pl_uplink of consumer namespaces, pl_lb and the NIC programs of provider
+  // namespaces. A pl_uplink that cannot be resolved yet (a link or MAC missing) is left as it is:
+  // the programs look the route up while its ifindex is 0.
+  void resolveNics(std::map<std::string, NamespaceWant>& want,
+                   const std::map<std::string, std::string>& backboneMacs) {
     const NicIndex nics = nicIndex(plan_);
     for (auto& [ns, w] : want) {
       if (w.attach.empty()) continue;
@@ -414,6 +427,14 @@ class Sync {
           if (!haveGw) continue;
           std::memcpy(v.gw_mac, gw, 6);
           nicMap[bytesOf(address)] = bytesOf(v);
+        }
+        auto peerMac = backboneMacs.find(w.backboneLink);
+        auto index = kernel_.linkIfindex(ns, w.uplink);
+        pl_uplink_value up{};
+        if (!w.uplink.empty() && index.ok() && peerMac != backboneMacs.end() &&
+            parseMac(macOf[w.uplink], up.smac) && parseMac(peerMac->second, up.dmac)) {
+          up.ifindex = *index;
+          w.maps[PL_FP_MAP_UPLINK][bytesOf(uint32_t{0})] = bytesOf(up);
         }
       }
       if (w.marks.empty()) continue;

@@ -889,6 +889,7 @@ const std::map<std::string, FakeMapShape>& fakeMapShapes() {
       {PL_FP_MAP_LB, {sizeof(pl_lb_key), sizeof(pl_lb_value), false}},
       {PL_FP_MAP_FLOW, {sizeof(pl_flow_key), sizeof(pl_flow_value), false}},
       {PL_FP_MAP_RFLOW, {sizeof(pl_flow_key), sizeof(pl_rflow_value), false}},
+      {PL_FP_MAP_UPLINK, {4, sizeof(pl_uplink_value), false}},
   };
   return shapes;
 }

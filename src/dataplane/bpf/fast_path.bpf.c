@@ -95,6 +95,13 @@ struct {
   __type(value, __u32);
 } pl_config SEC(".maps");
 
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct pl_uplink_value);
+} pl_uplink SEC(".maps");
+
 #define IP_CSUM_OFF (ETH_HLEN + offsetof(struct iphdr, check))
 #define IP_SRC_OFF (ETH_HLEN + offsetof(struct iphdr, saddr))
 #define IP_DST_OFF (ETH_HLEN + offsetof(struct iphdr, daddr))
@@ -282,13 +289,26 @@ static __always_inline int consumer_out(struct __sk_buff* skb, const struct pack
   struct packet p = *p_;
   const __u32 transit = pe->transit;
   const __u32 link_id = pe->link_id;
+  const __u32 flags = config_flags();
+  if (flags & PL_FP_UPLINK) {
+    __u32 zero = 0;
+    struct pl_uplink_value* up = bpf_map_lookup_elem(&pl_uplink, &zero);
+    if (up && up->ifindex) {
+      struct pl_uplink_value uplink = *up;
+      if (rewrite(skb, &p, IP_DST_OFF, p.daddr, transit) < 0) return TC_ACT_SHOT;
+      count_out(skb, &p, link_id);
+      if (set_macs(skb, uplink.smac, uplink.dmac) < 0) return TC_ACT_SHOT;
+      if (flags & PL_FP_PEER) return bpf_redirect_peer(uplink.ifindex, 0);
+      return bpf_redirect(uplink.ifindex, 0);
+    }
+  }
   struct bpf_fib_lookup fib;
   int rc = lookup(skb, &p, p.saddr, transit, &fib);
   if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH) return TC_ACT_OK;
   if (rewrite(skb, &p, IP_DST_OFF, p.daddr, transit) < 0) return TC_ACT_SHOT;
   count_out(skb, &p, link_id);
   if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) return bpf_redirect_neigh(fib.ifindex, 0, 0, 0);
-  return forward(skb, &fib, config_flags() & PL_FP_PEER);
+  return forward(skb, &fib, flags & PL_FP_PEER);
 }
 
 SEC("tc")

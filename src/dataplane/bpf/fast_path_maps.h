@@ -9,7 +9,8 @@
 //
 // Consumer VNet namespace (stateless, no conntrack for the endpoint's flows):
 //   pl_consumer_out at tc ingress of every subnet bridge: dst PE_IP (a key of pl_pe) becomes T_pe,
-//     the client's own address stays; the packet is redirected to the uplink (never reaching
+//     the client's own address stays; the packet is redirected to the uplink (pl_uplink, else a
+//     FIB lookup), never reaching
 //     netfilter), counted in pl_stats. pl_backend_in (below) does the same at tc ingress of every
 //     NIC's host-side veth, before the bridge.
 //   pl_consumer_in at tc ingress of the uplink: src T_pe (a key of pl_tpe) becomes PE_IP and the
@@ -77,6 +78,7 @@
 #define PL_FP_MAP_LB "pl_lb"
 #define PL_FP_MAP_FLOW "pl_flow"
 #define PL_FP_MAP_RFLOW "pl_rflow"
+#define PL_FP_MAP_UPLINK "pl_uplink"
 
 // Program names (as the kernel reports them).
 #define PL_FP_PROG_CONSUMER_OUT "pl_consumer_out"
@@ -127,6 +129,15 @@ struct pl_nic_value {
   PL_U32 ifindex;    // host-side veth of the NIC (a bridge port) in the VNet namespace
   PL_U8 mac[6];      // the NIC's own MAC (eth0 in its namespace)
   PL_U8 gw_mac[6];   // the subnet bridge's MAC (source of what the NIC receives)
+};
+
+// pl_uplink (consumer, array, key 0): the VNet's uplink, where a client's translated packet goes
+// (into its peer, the backbone) without a FIB lookup per packet. Every T_pe is routed there.
+// ifindex 0 (never written) means: look the route up.
+struct pl_uplink_value {
+  PL_U32 ifindex;  // the uplink in the VNet namespace
+  PL_U8 smac[6];   // its MAC
+  PL_U8 dmac[6];   // its backbone-side peer's MAC
 };
 
 // pl_svc (provider): key T_pe of a translated endpoint whose PLS fronts a frontend of this VNet.
@@ -194,6 +205,8 @@ struct pl_rflow_value {
 #define PL_FP_PROVIDER 0x4u          // provider NAT in eBPF (pl_svc/pl_lb/pl_flow; else nft)
 #define PL_FP_CLIENT_PEER 0x8u       // pl_consumer_in into the client NIC's veth peer (pl_nic)
 #define PL_FP_NIC_OUT 0x10u          // pl_backend_in translates clients' packets (skips the bridge)
+#define PL_FP_UPLINK 0x20u           // clients' translated packets go to pl_uplink (no FIB lookup)
 #define PL_FP_CONFIGURED 0x80000000u // set whenever the agent writes the flags
 #define PL_FP_DEFAULT \
-  (PL_FP_BACKBONE_FORWARD | PL_FP_PEER | PL_FP_PROVIDER | PL_FP_CLIENT_PEER | PL_FP_NIC_OUT)
+  (PL_FP_BACKBONE_FORWARD | PL_FP_PEER | PL_FP_PROVIDER | PL_FP_CLIENT_PEER | PL_FP_NIC_OUT | \
+   PL_FP_UPLINK)

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "agent/agent.h"
@@ -222,6 +223,32 @@ TEST_F(FastPathApplyTest, ApprovedEndpointAttachesAndFillsTheMapsOnce) {
   EXPECT_NE(b.consumer_ifindex, b.provider_ifindex);
   EXPECT_EQ(map(kConsumerNs, PL_FP_MAP_STATS).size(), 1u);
   EXPECT_EQ(map(kConsumerNs, PL_FP_MAP_CONFIG).size(), 1u);
+
+  // Clients' translated packets go to the consumer's uplink, with its MAC and its backbone
+  // peer's, without a FIB lookup (pl_uplink).
+  auto uplink = map(kConsumerNs, PL_FP_MAP_UPLINK);
+  ASSERT_EQ(uplink.size(), 1u);
+  pl_uplink_value up{};
+  std::memcpy(&up, uplink.at(std::string(4, '\0')).data(), sizeof up);
+  const std::string consumerUplink = model::HostNaming::uplinkName(model::normaliseKey(kConsumer));
+  EXPECT_EQ(up.ifindex, kernel_.linkIfindex(kConsumerNs, consumerUplink).value());
+  auto macOf = [&](const std::string& ns, const std::string& link) {
+    auto links = kernel_.listLinks(ns);
+    for (const auto& l : links.value()) {
+      if (l.name == link) return l.macAddress;
+    }
+    return std::string();
+  };
+  auto text = [](const uint8_t* mac) {
+    char out[18];
+    std::snprintf(out, sizeof out, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+                  mac[3], mac[4], mac[5]);
+    return std::string(out);
+  };
+  EXPECT_EQ(text(up.smac), macOf(kConsumerNs, consumerUplink));
+  EXPECT_EQ(text(up.dmac), macOf(kBackboneNs, cLink));
+  EXPECT_NE(text(up.smac), text(up.dmac));
+  EXPECT_TRUE(map(kProviderNs, PL_FP_MAP_UPLINK).empty());  // a provider only: no clients
 
   EXPECT_EQ(pass(planOf(scenario("Approved"))).changes, 0);  // converged: nothing to do
 }
