@@ -159,7 +159,7 @@ NFT_RULES=$(ip netns exec "$T_consumer_ns" nft list ruleset 2>/dev/null | grep -
 #   -peer     pl_config without PL_FP_PEER: bpf_redirect to the veth instead of into its peer;
 #   -bbfwd    without PL_FP_BACKBONE_FORWARD: consumer -> provider routed by the backbone's stack
 #             (replies are still steered by pl_backbone: the client address is not routable);
-#   -ebpf     the tc filters removed: every packet takes the nft rules (two-stage stateful NAT,
+#   -ebpf     the programs detached (tcx links unpinned, tc filters deleted): every packet takes the nft rules (two-stage stateful NAT,
 #             the path before the fast path);
 #   nobb      the backbone's nft table deleted (no conntrack/filter in the backbone namespace).
 DIAG_ROWS=()
@@ -211,6 +211,7 @@ if [ "${DIAG:-1}" = 1 ]; then
     fp_config 0
     diag "- backbone fast forward"
     for ns in "$T_consumer_ns" "$T_backbone_ns" "$T_provider_ns"; do
+      rm -f "/sys/fs/bpf/privlink/$ns/"tcx_*  # the last reference of each tcx link: detached
       for dev in $(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
         tc -n "$ns" filter del dev "$dev" ingress 2>/dev/null || true
       done

@@ -88,8 +88,9 @@ struct ConntrackFilter {
 };
 
 // One of the private endpoint fast path's BPF programs (dataplane/bpf/fast_path_maps.h) attached
-// at tc ingress of a link: clsact qdisc, cls_bpf direct-action filter with privlink's fixed handle
-// and priority (other filters on the link are left alone).
+// at tc ingress of a link: a pinned tcx link (Linux 6.6+), else a clsact qdisc with a cls_bpf
+// direct-action filter of privlink's fixed handle and priority (dataplane/tc_bpf.h; other
+// programs and filters on the link are left alone).
 struct TcAttachment {
   std::string link{};
   std::string program{};  // "pl_consumer_out", "pl_consumer_in" or "pl_backbone"

@@ -32,6 +32,54 @@ std::string pinDir(const std::string& ns) { return std::string(kBpfPinRoot) + "/
 std::string pinPath(const std::string& ns, const std::string& map) {
   return pinDir(ns) + "/" + map;
 }
+// The pinned tcx link of `link` (kept beside the maps, so that it outlives privlinkd).
+std::string linkPinPath(const std::string& ns, const std::string& link) {
+  return pinDir(ns) + "/" + kTcxLinkPinPrefix + link;
+}
+
+// tcx (Linux 6.6+): BPF links at tc ingress without the clsact/cls_bpf layers. The numbers of
+// linux/bpf.h 6.6 (Debian 12's headers are 6.1's); a kernel without tcx refuses them (EINVAL).
+constexpr bpf_attach_type kTcxIngress = static_cast<bpf_attach_type>(46);  // BPF_TCX_INGRESS
+constexpr uint32_t kLinkTypeTcx = 11;                                       // BPF_LINK_TYPE_TCX
+
+// The name of BPF program `id` ("#id" when it cannot be read).
+std::string programName(uint32_t id) {
+  std::string name = "#" + std::to_string(id);
+  int fd = bpf_prog_get_fd_by_id(id);
+  if (fd < 0) return name;
+  UniqueFd prog(fd);
+  bpf_prog_info info{};
+  uint32_t length = sizeof info;
+  if (bpf_obj_get_info_by_fd(fd, &info, &length) == 0) name = info.name;
+  return name;
+}
+
+bool isFastPathProgram(const std::string& name) {
+  return name == PL_FP_PROG_CONSUMER_OUT || name == PL_FP_PROG_CONSUMER_IN ||
+         name == PL_FP_PROG_BACKBONE || name == PL_FP_PROG_BACKEND_IN;
+}
+
+// Our program among the tcx ingress programs of `ifindex`: its name, "" when none (or no tcx).
+std::string tcxProgram(unsigned ifindex) {
+  uint32_t ids[16] = {};
+  uint32_t count = 16;
+  uint32_t flags = 0;
+  if (bpf_prog_query(static_cast<int>(ifindex), kTcxIngress, 0, &flags, ids, &count) != 0) return "";
+  for (uint32_t i = 0; i < count && i < 16; ++i) {
+    std::string name = programName(ids[i]);
+    if (isFastPathProgram(name)) return name;
+  }
+  return "";
+}
+
+// Removes our cls_bpf filter from the link's ingress; true when there was one.
+bool detachClassifier(unsigned ifindex) {
+  LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = static_cast<int>(ifindex),
+              .attach_point = BPF_TC_INGRESS);
+  LIBBPF_OPTS(bpf_tc_opts, options, .handle = kFastPathTcHandle,
+              .priority = kFastPathTcPriority);
+  return bpf_tc_detach(&hook, &options) == 0;
+}
 
 Status ensureBpffs() {
   struct statfs fs{};
@@ -143,23 +191,53 @@ Result<std::vector<TcAttachment>> TcBpf::listAttachmentsHere(const std::string& 
   struct if_nameindex* names = if_nameindex();
   if (names == nullptr) return kernelError(errno, "list links in " + describeNamespace(ns));
   for (struct if_nameindex* n = names; n->if_index != 0; ++n) {
+    if (std::string program = tcxProgram(n->if_index); !program.empty()) {
+      out.push_back(TcAttachment{n->if_name, program});
+      continue;
+    }
     LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = static_cast<int>(n->if_index),
                 .attach_point = BPF_TC_INGRESS);
     LIBBPF_OPTS(bpf_tc_opts, query, .handle = kFastPathTcHandle,
                 .priority = kFastPathTcPriority);
     if (bpf_tc_query(&hook, &query) != 0) continue;  // no clsact or no filter of ours
-    std::string program = "#" + std::to_string(query.prog_id);
-    int fd = bpf_prog_get_fd_by_id(query.prog_id);
-    if (fd >= 0) {
-      UniqueFd prog(fd);
-      bpf_prog_info info{};
-      uint32_t length = sizeof info;
-      if (bpf_obj_get_info_by_fd(fd, &info, &length) == 0) program = info.name;
-    }
-    out.push_back(TcAttachment{n->if_name, program});
+    out.push_back(TcAttachment{n->if_name, programName(query.prog_id)});
   }
   if_freenameindex(names);
   return out;
+}
+
+Status TcBpf::attachTcx(const std::string& ns, const std::string& link, unsigned ifindex,
+                        int programFd, int* error) {
+  *error = 0;
+  const std::string what = "attach a tcx link to " + link + " in " + describeNamespace(ns);
+  const std::string pin = linkPinPath(ns, link);
+  if (int fd = bpf_obj_get(pin.c_str()); fd >= 0) {
+    // A link we pinned before (an earlier privlinkd): on this very device, the program is
+    // replaced in place; a link of a device that is gone (or another one of that name) goes.
+    UniqueFd held(fd);
+    bpf_link_info info{};
+    uint32_t length = sizeof info;
+    // tcx's info (ifindex, attach type) lies where the 6.1 header has xdp's ifindex.
+    if (bpf_obj_get_info_by_fd(fd, &info, &length) == 0 && info.type == kLinkTypeTcx &&
+        info.xdp.ifindex == ifindex && bpf_link_update(fd, programFd, nullptr) == 0) {
+      return Status::Ok();
+    }
+    bpf_link_detach(fd);
+    ::unlink(pin.c_str());
+  }
+  LIBBPF_OPTS(bpf_link_create_opts, options);
+  int fd = bpf_link_create(programFd, static_cast<int>(ifindex), kTcxIngress, &options);
+  if (fd < 0) {
+    *error = errno;
+    return kernelError(*error, what);
+  }
+  UniqueFd created(fd);
+  if (bpf_obj_pin(fd, pin.c_str()) != 0) {
+    const int error = errno;
+    bpf_link_detach(fd);
+    return kernelError(error, what + " (pin " + pin + ")");
+  }
+  return Status::Ok();
 }
 
 Status TcBpf::attachHere(const std::string& ns, const TcAttachment& attachment) {
@@ -170,6 +248,17 @@ Status TcBpf::attachHere(const std::string& ns, const TcAttachment& attachment) 
   ASSIGN_OR_RETURN(bpf_object * obj, object(ns));
   bpf_program* prog = bpf_object__find_program_by_name(obj, attachment.program.c_str());
   if (prog == nullptr) return Status::NotFound("KernelObjectNotFound", what + ": no such program");
+  if (tcx_ != Tcx::kUnsupported) {
+    int error = 0;
+    Status attached = attachTcx(ns, attachment.link, index, bpf_program__fd(prog), &error);
+    if (attached.ok()) {
+      tcx_ = Tcx::kSupported;
+      detachClassifier(index);  // what an older privlink attached there
+      return attached;
+    }
+    if (tcx_ == Tcx::kSupported || error != EINVAL) return attached;
+    tcx_ = Tcx::kUnsupported;  // a kernel before 6.6: clsact and cls_bpf, as below
+  }
   LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = static_cast<int>(index),
               .attach_point = BPF_TC_INGRESS);
   int err = bpf_tc_hook_create(&hook);
@@ -186,13 +275,16 @@ Status TcBpf::detachHere(const std::string& ns, const std::string& link) {
   const std::string what = "detach the fast path from " + link + " in " + describeNamespace(ns);
   const unsigned index = if_nametoindex(link.c_str());
   if (index == 0) return kernelError(errno, what);
-  LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = static_cast<int>(index),
-              .attach_point = BPF_TC_INGRESS);
-  LIBBPF_OPTS(bpf_tc_opts, options, .handle = kFastPathTcHandle,
-              .priority = kFastPathTcPriority);
-  int err = bpf_tc_detach(&hook, &options);
-  if (err == -EINVAL) err = -ENOENT;  // no clsact qdisc at all
-  if (err != 0) return kernelError(-err, what);
+  bool found = false;
+  const std::string pin = linkPinPath(ns, link);
+  if (int fd = bpf_obj_get(pin.c_str()); fd >= 0) {
+    UniqueFd held(fd);
+    bpf_link_detach(fd);
+    ::unlink(pin.c_str());
+    found = true;
+  }
+  if (detachClassifier(index)) found = true;
+  if (!found) return kernelError(ENOENT, what);
   return Status::Ok();
 }
 

@@ -1,9 +1,13 @@
 #pragma once
 // TcBpf: the loader of the private endpoint fast path (dataplane/bpf/fast_path.bpf.c, embedded in
 // the binary at build time) through libbpf: one object instance per network namespace with its
-// maps pinned under kBpfPinRoot/<ns>/, programs attached at tc ingress (clsact, direct action,
-// handle kFastPathTcHandle, priority kFastPathTcPriority) from inside the namespace, and element
-// access through the pins. The Kernel seam's tc and bpf methods (kernel.h) are these.
+// maps pinned under kBpfPinRoot/<ns>/, programs attached at tc ingress from inside the namespace,
+// and element access through the pins. The Kernel seam's tc and bpf methods (kernel.h) are these.
+// Attaching: a tcx BPF link (Linux 6.6+: no clsact/cls_bpf layers per packet) pinned as
+// kBpfPinRoot/<ns>/<kTcxLinkPinPrefix><link>, so that it outlives privlinkd; an older kernel
+// (tcx refused with EINVAL) gets a clsact qdisc and a direct-action cls_bpf filter (handle
+// kFastPathTcHandle, priority kFastPathTcPriority). Listing reports either; detaching removes
+// both; attaching by tcx removes the filter an older privlink left.
 // Not thread-safe (one Kernel, one thread). Needs CAP_SYS_ADMIN and CAP_NET_ADMIN.
 
 #include <cstdint>
@@ -23,6 +27,7 @@ inline constexpr const char* kBpfFsRoot = "/sys/fs/bpf";
 inline constexpr const char* kBpfPinRoot = "/sys/fs/bpf/privlink";
 inline constexpr uint32_t kFastPathTcHandle = 0x504c;  // "PL"
 inline constexpr uint32_t kFastPathTcPriority = 1;
+inline constexpr const char* kTcxLinkPinPrefix = "tcx_";
 
 class TcBpf {
  public:
@@ -48,7 +53,13 @@ class TcBpf {
  private:
   Result<bpf_object*> object(const std::string& ns);
   void forget(const std::string& ns);
+  // Attaches (or replaces the program of) the pinned tcx link of `link`. `error`: the errno of a
+  // refused link creation (EINVAL: a kernel without tcx), else 0.
+  Status attachTcx(const std::string& ns, const std::string& link, unsigned ifindex,
+                   int programFd, int* error);
+  enum class Tcx { kUnknown, kSupported, kUnsupported };
   std::map<std::string, bpf_object*> objects_;
+  Tcx tcx_ = Tcx::kUnknown;
 };
 
 }  // namespace privlink::dataplane
