@@ -12,10 +12,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include <sys/utsname.h>
+
+#include "dataplane/bpf/fast_path_maps.h"
 #include "dataplane/kernel.h"
 #include "dataplane/netns.h"
 #include "dataplane/unique_fd.h"
@@ -115,6 +119,7 @@ class LinuxKernelTest : public ::testing::Test {
 
   void TearDown() override {
     if (!kernel_) return;
+    for (const std::string& ns : {nsA_, nsB_}) (void)kernel_->bpfRemovePinned(ns);
     removeTestNamespaces(prefix_);
     auto names = listPersistentNamespaces();
     ASSERT_TRUE(names.ok());
@@ -455,6 +460,49 @@ TEST_F(LinuxKernelTest, NamespaceFilesAreWrittenAndRemoved) {
   expectOk(kernel_->removeNamespaceFiles(nsA_));
   EXPECT_FALSE(std::filesystem::exists("/etc/netns/" + nsA_));
   EXPECT_EQ(kernel_->removeNamespaceFiles(nsA_).code(), StatusCode::kNotFound);
+}
+
+// Whether this kernel has tcx (Linux 6.6+): the fast path attaches by pinned tcx links there.
+bool kernelHasTcx() {
+  utsname u{};
+  if (::uname(&u) != 0) return false;
+  int major = 0, minor = 0;
+  if (std::sscanf(u.release, "%d.%d", &major, &minor) != 2) return false;
+  return major > 6 || (major == 6 && minor >= 6);
+}
+
+// The fast path's attachments (dataplane/tc_bpf.h): a pinned tcx link that outlives the Kernel
+// object (privlinkd), whose program a later attach replaces in place; a link whose device went
+// and came back is attached afresh; detach removes it and its pin.
+TEST_F(LinuxKernelTest, FastPathProgramsAttachAsPinnedTcxLinksThatOutliveTheAgent) {
+  ASSERT_NO_FATAL_FAILURE(buildTopology());
+  auto attached = [&](const std::string& ns) {
+    auto list = kernel_->tcListAttachments(ns);
+    EXPECT_TRUE(list.ok()) << list.status().toString();
+    return list.ok() ? *list : std::vector<TcAttachment>{};
+  };
+  const std::string pin = "/sys/fs/bpf/privlink/" + nsB_ + "/tcx_vb";
+  expectOk(kernel_->tcAttach(nsB_, {"vb", PL_FP_PROG_BACKEND_IN}));
+  EXPECT_EQ(attached(nsB_), (std::vector<TcAttachment>{{"vb", PL_FP_PROG_BACKEND_IN}}));
+  EXPECT_EQ(std::filesystem::exists(pin), kernelHasTcx()) << pin;
+
+  // A new Kernel (a restarted privlinkd) finds it, and replaces the program in place.
+  kernel_ = makeLinuxKernel();
+  EXPECT_EQ(attached(nsB_), (std::vector<TcAttachment>{{"vb", PL_FP_PROG_BACKEND_IN}}));
+  expectOk(kernel_->tcAttach(nsB_, {"vb", PL_FP_PROG_CONSUMER_IN}));
+  EXPECT_EQ(attached(nsB_), (std::vector<TcAttachment>{{"vb", PL_FP_PROG_CONSUMER_IN}}));
+
+  // The device goes and comes back under the same name: nothing attached, then attached afresh.
+  expectOk(kernel_->deleteLink(nsB_, "vb"));
+  expectOk(kernel_->createVethPair(nsA_, "va", nsB_, "vb"));
+  EXPECT_TRUE(attached(nsB_).empty());
+  expectOk(kernel_->tcAttach(nsB_, {"vb", PL_FP_PROG_BACKEND_IN}));
+  EXPECT_EQ(attached(nsB_), (std::vector<TcAttachment>{{"vb", PL_FP_PROG_BACKEND_IN}}));
+
+  expectOk(kernel_->tcDetach(nsB_, "vb"));
+  EXPECT_TRUE(attached(nsB_).empty());
+  EXPECT_FALSE(std::filesystem::exists(pin));
+  EXPECT_EQ(kernel_->tcDetach(nsB_, "vb").code(), StatusCode::kNotFound);
 }
 
 TEST_F(LinuxKernelTest, GuardReturnsToTheOriginalNamespace) {
