@@ -15,7 +15,9 @@
 # ppv2/haproxy. Then the cost of adding one endpoint with 10 and with 10,000 existing
 # (ENDPOINTS="10 10000"; build/bench/agent_bench endpoints: store write + one agent pass, and the
 # nft element transaction alone).
-# Usage (root): bench/privatelink_bench.sh [BUILD_DIR]; env RUNS=3 SECONDS_PER_RUN=3
+# Usage (root): bench/privatelink_bench.sh [BUILD_DIR]; env RUNS=5 SECONDS_PER_RUN=3 (five runs
+#   per figure and path: a single crr run through either path varies by +-15% on this shared
+#   machine, and the NAT path's ratios sit close enough to their targets that three were a coin toss)
 #   ENDPOINTS="10 10000" PPV2=auto|yes|no BRNF_WORKAROUND=1|0 (see the PPv2 part)
 #   PARTS="veth nat ppv2 endpoints" (default all; e.g. PARTS=ppv2 runs only ppv2 vs HAProxy).
 # Prefix bp<pid>; everything is removed on exit (trap).
@@ -38,6 +40,7 @@ command -v haproxy >/dev/null || { echo "privatelink_bench: install haproxy (scr
 P=bp$$
 BENCH_TMP=$(mktemp -d "/tmp/$P.XXXX")
 export BENCH_TMP
+RUNS=${RUNS:-5}
 source "$HERE/lib.sh"
 VA=${P}xa VB=${P}xb
 PIDS=()
