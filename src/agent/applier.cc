@@ -6,6 +6,8 @@
 #include <set>
 #include <sstream>
 
+#include "dataplane/nft_batch.h"
+
 namespace privlink::agent {
 namespace {
 
@@ -13,22 +15,6 @@ using dataplane::InterfaceAddress;
 using dataplane::LinkInfo;
 using dataplane::Route;
 
-// nft text of element (and named counter) changes, for libnftables (nftApply).
-std::string renderElementChanges(const std::string& family, const std::string& table,
-                                 const std::vector<dataplane::NftElementChange>& changes) {
-  const std::string where = " " + family + " " + table + " ";
-  std::string text;
-  for (const dataplane::NftElementChange& c : changes) {
-    text += c.add ? "add " : "delete ";
-    if (c.set.empty()) {
-      text += "counter" + where + c.key + "\n";
-    } else {
-      text += "element" + where + c.set + " { " + c.key +
-              (c.add && !c.value.empty() ? " : " + c.value : "") + " }\n";
-    }
-  }
-  return text;
-}
 
 // Deletes the conntrack entries of `ns` whose original destination is one of `addresses`, as one
 // step (`step(description, action)`) with one conntrack dump for all of them: a dump walks the
@@ -638,7 +624,7 @@ class Run {
                   if (raw.code() != StatusCode::kInvalidArgument) return raw;
                   // An element the raw path cannot encode: nft parses it.
                   return kernel_.nftApply(table.ns,
-                                          renderElementChanges(table.family, table.name, changes));
+                                          dataplane::nftElementChangesText(table.family, table.name, changes));
                 });
     }
     if (!ok) {
@@ -876,7 +862,7 @@ ApplyResult Applier::applyChanges(const HostPlan& plan, const HostPlan& removed,
                Status raw = kernel_.nftUpdateElements(table.ns, table.family, table.name, changes);
                if (raw.code() != StatusCode::kInvalidArgument) return raw;
                return kernel_.nftApply(table.ns,
-                                       renderElementChanges(table.family, table.name, changes));
+                                       dataplane::nftElementChangesText(table.family, table.name, changes));
              });
     if (!ok) {
       dropped.insert(table.ns);  // erased below: other tables of `tables` point into it

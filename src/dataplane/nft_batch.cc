@@ -449,4 +449,20 @@ Result<std::vector<std::string>> nftTableNamesHere(std::string_view what) {
   return out;
 }
 
+std::string nftElementChangesText(const std::string& family, const std::string& table,
+                                  const std::vector<NftElementChange>& changes) {
+  const std::string where = " " + family + " " + table + " ";
+  std::string text;
+  for (const NftElementChange& c : changes) {
+    text += c.add ? "add " : "delete ";
+    if (c.set.empty()) {
+      text += "counter" + where + c.key + "\n";
+    } else {
+      text += "element" + where + c.set + " { " + c.key +
+              (c.add && !c.value.empty() ? " : " + c.value : "") + " }\n";
+    }
+  }
+  return text;
+}
+
 }  // namespace privlink::dataplane

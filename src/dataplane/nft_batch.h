@@ -40,6 +40,12 @@ Result<std::vector<NftSetLayout>> nftSetLayouts(const std::string& family,
 Status nftUpdateElementsHere(const std::string& family, const std::string& table,
                              const std::vector<NftElementChange>& changes, std::string_view what);
 
+// The same changes as nft commands ("add element family table set { key : value }", "delete
+// counter family table name", one per line): what libnftables takes when the raw batch cannot
+// encode an element, and what the fake kernel records.
+std::string nftElementChangesText(const std::string& family, const std::string& table,
+                                  const std::vector<NftElementChange>& changes);
+
 // Kernel::nftGeneration for the calling thread's namespace (NFT_MSG_GETGEN).
 Result<uint32_t> nftGenerationHere(std::string_view what);
 

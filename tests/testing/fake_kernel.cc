@@ -11,6 +11,7 @@
 #include "dataplane/kernel_error.h"
 #include "dataplane/kernel_names.h"
 #include "dataplane/netns.h"
+#include "dataplane/nft_batch.h"
 #include "dataplane/rtnetlink.h"
 
 namespace privlink::testing {
@@ -740,17 +741,7 @@ Status FakeKernel::nftApply(const std::string& ns, const std::string& commands) 
 Status FakeKernel::nftUpdateElements(const std::string& ns, const std::string& family,
                                      const std::string& table,
                                      const std::vector<dataplane::NftElementChange>& changes) {
-  const std::string where = " " + family + " " + table + " ";
-  std::string lines;
-  for (const dataplane::NftElementChange& c : changes) {
-    lines += c.add ? "add " : "delete ";
-    if (c.set.empty()) {
-      lines += "counter" + where + c.key + "\n";
-    } else {
-      lines += "element" + where + c.set + " { " + c.key +
-               (c.add && !c.value.empty() ? " : " + c.value : "") + " }\n";
-    }
-  }
+  const std::string lines = dataplane::nftElementChangesText(family, table, changes);
   std::string call = "nftUpdateElements " + nsText(ns) + " " + family + " " + table + "\n" + lines;
   std::string what = "nft element transaction in " + family + " " + table + " in " +
                      dataplane::describeNamespace(ns);
