@@ -429,12 +429,13 @@ class Sync {
           nicMap[bytesOf(address)] = bytesOf(v);
         }
         auto peerMac = backboneMacs.find(w.backboneLink);
-        auto index = kernel_.linkIfindex(ns, w.uplink);
         pl_uplink_value up{};
-        if (!w.uplink.empty() && index.ok() && peerMac != backboneMacs.end() &&
+        if (!w.uplink.empty() && peerMac != backboneMacs.end() &&
             parseMac(macOf[w.uplink], up.smac) && parseMac(peerMac->second, up.dmac)) {
-          up.ifindex = *index;
-          w.maps[PL_FP_MAP_UPLINK][bytesOf(uint32_t{0})] = bytesOf(up);
+          if (auto index = kernel_.linkIfindex(ns, w.uplink); index.ok()) {
+            up.ifindex = *index;
+            w.maps[PL_FP_MAP_UPLINK][bytesOf(uint32_t{0})] = bytesOf(up);
+          }
         }
       }
       if (w.marks.empty()) continue;

@@ -72,13 +72,15 @@ std::string tcxProgram(unsigned ifindex) {
   return "";
 }
 
-// Removes our cls_bpf filter from the link's ingress; true when there was one.
-bool detachClassifier(unsigned ifindex) {
+// Removes our cls_bpf filter from the link's ingress: 0, -ENOENT when there is none (also no
+// clsact qdisc at all), else the kernel's -errno.
+int detachClassifier(unsigned ifindex) {
   LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = static_cast<int>(ifindex),
               .attach_point = BPF_TC_INGRESS);
   LIBBPF_OPTS(bpf_tc_opts, options, .handle = kFastPathTcHandle,
               .priority = kFastPathTcPriority);
-  return bpf_tc_detach(&hook, &options) == 0;
+  const int err = bpf_tc_detach(&hook, &options);
+  return err == -EINVAL ? -ENOENT : err;
 }
 
 Status ensureBpffs() {
@@ -283,8 +285,9 @@ Status TcBpf::detachHere(const std::string& ns, const std::string& link) {
     ::unlink(pin.c_str());
     found = true;
   }
-  if (detachClassifier(index)) found = true;
-  if (!found) return kernelError(ENOENT, what);
+  const int err = detachClassifier(index);
+  if (err != 0 && err != -ENOENT) return kernelError(-err, what);
+  if (err == -ENOENT && !found) return kernelError(ENOENT, what);
   return Status::Ok();
 }
 

@@ -290,21 +290,20 @@ static __always_inline int consumer_out(struct __sk_buff* skb, const struct pack
   const __u32 transit = pe->transit;
   const __u32 link_id = pe->link_id;
   const __u32 flags = config_flags();
-  if (flags & PL_FP_UPLINK) {
-    __u32 zero = 0;
-    struct pl_uplink_value* up = bpf_map_lookup_elem(&pl_uplink, &zero);
-    if (up && up->ifindex) {
-      struct pl_uplink_value uplink = *up;
-      if (rewrite(skb, &p, IP_DST_OFF, p.daddr, transit) < 0) return TC_ACT_SHOT;
-      count_out(skb, &p, link_id);
-      if (set_macs(skb, uplink.smac, uplink.dmac) < 0) return TC_ACT_SHOT;
-      if (flags & PL_FP_PEER) return bpf_redirect_peer(uplink.ifindex, 0);
-      return bpf_redirect(uplink.ifindex, 0);
-    }
-  }
+  // The way to the uplink: pl_uplink as the agent wrote it, else a FIB lookup.
+  __u32 zero = 0;
+  struct pl_uplink_value* up = 0;
+  if (flags & PL_FP_UPLINK) up = bpf_map_lookup_elem(&pl_uplink, &zero);
   struct bpf_fib_lookup fib;
-  int rc = lookup(skb, &p, p.saddr, transit, &fib);
-  if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH) return TC_ACT_OK;
+  int rc = BPF_FIB_LKUP_RET_SUCCESS;
+  if (up && up->ifindex) {
+    fib.ifindex = up->ifindex;
+    __builtin_memcpy(fib.smac, up->smac, ETH_ALEN);
+    __builtin_memcpy(fib.dmac, up->dmac, ETH_ALEN);
+  } else {
+    rc = lookup(skb, &p, p.saddr, transit, &fib);
+    if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH) return TC_ACT_OK;
+  }
   if (rewrite(skb, &p, IP_DST_OFF, p.daddr, transit) < 0) return TC_ACT_SHOT;
   count_out(skb, &p, link_id);
   if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) return bpf_redirect_neigh(fib.ifindex, 0, 0, 0);

@@ -244,6 +244,7 @@ std::pair<uint64_t, uint64_t> natPortsInUse(const std::string& providerNs, uint8
 size_t providerFlowsTo(dataplane::Kernel& kernel, const std::string& providerNs,
                        const std::string& tpe) {
   auto flows = kernel.bpfMapDump(providerNs, PL_FP_MAP_FLOW);
+  EXPECT_TRUE(flows.ok()) << flows.status().toString();
   if (!flows.ok()) return 0;
   size_t n = 0;
   const std::string key = fastPathAddressKey(IpAddress::parse(tpe).value());
